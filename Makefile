@@ -1,0 +1,25 @@
+# Two entry points: `make run` (the portal on the embedded default) and `make test` (the whole suite against
+# real servers). Both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# `make run K8S=local` also starts a local Kubernetes API server; with a kubeconfig in the environment the
+# portal uses that cluster instead.
+RUN_SERVICES := kafka redis ldap $(if $(filter local,$(K8S)),kube)
+
+.PHONY: install run test services-down
+
+install:
+	bash scripts/install-system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+
+run: install
+	$(BIN)/python -m portal.devservices run $(RUN_SERVICES) --profile dev -- bash scripts/run-portal.sh
+
+test: install
+	$(BIN)/python -m portal.devservices run --profile test -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+services-down:
+	$(BIN)/python -m portal.devservices down --profile dev
+	$(BIN)/python -m portal.devservices down --profile test

@@ -1,0 +1,72 @@
+"""Reading settings from environment variables, with errors that name the variable.
+
+Settings must never fail with a stack trace deep inside a library: each reader here validates its value and
+raises ImproperlyConfigured with the variable's name, what was expected and what was found.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}: expected one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}: expected a whole number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def env_host_ports(name: str) -> str:
+    """A comma-separated list of host:port pairs (Kafka bootstrap servers), or '' when unset."""
+    raw = env_str(name)
+    if not raw:
+        return ""
+    for part in raw.split(","):
+        match = _HOST_PORT.match(part.strip())
+        if not match or not 0 < int(match.group(2)) < 65536:
+            raise ImproperlyConfigured(
+                f"{name}: expected host:port[,host:port…] (for example 127.0.0.1:9092), got {part.strip()!r}")
+    return ",".join(p.strip() for p in raw.split(","))
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}: expected one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value and not value.startswith(tuple(f"{s}://" for s in schemes)):
+        raise ImproperlyConfigured(
+            f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {value!r}")
+    return value

@@ -1,0 +1,196 @@
+"""Shared machinery of the development/test service harness.
+
+Each real server (Kafka, OpenLDAP, the Kubernetes API server, PostgreSQL, Redis) is a `Service`: it installs
+what it needs on demand (cached under ~/.cache/logwarden), starts its processes on 127.0.0.1 with a state
+directory of its own, waits until it answers, and is stopped by the PIDs it recorded. `start` returns the
+environment variables through which the portal and the tests find the server.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CACHE_DIR = Path(os.environ.get("LOGWARDEN_CACHE", Path.home() / ".cache" / "logwarden"))
+
+
+class ServiceError(RuntimeError):
+    """A service could not be installed or started; the message carries the server's own log tail."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def run_checked(cmd: Sequence[str], what: str, **kwargs) -> subprocess.CompletedProcess:
+    """Runs a set-up command; on failure raises ServiceError with the command's own output."""
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip().splitlines()[-40:]
+        raise ServiceError(f"{what} failed (exit {result.returncode}): {' '.join(cmd)}\n" + "\n".join(output))
+    return result
+
+
+class Service:
+    """One real server managed by the harness. Subclasses implement `install`, `launch` and `is_ready`."""
+
+    name: str = ""
+    ready_timeout: float = 60.0
+
+    def __init__(self, state_root: Path):
+        self.dir = state_root / self.name
+        self.env_file = self.dir / "env.json"
+
+    # -- to implement -------------------------------------------------------------------------------
+    def install(self) -> None:
+        """Obtains binaries/jars (idempotent, cached)."""
+
+    def launch(self) -> dict[str, str]:
+        """Prepares the state directory, spawns the processes and returns the service's environment."""
+        raise NotImplementedError
+
+    def is_ready(self, env: Mapping[str, str]) -> bool:
+        raise NotImplementedError
+
+    def after_ready(self, env: Mapping[str, str]) -> None:
+        """Seeds data once the server answers (users, databases)."""
+
+    # -- shared behaviour ---------------------------------------------------------------------------
+    def running_env(self) -> dict[str, str] | None:
+        """The environment of an instance already running from this state directory, if it answers."""
+        if not self.env_file.exists() or not self.pids():
+            return None
+        env = json.loads(self.env_file.read_text())
+        if all(_alive(pid) for pid in self.pids().values()) and self.is_ready(env):
+            return env
+        return None
+
+    def start(self) -> dict[str, str]:
+        env = self.running_env()
+        if env is not None:
+            return env
+        self.stop()
+        self.install()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.dir, 0o700)
+        env = self.launch()
+        self.wait_until(lambda: self.is_ready(env), f"{self.name} to answer")
+        self.after_ready(env)
+        self.env_file.write_text(json.dumps(env, indent=2))
+        return env
+
+    def spawn(self, process: str, cmd: Sequence[str], *, env: Mapping[str, str] | None = None,
+              cwd: Path | None = None, user: str | None = None) -> int:
+        log = self.log_path(process)
+        full_env = {**os.environ, **(env or {})}
+        preexec = None
+        if user is not None:
+            import pwd
+
+            record = pwd.getpwnam(user)
+
+            def preexec() -> None:  # drop privileges for servers that refuse to run as root
+                os.setgid(record.pw_gid)
+                os.setuid(record.pw_uid)
+
+            full_env["HOME"] = record.pw_dir
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=full_env, cwd=cwd, start_new_session=True, preexec_fn=preexec,
+            )
+        (self.dir / f"{process}.pid").write_text(str(proc.pid))
+        return proc.pid
+
+    def log_path(self, process: str) -> Path:
+        return self.dir / f"{process}.log"
+
+    def pids(self) -> dict[str, int]:
+        if not self.dir.exists():
+            return {}
+        return {p.stem: int(p.read_text()) for p in self.dir.glob("*.pid")}
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout or self.ready_timeout)
+        while time.monotonic() < deadline:
+            for process, pid in self.pids().items():
+                if not _alive(pid):
+                    raise ServiceError(
+                        f"{self.name}: process '{process}' exited while waiting for {what}.\n"
+                        f"--- {self.log_path(process)} ---\n{log_tail(self.log_path(process))}")
+            try:
+                if check():
+                    return
+            except Exception:  # noqa: BLE001 - not answering yet looks like many kinds of error
+                pass
+            time.sleep(0.25)
+        tails = "\n".join(f"--- {self.log_path(p)} ---\n{log_tail(self.log_path(p))}" for p in self.pids())
+        raise ServiceError(f"{self.name}: timed out after {timeout or self.ready_timeout:.0f}s waiting for "
+                           f"{what}.\n{tails}")
+
+    def stop(self) -> None:
+        """Stops every process this service recorded: SIGTERM to its process group, SIGKILL after 15 s."""
+        pids = self.pids()
+        for pid in pids.values():
+            _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
+            time.sleep(0.1)
+        for pid in pids.values():
+            if _alive(pid):
+                _signal_group(pid, signal.SIGKILL)
+        for process in pids:
+            (self.dir / f"{process}.pid").unlink(missing_ok=True)
+        self.env_file.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, status = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: fall back to a signal probe
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie is not alive
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass

@@ -1,0 +1,173 @@
+"""Django settings for Logwarden, read from environment variables.
+
+The embedded default needs nothing outside: SQLite, and Celery in-process unless REDIS_URL names a broker.
+`DATABASE_URL`, `REDIS_URL` and `KAFKA_BOOTSTRAP` switch to PostgreSQL, Redis and any Kafka cluster.
+`LOGWARDEN_ENV=production` refuses to start with DEBUG on or the development SECRET_KEY.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.config import env_bool, env_choice, env_host_ports, env_int, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEVELOPMENT_SECRET_KEY = "logwarden-development-only-secret-key-never-use-in-production"
+ENVIRONMENT = env_choice("LOGWARDEN_ENV", "development", ("development", "test", "production"))
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+DEBUG = env_bool("DJANGO_DEBUG", ENVIRONMENT == "development")
+ALLOWED_HOSTS = [h for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+
+if ENVIRONMENT == "production":
+    if DEBUG:
+        raise ImproperlyConfigured("DJANGO_DEBUG: must be off when LOGWARDEN_ENV=production")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY: set a random value of at least 32 characters when LOGWARDEN_ENV=production")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "portal",
+    "accounts",
+    "topics",
+    "shipper",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "portal" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------------------
+DATABASE_URL = env_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", ("sqlite", "postgres", "postgresql"))
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- passwords and authentication ---------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+from accounts.ldap_settings import ldap_settings  # noqa: E402  (needs the helpers above)
+
+LDAP_URI = env_url("LDAP_URI", "", ("ldap", "ldaps"))
+globals().update(ldap_settings(LDAP_URI))
+AUTHENTICATION_BACKENDS = (
+    ["accounts.ldap_backend.PortalLDAPBackend"] if LDAP_URI else []
+) + ["django.contrib.auth.backends.ModelBackend"]
+
+# --- Redis and Celery -----------------------------------------------------------------------------------
+REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss"))
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+# Without a broker the embedded default runs tasks in-process, right away.
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# --- Kafka ----------------------------------------------------------------------------------------------
+KAFKA = {
+    "bootstrap": env_host_ports("KAFKA_BOOTSTRAP"),
+    "security_protocol": env_choice("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                                    ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")),
+    "sasl_mechanism": env_choice("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN")),
+    "sasl_username": env_str("KAFKA_SASL_USERNAME"),
+    "sasl_password": env_str("KAFKA_SASL_PASSWORD"),
+    "timeout_seconds": env_int("KAFKA_TIMEOUT_SECONDS", 10, minimum=1),
+}
+if KAFKA["bootstrap"] and KAFKA["security_protocol"].startswith("SASL") and not (
+        KAFKA["sasl_username"] and KAFKA["sasl_password"]):
+    raise ImproperlyConfigured(f"KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: both must be set when "
+                               f"KAFKA_SECURITY_PROTOCOL={KAFKA['security_protocol']}")
+
+# --- Kubernetes -----------------------------------------------------------------------------------------
+# Optional: without a kubeconfig, namespaces are registered by hand.
+KUBECONFIG = env_str("LOGWARDEN_KUBECONFIG") or env_str("KUBECONFIG")
+if KUBECONFIG and not Path(KUBECONFIG).is_file():
+    raise ImproperlyConfigured(f"LOGWARDEN_KUBECONFIG/KUBECONFIG: no file at {KUBECONFIG!r}")
+
+# --- REST API -------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Logwarden API",
+    "DESCRIPTION": "Who may read the logs of which Kubernetes namespace.",
+    "VERSION": "0.1.0",
+    # served by the portal itself: the docs page must work without reaching a CDN
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- the rest -------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOGWARDEN_LOG_LEVEL", "INFO")},
+    "loggers": {"django_auth_ldap": {"level": "WARNING"}},
+}

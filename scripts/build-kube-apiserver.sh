@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds kube-apiserver from Debian's `kubernetes` source package (upstream v1.20.2, Go dependencies
+# vendored) with Debian's Go toolchain, and caches the binary. No registry ships the binary itself.
+# Also installs what the API server runs on (etcd) and what the harness uses (openssl).
+# Prints the path of the binary on stdout; progress goes to stderr.
+# KUBE_APISERVER may name an existing binary to use instead of building one.
+set -euo pipefail
+
+cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
+# The name carries the build recipe, so a binary cached by an earlier recipe is never reused.
+recipe="v1.20.2-reflect2-1.0.2"
+bin="$cache/bin/kube-apiserver-$recipe"
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+
+apt_install() {
+  echo "installing Debian packages: $*" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+need=()
+command -v etcd >/dev/null || need+=(etcd-server)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+
+if [ -n "${KUBE_APISERVER:-}" ]; then
+  if [ ! -x "$KUBE_APISERVER" ]; then echo "KUBE_APISERVER=$KUBE_APISERVER is not an executable file" >&2; exit 1; fi
+  echo "$KUBE_APISERVER"
+  exit 0
+fi
+if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+
+# Kubernetes 1.20's vendored tree does not build with current Go releases; Debian's Go 1.19
+# (/usr/lib/go, package golang-go) is the toolchain Debian builds this package with.
+need=()
+[ -x /usr/lib/go/bin/go ] || need+=(golang-go)
+command -v dpkg-source >/dev/null || need+=(dpkg-dev)
+command -v rsync >/dev/null || need+=(rsync)
+command -v jq >/dev/null || need+=(jq)
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+
+if ! grep -rqs "^Types:.*deb-src\|^deb-src " /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "adding a deb-src entry for Debian's sources" >&2
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+      | $sudo tee /etc/apt/sources.list.d/logwarden-debian-src.sources >/dev/null
+  else
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list \
+      | $sudo tee /etc/apt/sources.list.d/logwarden-debian-src.list >/dev/null
+  fi
+  $sudo apt-get update -qq >&2
+fi
+
+work="$cache/kubernetes-src"
+rm -rf "$work"  # a half-built tree from an interrupted run is not worth trusting
+mkdir -p "$work" "$cache/bin"
+cd "$work"
+echo "fetching Debian's kubernetes source package into $work" >&2
+apt-get source -qq kubernetes >&2
+tree=$(find . -maxdepth 1 -type d -name 'kubernetes-*' | head -n 1)
+
+# Kubernetes 1.20 vendors github.com/modern-go/reflect2 v1.0.1, whose map iteration crashes the API
+# server (SIGSEGV in json-iterator) under Go >= 1.18 as soon as it encodes some objects (server-side
+# apply responses, for one). v1.0.2 fixes exactly that and is API-compatible; Debian ships its source.
+# In vendor mode Go does not hash-check vendored files, so swapping the sources is enough.
+echo "replacing the vendored reflect2 v1.0.1 with Debian's v1.0.2" >&2
+apt-get source -qq golang-github-modern-go-reflect2 >&2
+reflect2_src=$(find . -maxdepth 1 -type d -name 'golang-github-modern-go-reflect2-*' | head -n 1)
+reflect2_vendor="$tree/vendor/github.com/modern-go/reflect2"
+rm -f "$reflect2_vendor"/*.go "$reflect2_vendor"/*.s
+cp "$reflect2_src"/*.go "$reflect2_src"/*.s "$reflect2_vendor"/
+cd "$tree"
+
+echo "building kube-apiserver $recipe (about 4-5 minutes on 2 cores, 1.3 GB peak memory)" >&2
+started=$(date +%s)
+PATH=/usr/lib/go/bin:$PATH HOME=$PWD/.home KUBE_GIT_VERSION=v1.20.2 KUBE_GIT_TREE_STATE=clean \
+  KUBE_GIT_COMMIT=debian GOPROXY=off GOFLAGS=-mod=vendor make WHAT=cmd/kube-apiserver >&2
+cp _output/bin/kube-apiserver "$bin.tmp"
+mv "$bin.tmp" "$bin"
+echo "built $bin in $(( $(date +%s) - started ))s" >&2
+
+# The source tree and its Go build cache take ~1.8 GB; the cached binary is all later runs need.
+cd "$cache"
+rm -rf "$work"
+echo "$bin"

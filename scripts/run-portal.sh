@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the portal for `make run`, inside `python -m portal.devservices run` (which exported where Kafka,
+# Redis and LDAP are): migrations, the demo admin, a Celery worker with beat, and the web server.
+# Ctrl-C stops everything; the harness then stops the servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=.venv/bin/python
+
+$py manage.py migrate --no-input -v 0
+$py manage.py demo_signin
+$py manage.py check_services || echo "(some components are not answering: see http://127.0.0.1:8000/health/)"
+
+.venv/bin/celery -A portal worker --beat --loglevel=warning --concurrency=1 &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+
+$py manage.py runserver 127.0.0.1:8000 --noreload

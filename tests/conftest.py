@@ -1,0 +1,42 @@
+"""Shared fixtures. The real servers are started once per run by `make test`
+(python -m portal.devservices run --profile test -- pytest …), which exports where they are.
+A test that needs a server and does not find it fails: it never skips."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+
+def require_env(*names: str) -> dict[str, str]:
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: run the suite with `make test`, which starts the real "
+                    f"servers and exports where they are", pytrace=False)
+    return {name: os.environ[name] for name in names}
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix, so tests sharing one broker or cluster never collide."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def kafka_connection():
+    from topics.kafka.adapter import KafkaConnection
+
+    return KafkaConnection.from_env(require_env("KAFKA_BOOTSTRAP", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"))
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(kafka_connection):
+    from topics.kafka.adapter import KafkaAdmin
+
+    return KafkaAdmin(kafka_connection)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return require_env("REDIS_URL")["REDIS_URL"]

@@ -1,0 +1,49 @@
+"""Bad configuration gives a message naming the setting, never a stack trace."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "LDAP_", "DJANGO_", "LOGWARDEN_"))}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**clean, "DATABASE_URL": "sqlite:///:memory:", **env}, timeout=120)
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"KAFKA_BOOTSTRAP": "not-an-address"}, "KAFKA_BOOTSTRAP: expected host:port"),
+    ({"KAFKA_BOOTSTRAP": "127.0.0.1:99999"}, "KAFKA_BOOTSTRAP: expected host:port"),
+    ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG: expected one of"),
+    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: expected a URL starting with redis://"),
+    ({"LDAP_URI": "127.0.0.1:389"}, "LDAP_URI: expected a URL starting with ldap://"),
+    ({"KAFKA_BOOTSTRAP": "127.0.0.1:9092"}, "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: both must be set"),
+    ({"LOGWARDEN_KUBECONFIG": "/nonexistent/kubeconfig"}, "LOGWARDEN_KUBECONFIG/KUBECONFIG: no file"),
+    ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "1"}, "DJANGO_DEBUG: must be off"),
+    ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY: set a random value"),
+])
+def test_bad_setting_is_named_without_a_traceback(env, message):
+    result = run_manage("check", **env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_starts_with_a_real_secret_and_debug_off():
+    result = run_manage("check", LOGWARDEN_ENV="production", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.kafka
+def test_check_services_names_an_unreachable_kafka():
+    result = run_manage("check_services", KAFKA_BOOTSTRAP="127.0.0.1:1", KAFKA_SASL_USERNAME="admin",
+                        KAFKA_SASL_PASSWORD="unused", KAFKA_TIMEOUT_SECONDS="2")
+    assert result.returncode != 0
+    assert "no Kafka broker answered at KAFKA_BOOTSTRAP=127.0.0.1:1" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,1 @@
+"""The Kafka adapter: the only package that speaks to the broker (confluent-kafka)."""

@@ -1,0 +1,384 @@
+"""The Kafka adapter: the only module that imports confluent-kafka.
+
+Every operation takes a batch and makes one AdminClient call per batch chunk, never one call per item.
+Broker answers are translated into the plain values of `topics.kafka.types`, and broker errors into
+`KafkaAdapterError`s whose messages name the setting or resource concerned.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import admin as ck
+
+from .errors import KafkaAdapterError, KafkaAuthorizationError, KafkaUnavailable
+from .types import (AclBinding, EnsureTopicsResult, Operation, PatternType, Permission, ResourceType,
+                    ScramUpsert, TopicSpec, TopicState)
+
+log = logging.getLogger("logwarden.kafka")
+# librdkafka's own log lines (connection refused, retries) go through Python logging, not raw stderr
+librdkafka_log = logging.getLogger("logwarden.kafka.librdkafka")
+
+BATCH = 1000
+T = TypeVar("T")
+
+_UNAVAILABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._TIMED_OUT,
+                KafkaError._RESOLVE, KafkaError.REQUEST_TIMED_OUT}
+_AUTHENTICATION = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED}
+_AUTHORIZATION = {KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED,
+                  KafkaError.CLUSTER_AUTHORIZATION_FAILED, KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED}
+
+
+@dataclass(frozen=True)
+class KafkaConnection:
+    """Where a cluster is and who we are on it. The password never appears in repr()."""
+
+    bootstrap: str
+    security_protocol: str = "SASL_PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> KafkaConnection:
+        return cls(bootstrap=env["KAFKA_BOOTSTRAP"],
+                   security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT"),
+                   sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+                   username=env.get("KAFKA_SASL_USERNAME", ""), password=env.get("KAFKA_SASL_PASSWORD", ""))
+
+    @classmethod
+    def from_settings(cls) -> KafkaConnection:
+        from django.conf import settings
+
+        kafka = settings.KAFKA
+        if not kafka["bootstrap"]:
+            raise KafkaUnavailable("KAFKA_BOOTSTRAP is not set: no Kafka cluster is configured")
+        return cls(bootstrap=kafka["bootstrap"], security_protocol=kafka["security_protocol"],
+                   sasl_mechanism=kafka["sasl_mechanism"], username=kafka["sasl_username"],
+                   password=kafka["sasl_password"])
+
+    def as_user(self, username: str, password: str) -> KafkaConnection:
+        return KafkaConnection(self.bootstrap, self.security_protocol, self.sasl_mechanism, username, password)
+
+    def client_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol,
+                                  "logger": librdkafka_log}
+        if self.security_protocol.startswith("SASL"):
+            config.update({"sasl.mechanism": self.sasl_mechanism, "sasl.username": self.username,
+                           "sasl.password": self.password})
+        return config
+
+
+def _translate(exc: KafkaException, connection: KafkaConnection, what: str) -> KafkaAdapterError:
+    error = exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+    detail = error.str() if error else str(exc)
+    code = error.code() if error else None
+    if code in _AUTHENTICATION:
+        return KafkaUnavailable(f"Kafka at KAFKA_BOOTSTRAP={connection.bootstrap} refused the credentials of "
+                                f"KAFKA_SASL_USERNAME={connection.username!r} ({what}: {detail})")
+    if code in _UNAVAILABLE:
+        return KafkaUnavailable(f"no Kafka broker answered at KAFKA_BOOTSTRAP={connection.bootstrap} "
+                                f"({what}: {detail})")
+    if code in _AUTHORIZATION:
+        return KafkaAuthorizationError(f"{connection.username or 'the client'} is not authorized: {what} "
+                                       f"({detail})")
+    name = error.name() if error else type(exc).__name__
+    return KafkaAdapterError(f"{what} failed on Kafka at {connection.bootstrap}: {name}: {detail}")
+
+
+def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class KafkaAdmin:
+    """Batched administrative operations on one cluster."""
+
+    def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0):
+        self.connection = connection
+        self.timeout = timeout
+        config = connection.client_config()
+        # fail fast instead of librdkafka's endless reconnect when nothing listens
+        config.update({"socket.timeout.ms": int(timeout * 1000), "reconnect.backoff.max.ms": 1000,
+                       "error_cb": self._remember_error})
+        try:
+            self._client = ck.AdminClient(config)
+        except KafkaException as exc:
+            raise KafkaAdapterError(f"cannot set up a Kafka client for KAFKA_BOOTSTRAP={connection.bootstrap}: "
+                                    f"{exc.args[0].str()}") from None
+        self._authentication_failed: KafkaError | None = None
+
+    def _remember_error(self, error: KafkaError) -> None:
+        # librdkafka reports a refused login only here; the failing request just sees a transport error
+        if error.code() in _AUTHENTICATION:
+            self._authentication_failed = error
+
+    def _translate(self, exc: KafkaException, what: str) -> KafkaAdapterError:
+        self._client.poll(0)  # serves pending error callbacks
+        if self._authentication_failed is not None:
+            exc = KafkaException(self._authentication_failed)
+        return _translate(exc, self.connection, what)
+
+    @classmethod
+    def from_settings(cls) -> KafkaAdmin:
+        from django.conf import settings
+
+        return cls(KafkaConnection.from_settings(), timeout=settings.KAFKA["timeout_seconds"])
+
+    # -- helpers ------------------------------------------------------------------------------------
+    def _result(self, future: Future, what: str) -> Any:
+        try:
+            return future.result(timeout=self.timeout + 5)
+        except KafkaException as exc:
+            raise self._translate(exc, what) from None
+        except TimeoutError:
+            raise KafkaUnavailable(f"no answer from Kafka at KAFKA_BOOTSTRAP={self.connection.bootstrap} "
+                                   f"within {self.timeout:.0f}s ({what})") from None
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except KafkaException as exc:
+            raise self._translate(exc, what) from None
+
+    # -- cluster ------------------------------------------------------------------------------------
+    def ping(self) -> bool:
+        """True when the cluster answers an authenticated metadata request; raises KafkaUnavailable if not."""
+        self._call("listing topics", lambda: self._client.list_topics(timeout=self.timeout))
+        return True
+
+    def describe_cluster(self) -> dict[str, Any]:
+        description = self._result(self._client.describe_cluster(request_timeout=self.timeout),
+                                   "describing the cluster")
+        return {"cluster_id": description.cluster_id, "brokers": len(description.nodes),
+                "controller": description.controller.id if description.controller else None}
+
+    # -- topics -------------------------------------------------------------------------------------
+    def list_topics(self) -> dict[str, int]:
+        """Topic name → partition count (internal topics excluded)."""
+        metadata = self._call("listing topics", lambda: self._client.list_topics(timeout=self.timeout))
+        return {name: len(t.partitions) for name, t in metadata.topics.items() if not name.startswith("__")}
+
+    def describe_topics(self, names: Iterable[str] | None = None) -> dict[str, TopicState]:
+        """The named topics (all when None) with their explicitly set configs; missing topics are absent."""
+        partitions = self.list_topics()
+        wanted = sorted(partitions if names is None else set(names) & set(partitions))
+        configs = self.describe_topic_configs(wanted)
+        return {name: TopicState(name, partitions[name], configs[name]) for name in wanted}
+
+    def describe_topic_configs(self, names: Sequence[str]) -> dict[str, dict[str, str]]:
+        configs: dict[str, dict[str, str]] = {}
+        for chunk in _chunks(list(names)):
+            futures = self._client.describe_configs(
+                [ck.ConfigResource(ck.ResourceType.TOPIC, name) for name in chunk], request_timeout=self.timeout)
+            for resource, future in futures.items():
+                entries = self._result(future, f"describing configs of topic {resource.name}")
+                configs[resource.name] = {
+                    key: entry.value for key, entry in entries.items()
+                    if entry.source == ck.ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+                    or entry.source == ck.ConfigSource.DYNAMIC_TOPIC_CONFIG}
+        return configs
+
+    def ensure_topics(self, specs: Sequence[TopicSpec]) -> EnsureTopicsResult:
+        """Creates missing topics and sets the configs that differ; idempotent (a re-run changes nothing)."""
+        existing = self.list_topics()
+        missing = [s for s in specs if s.name not in existing]
+        already = self._create_topics(missing)
+        if missing:
+            existing = self._wait_until_listed([s.name for s in missing])
+        created = [s for s in missing if s.name not in already]
+        present = [s for s in specs if s not in created]
+        current = self.describe_topic_configs([s.name for s in present])
+        to_alter = [s for s in present if any(current[s.name].get(k) != v for k, v in s.configs.items())]
+        self.set_topic_configs({s.name: s.configs for s in to_alter})
+        grow = {s.name: s.partitions for s in present if s.partitions > existing[s.name]}
+        self._add_partitions(grow)
+        reconfigured = {s.name for s in to_alter} | set(grow)
+        return EnsureTopicsResult(created=[s.name for s in created], reconfigured=sorted(reconfigured),
+                                  unchanged=sorted(s.name for s in present if s.name not in reconfigured))
+
+    def _create_topics(self, specs: Sequence[TopicSpec]) -> set[str]:
+        """Creates the topics; returns those that turned out to exist already (another writer was first)."""
+        already: set[str] = set()
+        for chunk in _chunks(specs):
+            futures = self._client.create_topics(
+                [ck.NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication_factor,
+                             config=dict(s.configs)) for s in chunk],
+                operation_timeout=self.timeout, request_timeout=self.timeout)
+            for name, future in futures.items():
+                try:
+                    future.result(timeout=self.timeout + 5)
+                except KafkaException as exc:
+                    # created by another writer, or not yet in the metadata we listed: that is convergence
+                    if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                        raise self._translate(exc, f"creating topic {name}") from None
+                    already.add(name)
+        return already
+
+    def _wait_until_listed(self, names: Sequence[str]) -> dict[str, int]:
+        """Lists topics until `names` appear: brokers learn of a new topic shortly after the controller."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            listed = self.list_topics()
+            if set(names) <= set(listed):
+                return listed
+            if time.monotonic() > deadline:
+                raise KafkaAdapterError(f"topics {sorted(set(names) - set(listed))} were created but did not "
+                                        f"appear in the metadata of {self.connection.bootstrap} within "
+                                        f"{self.timeout:.0f}s")
+            time.sleep(0.1)
+
+    def set_topic_configs(self, configs: Mapping[str, Mapping[str, str]]) -> None:
+        """Sets (incrementally: other keys stay) the given configs on each topic."""
+        items = list(configs.items())
+        for chunk in _chunks(items):
+            resources = [ck.ConfigResource(ck.ResourceType.TOPIC, name, incremental_configs=[
+                ck.ConfigEntry(key, value, incremental_operation=ck.AlterConfigOpType.SET)
+                for key, value in values.items()]) for name, values in chunk]
+            futures = self._client.incremental_alter_configs(resources, request_timeout=self.timeout)
+            for resource, future in futures.items():
+                self._result(future, f"setting configs of topic {resource.name}")
+
+    def _add_partitions(self, partitions: Mapping[str, int]) -> None:
+        if not partitions:
+            return
+        futures = self._client.create_partitions(
+            [ck.NewPartitions(name, count) for name, count in partitions.items()], request_timeout=self.timeout)
+        for name, future in futures.items():
+            self._result(future, f"adding partitions to topic {name}")
+
+    def delete_topics(self, names: Sequence[str]) -> None:
+        for chunk in _chunks(list(names)):
+            futures = self._client.delete_topics(list(chunk), operation_timeout=self.timeout,
+                                                 request_timeout=self.timeout)
+            for name, future in futures.items():
+                try:
+                    future.result(timeout=self.timeout + 5)
+                except KafkaException as exc:
+                    if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                        raise self._translate(exc, f"deleting topic {name}") from None
+
+    # -- SCRAM credentials --------------------------------------------------------------------------
+    def list_scram_users(self) -> set[str]:
+        """Users that hold a SCRAM-SHA-512 credential."""
+        future = self._client.describe_user_scram_credentials(request_timeout=self.timeout)
+        descriptions = self._result(future, "describing SCRAM credentials")
+        return {user for user, description in descriptions.items()
+                if any(info.mechanism == ck.ScramMechanism.SCRAM_SHA_512
+                       for info in description.scram_credential_infos)}
+
+    def upsert_scram_credentials(self, upserts: Sequence[ScramUpsert]) -> None:
+        for chunk in _chunks(list(upserts)):
+            alterations = [ck.UserScramCredentialUpsertion(
+                u.user, ck.ScramCredentialInfo(ck.ScramMechanism.SCRAM_SHA_512, u.iterations),
+                u.password.encode()) for u in chunk]
+            for user, future in self._client.alter_user_scram_credentials(
+                    alterations, request_timeout=self.timeout).items():
+                self._result(future, f"setting the SCRAM credential of {user}")
+
+    def delete_scram_credentials(self, users: Sequence[str]) -> None:
+        for chunk in _chunks(list(users)):
+            deletions = [ck.UserScramCredentialDeletion(user, ck.ScramMechanism.SCRAM_SHA_512) for user in chunk]
+            for user, future in self._client.alter_user_scram_credentials(
+                    deletions, request_timeout=self.timeout).items():
+                try:
+                    future.result(timeout=self.timeout + 5)
+                except KafkaException as exc:
+                    if exc.args[0].code() != KafkaError.RESOURCE_NOT_FOUND:
+                        raise self._translate(exc, f"deleting the SCRAM credential of {user}") from None
+
+    # -- ACLs ---------------------------------------------------------------------------------------
+    def describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,
+                      resource_name: str | None = None) -> list[AclBinding]:
+        """Every ACL binding matching the filter (None matches anything), in one request."""
+        acl_filter = ck.AclBindingFilter(
+            ck.ResourceType[resource_type.value] if resource_type else ck.ResourceType.ANY, resource_name,
+            ck.ResourcePatternType.ANY, principal, None, ck.AclOperation.ANY, ck.AclPermissionType.ANY)
+        bindings = self._result(self._client.describe_acls(acl_filter, request_timeout=self.timeout),
+                                "describing ACLs")
+        return sorted(_from_ck(b) for b in bindings)
+
+    def create_acls(self, bindings: Sequence[AclBinding]) -> None:
+        for chunk in _chunks(list(bindings)):
+            futures = self._client.create_acls([_to_ck(b) for b in chunk], request_timeout=self.timeout)
+            for binding, future in futures.items():
+                self._result(future, f"creating ACL {binding}")
+
+    def delete_acls(self, bindings: Sequence[AclBinding]) -> None:
+        for chunk in _chunks(list(bindings)):
+            futures = self._client.delete_acls([_to_ck_filter(b) for b in chunk], request_timeout=self.timeout)
+            for acl_filter, future in futures.items():
+                self._result(future, f"deleting ACL {acl_filter}")
+
+
+def _to_ck(b: AclBinding) -> ck.AclBinding:
+    return ck.AclBinding(ck.ResourceType[b.resource_type.value], b.resource_name,
+                         ck.ResourcePatternType[b.pattern_type.value], b.principal, b.host,
+                         ck.AclOperation[b.operation.value], ck.AclPermissionType[b.permission.value])
+
+
+def _to_ck_filter(b: AclBinding) -> ck.AclBindingFilter:
+    return ck.AclBindingFilter(ck.ResourceType[b.resource_type.value], b.resource_name,
+                               ck.ResourcePatternType[b.pattern_type.value], b.principal, b.host,
+                               ck.AclOperation[b.operation.value], ck.AclPermissionType[b.permission.value])
+
+
+def _from_ck(b: ck.AclBinding) -> AclBinding:
+    return AclBinding(principal=b.principal, resource_type=ResourceType(b.restype.name),
+                      resource_name=b.name, pattern_type=PatternType(b.resource_pattern_type.name),
+                      operation=Operation(b.operation.name), permission=Permission(b.permission_type.name),
+                      host=b.host)
+
+
+# -- data path: reading and producing records ---------------------------------------------------------
+def produce(connection: KafkaConnection, topic: str, values: Iterable[bytes], *, timeout: float = 10.0) -> int:
+    """Produces `values` to `topic` and waits for every acknowledgement; returns how many were written."""
+    failures: list[KafkaError] = []
+    producer = Producer({**connection.client_config(), "acks": "all", "message.timeout.ms": int(timeout * 1000)})
+
+    def delivered(err: KafkaError | None, _msg: Any) -> None:
+        if err is not None:
+            failures.append(err)
+
+    count = 0
+    for value in values:
+        producer.produce(topic, value, on_delivery=delivered)
+        producer.poll(0)
+        count += 1
+    producer.flush(timeout)
+    if failures:
+        raise _translate(KafkaException(failures[0]), connection, f"producing to topic {topic}")
+    return count
+
+
+def read_records(connection: KafkaConnection, topic: str, *, group: str, max_records: int = 100,
+                 timeout: float = 10.0) -> list[bytes]:
+    """Reads up to `max_records` values of `topic` from the beginning, as consumer group `group`."""
+    consumer = Consumer({**connection.client_config(), "group.id": group, "auto.offset.reset": "earliest",
+                         "enable.auto.commit": False, "session.timeout.ms": 10000})
+    try:
+        consumer.subscribe([topic])
+        records: list[bytes] = []
+        deadline_polls = max(1, int(timeout / 0.5))
+        for _ in range(deadline_polls):
+            message = consumer.poll(0.5)
+            if message is None:
+                if records:
+                    break
+                continue
+            if message.error():
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    break
+                raise _translate(KafkaException(message.error()), connection, f"reading topic {topic}")
+            records.append(message.value())
+            if len(records) >= max_records:
+                break
+        return records
+    finally:
+        consumer.close()
+

@@ -1,0 +1,87 @@
+"""Plain, hashable values describing Kafka state: what the planners compare and the adapter reads/writes.
+
+Nothing here imports confluent-kafka, so pure logic (planning, diffing) and its tests need no broker client.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ResourceType(str, enum.Enum):
+    TOPIC = "TOPIC"
+    GROUP = "GROUP"
+    CLUSTER = "CLUSTER"
+    TRANSACTIONAL_ID = "TRANSACTIONAL_ID"
+
+
+class PatternType(str, enum.Enum):
+    LITERAL = "LITERAL"
+    PREFIXED = "PREFIXED"
+
+
+class Operation(str, enum.Enum):
+    ALL = "ALL"
+    READ = "READ"
+    WRITE = "WRITE"
+    CREATE = "CREATE"
+    DELETE = "DELETE"
+    ALTER = "ALTER"
+    DESCRIBE = "DESCRIBE"
+    CLUSTER_ACTION = "CLUSTER_ACTION"
+    DESCRIBE_CONFIGS = "DESCRIBE_CONFIGS"
+    ALTER_CONFIGS = "ALTER_CONFIGS"
+    IDEMPOTENT_WRITE = "IDEMPOTENT_WRITE"
+
+
+class Permission(str, enum.Enum):
+    ALLOW = "ALLOW"
+    DENY = "DENY"
+
+
+@dataclass(frozen=True, order=True)
+class AclBinding:
+    """One ACL entry: `principal` may (or may not) do `operation` on a resource, from `host`."""
+
+    principal: str  # "User:<name>"
+    resource_type: ResourceType
+    resource_name: str
+    pattern_type: PatternType
+    operation: Operation
+    permission: Permission = Permission.ALLOW
+    host: str = "*"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic as it should be: partitions and the configs Logwarden sets on it (others are left alone)."""
+
+    name: str
+    partitions: int = 1
+    replication_factor: int = 1
+    configs: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class TopicState:
+    """A topic as the broker has it: partitions and its non-default (explicitly set) configs."""
+
+    name: str
+    partitions: int
+    configs: dict[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class ScramUpsert:
+    """Sets the SCRAM-SHA-512 credential of `user`. The password lives only as long as this object."""
+
+    user: str
+    password: str = field(repr=False)
+    iterations: int = 8192
+
+
+@dataclass(frozen=True)
+class EnsureTopicsResult:
+    created: list[str]
+    reconfigured: list[str]
+    unchanged: list[str]

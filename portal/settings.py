@@ -96,9 +96,10 @@ from accounts.ldap_settings import ldap_settings  # noqa: E402  (needs the helpe
 
 LDAP_URI = env_url("LDAP_URI", "", ("ldap", "ldaps"))
 globals().update(ldap_settings(LDAP_URI))
-AUTHENTICATION_BACKENDS = (
-    ["accounts.ldap_backend.PortalLDAPBackend"] if LDAP_URI else []
-) + ["django.contrib.auth.backends.ModelBackend"]
+# Local accounts first, so a local admin can still sign in while the directory is down; people created from
+# LDAP have unusable local passwords, so this never lets them around the directory.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"] + (
+    ["accounts.ldap_backend.PortalLDAPBackend"] if LDAP_URI else [])
 
 # --- Redis and Celery -----------------------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss"))
@@ -131,6 +132,20 @@ if KAFKA["bootstrap"] and KAFKA["security_protocol"].startswith("SASL") and not 
     raise ImproperlyConfigured(f"KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: both must be set when "
                                f"KAFKA_SECURITY_PROTOCOL={KAFKA['security_protocol']}")
 
+# --- guardrails -----------------------------------------------------------------------------------------
+LOGWARDEN_MAX_RETENTION_MS = env_int("LOGWARDEN_MAX_RETENTION_DAYS", 30, minimum=1) * 86_400_000
+LOGWARDEN_DEFAULT_RETENTION_CLASS = env_str("LOGWARDEN_DEFAULT_RETENTION_CLASS", "standard")
+LOGWARDEN_DISCOVERY_EXCLUDE = [n for n in env_str(
+    "LOGWARDEN_DISCOVERY_EXCLUDE", "kube-system,kube-public,kube-node-lease").split(",") if n]
+LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SECONDS", 300, minimum=10)
+
+# periodic work (django-celery-beat stores it in the database; admins can change intervals there)
+CELERY_BEAT_SCHEDULE = {
+    "discover-namespaces": {"task": "topics.discover_namespaces",
+                            "schedule": float(LOGWARDEN_DISCOVERY_INTERVAL_SECONDS)},
+    "sync-all-topics": {"task": "topics.sync_topics", "schedule": 900.0},
+}
+
 # --- Kubernetes -----------------------------------------------------------------------------------------
 # Optional: without a kubeconfig, namespaces are registered by hand.
 KUBECONFIG = env_str("LOGWARDEN_KUBECONFIG") or env_str("KUBECONFIG")
@@ -143,6 +158,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.ServiceAccountTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 SPECTACULAR_SETTINGS = {

@@ -40,3 +40,12 @@ def kafka_admin(kafka_connection):
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return require_env("REDIS_URL")["REDIS_URL"]
+
+
+@pytest.fixture
+def world(db):
+    """Teams payments and checkout, one person per role, a service account with a token, two namespaces.
+    Namespaces are plain rows (no topic, no broker): tests that need the broker register their own."""
+    from tests.factories import build_world
+
+    return build_world()

@@ -1,0 +1,24 @@
+from rest_framework import authentication, exceptions
+
+from accounts.services import tokens
+
+
+class ServiceAccountTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer lw_…` — a service account's API token."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0] != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        try:
+            account = tokens.authenticate(header[1])
+        except tokens.TokenRejected as exc:
+            raise exceptions.AuthenticationFailed(f"Token refused: {exc}.") from None
+        return account.user, account
+
+    def authenticate_header(self, request):
+        return self.keyword

@@ -1,0 +1,33 @@
+"""The audit trail: one append-only row per decision or change, in the order they were recorded.
+
+Each event carries the hash of its predecessor and its own hash over a canonical encoding, so the trail can be
+verified end to end (`portal.audit.verify_chain`); the database refuses updates and deletes of events
+(see migration 0002). Callers only ever use `portal.audit.record(...)`.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    sequence = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    # kept as text too, so the trail still says who acted after the account is gone
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=100, db_index=True)  # "<domain>.<verb>", e.g. "namespace.register"
+    target_type = models.CharField(max_length=100, blank=True, db_index=True)
+    target_id = models.CharField(max_length=200, blank=True, db_index=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [models.Index(fields=["target_type", "target_id", "sequence"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_label}"

@@ -1,0 +1,67 @@
+"""Builders of catalogue and identity rows for tests: a small world of teams, people and namespaces."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from accounts.models import GroupMapping, Role, ServiceAccount, Team
+from accounts.services import service_accounts, tokens
+from portal.audit import SYSTEM
+from topics.models import Namespace, RetentionClass
+
+
+def person(username: str, *ldap_groups: str, superuser: bool = False):
+    user = get_user_model().objects.create_user(username, email=f"{username}@logwarden.test",
+                                                first_name=username.title(), is_superuser=superuser,
+                                                is_staff=superuser)
+    user.set_unusable_password()
+    user.save()
+    for name in ldap_groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
+
+
+@dataclass
+class World:
+    payments: Team
+    checkout: Team
+    engineer: object  # alice, team payments
+    owner: object  # bob, owner in team payments
+    auditor: object  # carol
+    admin: object  # dave, platform admin through the LDAP admin group
+    outsider: object  # erin, team checkout
+    service_account: ServiceAccount  # payments' program
+    token: str  # the service account's API token
+    ns_payments: Namespace
+    ns_checkout: Namespace
+
+    def user_for(self, role: str):
+        return {"engineer": self.engineer, "owner": self.owner, "auditor": self.auditor, "admin": self.admin,
+                "outsider": self.outsider, "service_account": self.service_account.user}[role]
+
+
+def build_world() -> World:
+    payments = Team.objects.create(slug="payments", name="Payments")
+    checkout = Team.objects.create(slug="checkout", name="Checkout")
+    GroupMapping.objects.create(ldap_group="team-payments", team=payments)
+    GroupMapping.objects.create(ldap_group="team-checkout", team=checkout)
+    GroupMapping.objects.create(ldap_group="logwarden-owners", role=Role.NAMESPACE_OWNER)
+    GroupMapping.objects.create(ldap_group="logwarden-auditors", role=Role.AUDITOR)
+    GroupMapping.objects.create(ldap_group="logwarden-admins", role=Role.PLATFORM_ADMIN)
+    account = service_accounts.create(SYSTEM, name="payments-etl", team=payments)
+    issued = tokens.issue(SYSTEM, account, name="ci", expires_at=None)
+    standard = RetentionClass.objects.get(name="standard")
+    return World(
+        payments=payments, checkout=checkout,
+        engineer=person("alice", "team-payments"),
+        owner=person("bob", "team-payments", "logwarden-owners"),
+        auditor=person("carol", "logwarden-auditors"),
+        admin=person("dave", "logwarden-admins"),
+        outsider=person("erin", "team-checkout"),
+        service_account=account, token=issued.secret,
+        ns_payments=Namespace.objects.create(name="payments", owner_team=payments, retention_class=standard),
+        ns_checkout=Namespace.objects.create(name="checkout", owner_team=checkout, retention_class=standard,
+                                             sensitivity="high"),
+    )

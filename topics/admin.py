@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from portal.admin import AuditedModelAdmin
+from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
+from topics.services.catalogue import sync_topics_after_commit
+
+
+@admin.register(KafkaCluster)
+class KafkaClusterAdmin(AuditedModelAdmin):
+    list_display = ("name", "bootstrap", "security_protocol", "is_default", "enforce_acls")
+
+
+@admin.register(RetentionClass)
+class RetentionClassAdmin(AuditedModelAdmin):
+    list_display = ("name", "retention_ms", "retention_bytes", "cleanup_policy", "partitions")
+
+    def after_save(self, obj, changed_fields):
+        sync_topics_after_commit(Topic.objects.filter(namespace__retention_class=obj).values_list("pk", flat=True))
+
+
+@admin.register(Namespace)
+class NamespaceAdmin(AuditedModelAdmin):
+    list_display = ("name", "owner_team", "sensitivity", "retention_class", "lifecycle", "discovered")
+    list_filter = ("lifecycle", "sensitivity", "owner_team", "retention_class", "discovered")
+    search_fields = ("name", "description")
+
+    def after_save(self, obj, changed_fields):
+        if "retention_class" in changed_fields:
+            sync_topics_after_commit(obj.topics.values_list("pk", flat=True))
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "cluster", "namespace", "state", "synced_at")
+    list_filter = ("cluster", "state")
+    search_fields = ("name",)
+    readonly_fields = ("state", "last_error", "synced_at")

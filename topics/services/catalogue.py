@@ -1,0 +1,124 @@
+"""Changes to the catalogue (namespaces, retention classes). Each change is audited and, once committed,
+enqueues the topic sync of what it touched."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Team
+from portal import audit
+from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Topic
+from topics.services.clusters import default_cluster
+
+NAMESPACE_FIELDS = ("owner_team", "sensitivity", "retention_class", "description")
+RETENTION_FIELDS = ("description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions")
+
+
+class NoRetentionClass(ValidationError):
+    pass
+
+
+def default_retention_class() -> RetentionClass:
+    from django.conf import settings
+
+    found = RetentionClass.objects.filter(name=settings.LOGWARDEN_DEFAULT_RETENTION_CLASS).first()
+    if found is None:
+        raise NoRetentionClass({"retention_class": f"No retention class given and the default "
+                                                   f"'{settings.LOGWARDEN_DEFAULT_RETENTION_CLASS}' "
+                                                   f"(LOGWARDEN_DEFAULT_RETENTION_CLASS) does not exist."})
+    return found
+
+
+def sync_topics_after_commit(topic_ids: Iterable[int]) -> None:
+    """Enqueues the broker sync of these topics once the surrounding transaction has committed."""
+    from topics.tasks import sync_topics
+
+    ids = sorted(set(topic_ids))
+    if ids:
+        transaction.on_commit(lambda: sync_topics.delay(ids))
+
+
+def _ensure_topic_rows(namespace: Namespace, clusters: Iterable[KafkaCluster]) -> list[Topic]:
+    topics = []
+    for cluster in clusters:
+        topic, _ = Topic.objects.get_or_create(namespace=namespace, cluster=cluster,
+                                               defaults={"name": cluster.topic_name_for(namespace.name)})
+        topics.append(topic)
+    return topics
+
+
+def register_namespace(actor, *, name: str, owner_team: Team | None = None, sensitivity: str = "standard",
+                       retention_class: RetentionClass | None = None, labels: dict | None = None,
+                       description: str = "", discovered: bool = False) -> Namespace:
+    with transaction.atomic():
+        namespace = Namespace(name=name, owner_team=owner_team, sensitivity=sensitivity,
+                              retention_class=retention_class or default_retention_class(), labels=labels or {},
+                              description=description, discovered=discovered)
+        namespace.full_clean()
+        namespace.save()
+        cluster = default_cluster()
+        topics = _ensure_topic_rows(namespace, [cluster] if cluster else [])
+        audit.record(actor, "namespace.register", namespace, source="discovery" if discovered else "manual",
+                     owner_team=owner_team.slug if owner_team else None, sensitivity=sensitivity,
+                     retention_class=namespace.retention_class.name, topics=[t.name for t in topics])
+        sync_topics_after_commit(t.pk for t in topics)
+    return namespace
+
+
+def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:
+    unknown = set(changes) - set(NAMESPACE_FIELDS)
+    if unknown:
+        raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        before = {key: _label(getattr(namespace, key)) for key in changes}
+        for key, value in changes.items():
+            setattr(namespace, key, value)
+        namespace.full_clean()
+        namespace.save()
+        diff = {k: {"from": before[k], "to": _label(v)} for k, v in changes.items() if before[k] != _label(v)}
+        if diff:
+            audit.record(actor, "namespace.update", namespace, changes=diff)
+        if "retention_class" in diff:
+            sync_topics_after_commit(namespace.topics.values_list("pk", flat=True))
+    return namespace
+
+
+def retire_namespace(actor, namespace: Namespace, *, reason: str) -> None:
+    if namespace.lifecycle == Lifecycle.RETIRED:
+        return
+    with transaction.atomic():
+        namespace.lifecycle = Lifecycle.RETIRED
+        namespace.save(update_fields=["lifecycle"])
+        audit.record(actor, "namespace.retire", namespace, reason=reason)
+
+
+def save_retention_class(actor, retention_class: RetentionClass, **changes) -> RetentionClass:
+    """Creates (unsaved instance) or changes a retention class; topics using it are re-synced."""
+    unknown = set(changes) - set(RETENTION_FIELDS)
+    if unknown:
+        raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
+    creating = retention_class.pk is None
+    with transaction.atomic():
+        before = {key: getattr(retention_class, key) for key in changes}
+        for key, value in changes.items():
+            setattr(retention_class, key, value)
+        retention_class.full_clean()
+        retention_class.save()
+        if creating:
+            audit.record(actor, "retention_class.create", retention_class, **retention_class.topic_configs(),
+                         partitions=retention_class.partitions)
+            return retention_class
+        diff = {k: {"from": before[k], "to": v} for k, v in changes.items() if before[k] != v}
+        if diff:
+            audit.record(actor, "retention_class.update", retention_class, changes=diff)
+            sync_topics_after_commit(Topic.objects.filter(namespace__retention_class=retention_class)
+                                     .values_list("pk", flat=True))
+    return retention_class
+
+
+def _label(value) -> object:
+    if isinstance(value, (Team, RetentionClass)):
+        return str(value.slug if isinstance(value, Team) else value.name)
+    return value

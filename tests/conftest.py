@@ -49,3 +49,27 @@ def world(db):
     from tests.factories import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def celery_eager():
+    """Runs tasks in-process for the test (the code path is the same `.delay()` the worker would run)."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> str:
+    return require_env("LOGWARDEN_KUBECONFIG")["LOGWARDEN_KUBECONFIG"]
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(kubeconfig):
+    from shipper.kube.client import KubeCluster
+
+    with KubeCluster.from_kubeconfig(kubeconfig) as cluster:
+        yield cluster

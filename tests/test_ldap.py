@@ -182,3 +182,20 @@ def test_incomplete_ldap_settings_are_named_without_a_traceback(env, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.django_db
+def test_ldap_groups_map_to_teams_and_roles_and_a_removal_takes_the_role_away(directory, membership):
+    from accounts.models import GroupMapping, Role, Team
+    from accounts.services.identity import identity_of
+
+    payments = Team.objects.create(slug="payments", name="Payments")
+    GroupMapping.objects.create(ldap_group="team-payments", team=payments)
+    GroupMapping.objects.create(ldap_group="logwarden-owners", role=Role.NAMESPACE_OWNER)
+
+    bob = identity_of(authenticate(username="bob", password=PEOPLE["bob"].password))
+    assert bob.team_ids == {payments.pk} and bob.roles == {Role.ENGINEER, Role.NAMESPACE_OWNER}
+
+    membership(ldap.MOD_DELETE, "logwarden-owners", "bob")
+    bob = identity_of(authenticate(username="bob", password=PEOPLE["bob"].password))
+    assert bob.roles == {Role.ENGINEER} and bob.team_ids == {payments.pk}

@@ -4,6 +4,8 @@ Views, API viewsets and services ask these functions; none of them re-implements
 """
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from accounts.models import Role, ServiceAccount, Team
 from accounts.services.identity import Identity, identity_of
 
@@ -36,9 +38,22 @@ def can_manage_service_accounts(who, team: Team | int | None) -> bool:
 
 
 def can_see_service_account(who, account: ServiceAccount) -> bool:
+    """Admins and auditors: all; people: their teams' accounts; a service account: itself only."""
     identity = _identity(who)
-    return (identity.is_admin or identity.is_auditor or identity.in_team(account.team_id)
-            or (identity.service_account is not None and identity.service_account.pk == account.pk))
+    if identity.service_account is not None:
+        return identity.service_account.pk == account.pk
+    return identity.is_admin or identity.is_auditor or identity.in_team(account.team_id)
+
+
+def service_accounts_visible_to(who, queryset: QuerySet[ServiceAccount] | None = None) -> QuerySet[ServiceAccount]:
+    """The queryset form of `can_see_service_account`, for lists."""
+    identity = _identity(who)
+    queryset = ServiceAccount.objects.all() if queryset is None else queryset
+    if identity.service_account is not None:
+        return queryset.filter(pk=identity.service_account.pk)
+    if identity.is_admin or identity.is_auditor:
+        return queryset
+    return queryset.filter(team_id__in=identity.team_ids)
 
 
 def is_namespace_owner(who, owner_team_id: int | None) -> bool:

@@ -137,13 +137,15 @@ LOGWARDEN_MAX_RETENTION_MS = env_int("LOGWARDEN_MAX_RETENTION_DAYS", 30, minimum
 LOGWARDEN_DEFAULT_RETENTION_CLASS = env_str("LOGWARDEN_DEFAULT_RETENTION_CLASS", "standard")
 LOGWARDEN_DISCOVERY_EXCLUDE = [n for n in env_str(
     "LOGWARDEN_DISCOVERY_EXCLUDE", "kube-system,kube-public,kube-node-lease").split(",") if n]
+LOGWARDEN_REQUEST_TTL_DAYS = env_int("LOGWARDEN_REQUEST_TTL_DAYS", 14, minimum=1)
 LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SECONDS", 300, minimum=10)
 
 # periodic work (django-celery-beat stores it in the database; admins can change intervals there)
 CELERY_BEAT_SCHEDULE = {
     "discover-namespaces": {"task": "topics.discover_namespaces",
                             "schedule": float(LOGWARDEN_DISCOVERY_INTERVAL_SECONDS)},
-    "sync-all-topics": {"task": "topics.sync_topics", "schedule": 900.0},
+    "reconcile-all": {"task": "topics.reconcile_all",
+                      "schedule": float(env_int("LOGWARDEN_RECONCILE_INTERVAL_SECONDS", 60, minimum=5))},
 }
 
 # --- Kubernetes -----------------------------------------------------------------------------------------

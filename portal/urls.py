@@ -8,7 +8,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health_page, name="health"),
     path("accounts/", include("accounts.urls")),
+    path("namespaces/", include("topics.urls")),
+    path("teams/", include("accounts.urls_teams")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include("portal.api.urls")),
 ]

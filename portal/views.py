@@ -1,7 +1,11 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from accounts.models import Role, Team
+from accounts.services.identity import identity_of
 from portal import health
+from topics.models import Namespace
+from topics.tables import NamespaceTable
 
 
 def health_page(request: HttpRequest) -> HttpResponse:
@@ -14,4 +18,13 @@ def health_page(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+    """The dashboard: the signed-in person's teams and their namespaces, and quick links."""
+    if not request.user.is_authenticated:
+        return render(request, "portal/home.html")
+    identity = identity_of(request.user)
+    teams = Team.objects.filter(pk__in=identity.team_ids)
+    return render(request, "portal/home.html", {
+        "roles": sorted(Role(role).label for role in identity.roles), "teams": teams,
+        "namespaces": NamespaceTable(Namespace.objects.filter(owner_team__in=teams),
+                                     empty_message="Your teams own no namespace yet."),
+    })

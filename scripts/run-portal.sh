@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs the portal for `make run`, inside `python -m portal.devservices run` (which exported where Kafka,
-# Redis and LDAP are): migrations, the demo admin, a Celery worker with beat, and the web server.
+# Redis and LDAP are): migrations, the demo catalogue and admin, the topics, a Celery worker with beat, and the web server.
 # Ctrl-C stops everything; the harness then stops the servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
 
 $py manage.py migrate --no-input -v 0
+$py manage.py seed_demo
+# the local broker starts empty each time: put the catalogue's topics back before serving
+$py manage.py sync_topics || true
 $py manage.py demo_signin
 $py manage.py check_services || echo "(some components are not answering: see http://127.0.0.1:8000/health/)"
 

@@ -73,3 +73,23 @@ def kube_cluster(kubeconfig):
 
     with KubeCluster.from_kubeconfig(kubeconfig) as cluster:
         yield cluster
+
+
+@pytest.fixture
+def pause_broker():
+    """A context manager that freezes the real broker (SIGSTOP) and always thaws it (SIGCONT)."""
+    import contextlib
+    import signal
+    from pathlib import Path
+
+    pid = int(Path(require_env("LOGWARDEN_KAFKA_PID_FILE")["LOGWARDEN_KAFKA_PID_FILE"]).read_text())
+
+    @contextlib.contextmanager
+    def paused():
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    return paused

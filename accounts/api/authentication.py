@@ -1,3 +1,5 @@
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import authentication, exceptions
 
 from accounts.services import tokens
@@ -22,3 +24,13 @@ class ServiceAccountTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class ServiceAccountTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the token authentication in the OpenAPI schema (drf-spectacular)."""
+
+    target_class = ServiceAccountTokenAuthentication
+    name = "serviceAccountToken"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix=self.target.keyword)

@@ -88,10 +88,15 @@ class KafkaService(Service):
             "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
             "KAFKA_SASL_USERNAME": ADMIN_USER,
             "KAFKA_SASL_PASSWORD": password,
+            # lets outage tests pause the broker (SIGSTOP/SIGCONT) without knowing the harness's layout
+            "LOGWARDEN_KAFKA_PID_FILE": str(self.dir / "broker.pid"),
         }
 
     def is_ready(self, env: Mapping[str, str]) -> bool:
-        from topics.kafka.adapter import KafkaAdmin, KafkaConnection
+        from topics.kafka.adapter import KafkaAdmin, KafkaConnection, librdkafka_log
+
+        # "connection refused" is the expected answer while the JVM starts: not worth a line each poll
+        librdkafka_log.disabled = True
 
         return KafkaAdmin(KafkaConnection.from_env(env), timeout=3).ping()
 

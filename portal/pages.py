@@ -1,0 +1,35 @@
+"""Helpers shared by the apps' web pages: access checks and putting service errors on forms."""
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts import policy
+
+
+def require(allowed: bool) -> None:
+    """A 403 page unless the accounts.policy rule the caller asked allowed it."""
+    if not allowed:
+        raise PermissionDenied
+
+
+def catalogue_page(view):
+    """Sign-in first (else the login page), then policy.can_browse_catalogue (else 403)."""
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        require(policy.can_browse_catalogue(request.user))
+        return view(request, *args, **kwargs)
+    return login_required(checked)
+
+
+def show_errors(form: forms.Form, error: ValidationError) -> None:
+    """Puts a service's ValidationError on the form that collected the input: by field where the form has
+    the field, else at the top. The form stays bound, so the page re-renders with everything typed."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

@@ -1,0 +1,95 @@
+"""Provisioning state: Kafka principals, their SCRAM credentials, and the record of reconcile runs."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class KafkaPrincipal(models.Model):
+    """The broker identity of a person or a service account. Consumer groups under `<name>.` are its own."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="kafka_principal")
+    name = models.CharField(max_length=200, unique=True)  # "u.<username>" or "sa.<service account>"
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def group_prefix(self) -> str:
+        return f"{self.name}."
+
+
+class CredentialState(models.TextChoices):
+    PENDING = "pending", "Pending (to be created on the broker)"
+    ACTIVE = "active", "Active"
+    RETIRING = "retiring", "Retiring (overlap window)"
+    REMOVED = "removed", "Removed"
+
+
+class KafkaCredential(models.Model):
+    """A SCRAM-SHA-512 user of a principal on one cluster, in slot a or b (rotation flips slots).
+
+    Nothing that can recover the password is stored; the reconciler generates it when it creates the user on
+    the broker and leaves it, encrypted, in a single-read CredentialHandoff.
+    """
+
+    principal = models.ForeignKey(KafkaPrincipal, on_delete=models.CASCADE, related_name="credentials")
+    cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="credentials")
+    slot = models.CharField(max_length=1, choices=[("a", "a"), ("b", "b")])
+    state = models.CharField(max_length=16, choices=CredentialState.choices, default=CredentialState.PENDING,
+                             db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    retire_at = models.DateTimeField(null=True, blank=True)  # end of the overlap window when retiring
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["principal__name", "slot"]
+        constraints = [
+            # one live credential per slot: a new one in a slot only after the old one there is removed
+            models.UniqueConstraint(fields=["principal", "cluster", "slot"],
+                                    condition=~models.Q(state=CredentialState.REMOVED),
+                                    name="one_live_credential_per_slot"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def username(self) -> str:
+        return f"{self.principal.name}.{self.slot}"
+
+
+class CredentialHandoff(models.Model):
+    """The freshly generated password of a credential, encrypted, readable once, for a short time."""
+
+    credential = models.OneToOneField(KafkaCredential, on_delete=models.CASCADE, related_name="handoff")
+    ciphertext = models.BinaryField()
+    expires_at = models.DateTimeField()
+
+
+class ReconcileRun(models.Model):
+    cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="reconcile_runs")
+    trigger = models.CharField(max_length=20)  # "change", "periodic", "manual"
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    succeeded = models.BooleanField(null=True)
+    counts = models.JSONField(default=dict)  # what was changed on the broker
+    drift = models.JSONField(default=dict)  # what was found changed out of band
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"reconcile {self.cluster} {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -1,0 +1,227 @@
+"""Access requests, approvals and grants: the rules of who may read which namespace's logs.
+
+- A requester asks for themself or for a service account of one of their teams, for one or more namespaces,
+  with a reason and a duration bounded by the strictest namespace's policy.
+- Each namespace (request item) is decided by its owners: members of the owning team with the namespace-owner
+  role. Nobody decides on their own request or on a request for their own principal. An item needs as many
+  distinct approvals as its sensitivity policy requires; one rejection rejects it.
+- Deciders serialise on the item row (SELECT … FOR UPDATE) and the database allows one decision per approver
+  and one grant per item and topic, so concurrent approvals never make two grants or skip the N rule.
+- Grants end by expiry (the reconciler), revocation (owners, admins) or release (the holder).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import policy
+from accounts.models import ServiceAccount
+from accounts.services.identity import identity_of
+from portal import audit
+from topics.models import (AccessRequest, Approval, Decision, Grant, GrantSource, GrantState, KafkaPrincipal,
+                           Lifecycle, Namespace, RequestItem, RequestState, SensitivityPolicy, Topic)
+from topics.services.principals import ensure_credential, principal_for
+from topics.services.reconciler import request_reconcile
+
+
+def policy_for(level: str) -> SensitivityPolicy:
+    found = SensitivityPolicy.objects.filter(level=level).first()
+    return found if found is not None else SensitivityPolicy(level=level)
+
+
+def requestable_principals(user) -> list[KafkaPrincipal]:
+    """The requester themself, then the active service accounts of their teams."""
+    identity = identity_of(user)
+    if identity.service_account is not None:
+        return [principal_for(user)]
+    accounts = ServiceAccount.objects.filter(team_id__in=identity.team_ids, is_active=True).select_related("user")
+    return [principal_for(user)] + [principal_for(a.user) for a in accounts]
+
+
+def create_request(requester, *, principal: KafkaPrincipal, namespaces: Sequence[Namespace], reason: str,
+                   duration_days: int) -> AccessRequest:
+    errors: dict[str, list[str]] = {}
+    if principal.pk not in {p.pk for p in requestable_principals(requester)}:
+        errors["principal"] = ["You may request access for yourself or your teams' service accounts only."]
+    if not namespaces:
+        errors["namespaces"] = ["Choose at least one namespace."]
+    inactive = [n.name for n in namespaces if n.lifecycle != Lifecycle.ACTIVE]
+    if inactive:
+        errors["namespaces"] = [f"Not open to requests (not active): {', '.join(inactive)}."]
+    if not reason.strip():
+        errors["reason"] = ["Say why access is needed."]
+    limits = {n.name: policy_for(n.sensitivity).max_grant_days for n in namespaces}
+    longest = min(limits.values(), default=0)
+    if duration_days < 1 or (limits and duration_days > longest):
+        strictest = min(limits, key=limits.get) if limits else ""
+        errors["duration_days"] = [f"Between 1 and {longest} days (the maximum for {strictest})." if limits
+                                   else "At least 1 day."]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        request = AccessRequest.objects.create(requester=requester, principal=principal, reason=reason.strip(),
+                                               duration_days=duration_days)
+        for namespace in namespaces:
+            RequestItem.objects.create(request=request, namespace=namespace,
+                                       approvals_required=policy_for(namespace.sensitivity).approvals_required)
+        audit.record(requester, "request.create", request, principal=principal.name,
+                     namespaces=[n.name for n in namespaces], duration_days=duration_days, reason=reason.strip())
+    return request
+
+
+def may_decide(user, item: RequestItem) -> bool:
+    request = item.request
+    if user.pk == request.requester_id or user.pk == request.principal.user_id:
+        return False
+    identity = identity_of(user)
+    if item.namespace.owner_team_id is None:
+        return identity.is_admin  # nobody owns it: the platform decides
+    return policy.is_namespace_owner(identity, item.namespace.owner_team_id)
+
+
+def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestItem:
+    """Records one approver's decision on one namespace of a request; grants when enough have approved."""
+    if decision not in Decision.values:
+        raise ValidationError({"decision": [f"One of: {', '.join(Decision.values)}."]})
+    if not comment.strip():
+        raise ValidationError({"comment": ["Every decision needs a comment."]})
+    with transaction.atomic():
+        item = RequestItem.objects.select_for_update().select_related(
+            "request__principal", "namespace").get(pk=item.pk)
+        if not may_decide(approver, item):
+            raise PermissionDenied("You may not decide on this request (it is yours, for your own principal, "
+                                   "or for a namespace you do not own).")
+        if item.state != RequestState.PENDING:
+            raise ValidationError({"decision": [f"Already decided: {item.get_state_display().lower()}."]})
+        if Approval.objects.filter(item=item, approver=approver).exists():
+            raise ValidationError({"decision": ["You have already decided on this request."]})
+        Approval.objects.create(item=item, approver=approver, decision=decision, comment=comment.strip())
+        audit.record(approver, f"request.{decision}", item.request, namespace=item.namespace.name,
+                     comment=comment.strip())
+        approvals = item.approvals.filter(decision=Decision.APPROVE).count()
+        if decision == Decision.REJECT:
+            _close_item(item, RequestState.REJECTED)
+        elif approvals >= item.approvals_required:
+            _close_item(item, RequestState.APPROVED)
+            _grant_item(item, approver)
+        _settle_request(item.request)
+    return item
+
+
+def _close_item(item: RequestItem, state: str) -> None:
+    item.state, item.decided_at = state, timezone.now()
+    item.save(update_fields=["state", "decided_at"])
+
+
+def _grant_item(item: RequestItem, approver) -> list[Grant]:
+    now = timezone.now()
+    request = item.request
+    topics = list(item.namespace.topics.select_related("cluster"))
+    grants = [Grant.objects.create(principal=request.principal, topic=topic, valid_from=now,
+                                   valid_until=now + timedelta(days=request.duration_days),
+                                   source=GrantSource.REQUEST, request_item=item, granted_by=approver,
+                                   reason=request.reason) for topic in topics]
+    _after_grants(grants, audit.Actor.of(approver), "grant.create", request=request.pk)
+    return grants
+
+
+def _after_grants(grants: Sequence[Grant], actor, action: str, **data) -> None:
+    for grant in grants:
+        ensure_credential(grant.principal, grant.topic.cluster)
+        audit.record(actor, action, grant, principal=grant.principal.name, topic=grant.topic.name,
+                     valid_until=grant.valid_until.isoformat(), source=grant.source, **data)
+    request_reconcile(g.topic.cluster_id for g in grants)
+
+
+def _settle_request(request: AccessRequest) -> None:
+    states = set(request.items.values_list("state", flat=True))
+    if RequestState.PENDING in states:
+        return
+    if states == {RequestState.APPROVED}:
+        final = RequestState.APPROVED
+    elif RequestState.APPROVED in states:
+        final = RequestState.PARTIALLY_APPROVED
+    else:
+        final = RequestState.REJECTED
+    request.state, request.closed_at = final, timezone.now()
+    request.save(update_fields=["state", "closed_at"])
+    audit.record(audit.SYSTEM, "request.close", request, state=final)
+
+
+def withdraw(requester, request: AccessRequest) -> None:
+    with transaction.atomic():
+        request = AccessRequest.objects.select_for_update().get(pk=request.pk)
+        if request.requester_id != requester.pk:
+            raise PermissionDenied("Only the requester may withdraw a request.")
+        if request.state != RequestState.PENDING:
+            raise ValidationError({"state": ["Only a pending request can be withdrawn."]})
+        request.items.filter(state=RequestState.PENDING).update(state=RequestState.WITHDRAWN,
+                                                                decided_at=timezone.now())
+        request.state, request.closed_at = RequestState.WITHDRAWN, timezone.now()
+        request.save(update_fields=["state", "closed_at"])
+        audit.record(requester, "request.withdraw", request)
+
+
+def expire_unanswered(max_age: timedelta) -> int:
+    """Closes pending requests nobody answered in time."""
+    cutoff = timezone.now() - max_age
+    expired = 0
+    for request in AccessRequest.objects.filter(state=RequestState.PENDING, created_at__lte=cutoff):
+        with transaction.atomic():
+            request.items.filter(state=RequestState.PENDING).update(state=RequestState.EXPIRED,
+                                                                    decided_at=timezone.now())
+            request.state, request.closed_at = RequestState.EXPIRED, timezone.now()
+            request.save(update_fields=["state", "closed_at"])
+            audit.record(audit.SYSTEM, "request.expire", request, age_days=max_age.days)
+        expired += 1
+    return expired
+
+
+def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int, reason: str) -> Grant:
+    """A platform admin grants without a request (audited with the reason)."""
+    if not identity_of(admin).is_admin:
+        raise PermissionDenied("Only platform admins grant access directly.")
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why access is granted."]})
+    now = timezone.now()
+    with transaction.atomic():
+        grant = Grant.objects.create(principal=principal, topic=topic, valid_from=now,
+                                     valid_until=now + timedelta(days=days), source=GrantSource.ADMIN,
+                                     granted_by=admin, reason=reason.strip())
+        _after_grants([grant], admin, "grant.create", reason=reason.strip())
+    return grant
+
+
+def may_revoke(user, grant: Grant) -> bool:
+    identity = identity_of(user)
+    return identity.is_admin or policy.is_namespace_owner(identity, grant.topic.namespace.owner_team_id)
+
+
+def may_release(user, grant: Grant) -> bool:
+    return grant.principal.user_id == user.pk or (
+        grant.request_item is not None and grant.request_item.request.requester_id == user.pk)
+
+
+def end_grant(actor, grant: Grant, *, how: str, reason: str = "") -> Grant:
+    """Revokes (owners, admins; with a reason) or releases (the holder) a grant; its ACLs leave at once."""
+    allowed = {GrantState.REVOKED: may_revoke, GrantState.RELEASED: may_release}
+    if how not in allowed:
+        raise ValueError(f"how must be one of {sorted(allowed)}")
+    if not allowed[how](actor, grant):
+        raise PermissionDenied("You may not end this grant.")
+    if how == GrantState.REVOKED and not reason.strip():
+        raise ValidationError({"reason": ["Say why the grant is revoked."]})
+    with transaction.atomic():
+        grant = Grant.objects.select_for_update().select_related("topic", "principal").get(pk=grant.pk)
+        if grant.state != GrantState.ACTIVE:
+            raise ValidationError({"state": [f"The grant is already {grant.get_state_display().lower()}."]})
+        grant.state, grant.ended_at, grant.ended_by, grant.end_reason = how, timezone.now(), actor, reason.strip()
+        grant.save(update_fields=["state", "ended_at", "ended_by", "end_reason"])
+        audit.record(actor, "grant.revoke" if how == GrantState.REVOKED else "grant.release", grant,
+                     principal=grant.principal.name, topic=grant.topic.name, reason=reason.strip())
+        request_reconcile([grant.topic.cluster_id])
+    return grant

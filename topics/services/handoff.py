@@ -1,0 +1,56 @@
+"""The one-time hand-off of a freshly generated Kafka password, from the reconciler to its single display.
+
+The password is encrypted (Fernet, key derived from SECRET_KEY) into a row that expires quickly and is
+deleted by the read that decrypts it: the database never holds it in clear, and nobody reads it twice.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from topics.models import CredentialHandoff, KafkaCredential
+
+HANDOFF_LIFETIME = timedelta(hours=1)
+
+
+class HandoffUnavailable(Exception):
+    """Already read, expired, or never made: the password cannot be shown (again); rotate to get a new one."""
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(f"logwarden-credential-handoff:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def leave(credential: KafkaCredential, password: str) -> None:
+    CredentialHandoff.objects.update_or_create(
+        credential=credential,
+        defaults={"ciphertext": _fernet().encrypt(password.encode()),
+                  "expires_at": timezone.now() + HANDOFF_LIFETIME})
+
+
+def claim(credential: KafkaCredential) -> str:
+    """Returns the password once: the row is gone afterwards."""
+    with transaction.atomic():
+        handoff = CredentialHandoff.objects.select_for_update().filter(credential=credential).first()
+        if handoff is None:
+            raise HandoffUnavailable(f"the password of {credential.username} was already shown or never made")
+        handoff.delete()
+    if handoff.expires_at <= timezone.now():
+        raise HandoffUnavailable(f"the password of {credential.username} was not collected in time")
+    try:
+        return _fernet().decrypt(bytes(handoff.ciphertext)).decode()
+    except InvalidToken:
+        raise HandoffUnavailable(f"the password of {credential.username} cannot be decrypted "
+                                 f"(SECRET_KEY changed)") from None
+
+
+def purge_expired() -> int:
+    deleted, _ = CredentialHandoff.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

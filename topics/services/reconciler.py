@@ -1,0 +1,177 @@
+"""The reconciler: the one path by which Logwarden changes a Kafka cluster.
+
+observe (describe ACLs, SCRAM users, topics) → plan (pure: topics.services.planner) → act (batched adapter
+calls) → record (ReconcileRun, one audit event per broker change). Level-triggered and idempotent: a change
+enqueues a run after its transaction commits, a periodic run repairs whatever was missed, and runs of one
+cluster are serialised by a database lock, so a lost or doubled trigger only delays or repeats convergence.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from portal import audit
+from topics.kafka.adapter import KafkaAdmin
+from topics.kafka.errors import KafkaAdapterError
+from topics.kafka.types import ScramUpsert
+from topics.models import (CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential, ReconcileRun,
+                           Topic)
+from topics.services import handoff
+from topics.services.clusters import admin_for
+from topics.services.desired import desired_state
+from topics.services.planner import ActualState, Plan, describe_acl, plan
+from topics.services.topic_sync import SyncReport, sync_cluster_topics
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+CHUNK = 1000
+_LOCK_BASE = 0x4C57_0000
+
+
+@dataclass
+class Outcome:
+    cluster: KafkaCluster
+    plan: Plan
+    topics: SyncReport | None
+    run: ReconcileRun | None  # None for a dry run
+    seconds: float
+
+
+@contextmanager
+def cluster_lock(cluster: KafkaCluster) -> Iterator[None]:
+    """Serialises reconciles of one cluster across workers (PostgreSQL advisory lock)."""
+    if connection.vendor != "postgresql":
+        yield  # SQLite (the embedded default) has one worker
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_BASE + cluster.pk])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_BASE + cluster.pk])
+
+
+def observe(admin: KafkaAdmin) -> ActualState:
+    return ActualState(acls=frozenset(admin.describe_acls()), users=frozenset(admin.list_scram_users()))
+
+
+def expire_due(cluster: KafkaCluster, now) -> int:
+    """Ends grants whose time is up and credentials whose overlap window closed; each is audited."""
+    entries = []
+    with transaction.atomic():
+        grants = list(Grant.objects.select_for_update().filter(topic__cluster=cluster, state=GrantState.ACTIVE,
+                                                                valid_until__lte=now)
+                      .select_related("principal", "topic"))
+        Grant.objects.filter(pk__in=[g.pk for g in grants]).update(state=GrantState.EXPIRED, ended_at=now)
+        entries += [audit.Entry("grant.expire", "topics.grant", str(g.pk), str(g),
+                                {"principal": g.principal.name, "topic": g.topic.name,
+                                 "valid_until": g.valid_until.isoformat()}) for g in grants]
+        retired = list(KafkaCredential.objects.select_for_update().filter(
+            cluster=cluster, state=CredentialState.RETIRING, retire_at__lte=now).select_related("principal"))
+        KafkaCredential.objects.filter(pk__in=[c.pk for c in retired]).update(state=CredentialState.REMOVED,
+                                                                            removed_at=now)
+        entries += [audit.Entry("credential.remove", "topics.kafkacredential", str(c.pk), c.username,
+                                {"reason": "overlap window closed", "cluster": cluster.name}) for c in retired]
+        audit.record_many(audit.SYSTEM, entries)
+    return len(entries)
+
+
+def reconcile(cluster: KafkaCluster, *, trigger: str = "manual", dry_run: bool = False,
+              progress: Progress | None = None) -> Outcome:
+    began = time.monotonic()
+    with cluster_lock(cluster):
+        now = timezone.now()
+        if dry_run:
+            admin = admin_for(cluster)
+            the_plan = plan(desired_state(cluster, now), observe(admin), enforce=cluster.enforce_acls)
+            return Outcome(cluster, the_plan, None, None, time.monotonic() - began)
+        expire_due(cluster, now)
+        run = ReconcileRun.objects.create(cluster=cluster, trigger=trigger, started_at=now)
+        try:
+            admin = admin_for(cluster)
+            topics = sync_cluster_topics(cluster, admin)
+            the_plan = plan(desired_state(cluster, now), observe(admin), enforce=cluster.enforce_acls)
+            _act(admin, cluster, the_plan, run, progress or _quiet)
+        except KafkaAdapterError as exc:
+            run.succeeded, run.error, run.finished_at = False, str(exc), timezone.now()
+            run.save(update_fields=["succeeded", "error", "finished_at"])
+            raise
+        run.succeeded, run.finished_at = True, timezone.now()
+        run.counts = {**the_plan.summary(), "topics_created": len(topics.created),
+                      "topics_reconfigured": len(topics.reconfigured)}
+        run.drift = {"foreign_acls": [describe_acl(b) for b in the_plan.drift_acls[:500]],
+                     "foreign_acls_total": len(the_plan.drift_acls),
+                     "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
+        run.save(update_fields=["succeeded", "finished_at", "counts", "drift"])
+        return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
+
+
+def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: ReconcileRun, progress: Progress) -> None:
+    context = {"cluster": cluster.name, "reconcile_run": run.pk}
+    if the_plan.create_users:
+        _create_users(admin, cluster, the_plan.create_users, context, progress)
+    for step, bindings, call in (("create acls", the_plan.create_acls, admin.create_acls),
+                                 ("delete acls", the_plan.delete_acls, admin.delete_acls)):
+        for done, chunk in _chunks(bindings):
+            call(chunk)
+            action = "acl.create" if step == "create acls" else "acl.delete"
+            audit.record_many(audit.SYSTEM, [
+                audit.Entry(action, "kafka.acl", describe_acl(b), describe_acl(b),
+                            {**context, "foreign": b in the_plan.drift_acls}) for b in chunk])
+            progress(step, done, len(bindings))
+    if the_plan.delete_users:
+        admin.delete_scram_credentials(list(the_plan.delete_users))
+        audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.delete", "kafka.scram_user", u, u, context)
+                                         for u in the_plan.delete_users])
+        progress("delete users", len(the_plan.delete_users), len(the_plan.delete_users))
+
+
+def _create_users(admin: KafkaAdmin, cluster: KafkaCluster, usernames: Sequence[str], context: dict,
+                  progress: Progress) -> None:
+    """Generates each password here, sets it on the broker, then leaves it in the one-time hand-off."""
+    pending = {c.username: c for c in KafkaCredential.objects.filter(
+        cluster=cluster, state=CredentialState.PENDING).select_related("principal")}
+    for done, chunk in _chunks(usernames):
+        passwords = {username: secrets.token_urlsafe(32) for username in chunk}
+        admin.upsert_scram_credentials([ScramUpsert(u, p) for u, p in passwords.items()])
+        now = timezone.now()
+        with transaction.atomic():
+            for username, password in passwords.items():
+                credential = pending[username]
+                handoff.leave(credential, password)
+                credential.state, credential.activated_at = CredentialState.ACTIVE, now
+                credential.save(update_fields=["state", "activated_at"])
+            audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.create", "kafka.scram_user", u, u,
+                                                         {**context, "mechanism": "SCRAM-SHA-512"}) for u in chunk])
+        progress("create users", done, len(usernames))
+
+
+def _chunks(items: Sequence) -> Iterator[tuple[int, Sequence]]:
+    for start in range(0, len(items), CHUNK):
+        chunk = items[start:start + CHUNK]
+        yield start + len(chunk), chunk
+
+
+def _quiet(step: str, done: int, total: int) -> None:
+    log.debug("reconcile %s: %d/%d", step, done, total)
+
+
+def clusters_of_topics(topic_ids) -> list[int]:
+    return sorted(set(Topic.objects.filter(pk__in=list(topic_ids)).values_list("cluster_id", flat=True)))
+
+
+def request_reconcile(cluster_ids, *, trigger: str = "change") -> None:
+    """Enqueues a reconcile of each cluster once the surrounding transaction commits."""
+    from topics.tasks import reconcile_cluster
+
+    ids = sorted(set(cluster_ids))
+    for cluster_id in ids:
+        transaction.on_commit(lambda cluster_id=cluster_id: reconcile_cluster.delay(cluster_id, trigger))

@@ -1,0 +1,69 @@
+"""Web pages of the catalogue: the namespace browser and a namespace's page."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts import policy
+from portal.pages import catalogue_page, require, show_errors
+from topics.filtersets import NamespaceFilterSet
+from topics.forms import NamespaceEditForm, NamespaceForm
+from topics.models import Namespace
+from topics.services import catalogue
+from topics.tables import NamespaceTable, TopicTable
+
+# the API's NamespaceFilterSet also filters by name (the search box covers it) and by discovered
+BROWSER_FILTERS = ("q", "owner_team", "sensitivity", "lifecycle", "retention_class")
+
+
+@catalogue_page
+@require_http_methods(["GET", "POST"])
+def namespace_list(request: HttpRequest) -> HttpResponse:
+    """The namespace browser; admins register namespaces here (POST)."""
+    can_manage = policy.can_manage_catalogue(request.user)
+    form = None
+    if request.method == "POST":
+        require(can_manage)
+        form = NamespaceForm(request.POST)
+        if form.is_valid():
+            try:
+                namespace = catalogue.register_namespace(request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                show_errors(form, exc)
+            else:
+                messages.success(request, f"Namespace {namespace.name} registered.")
+                return redirect("namespace-detail", name=namespace.name)
+    elif can_manage:
+        form = NamespaceForm()
+    filterset = NamespaceFilterSet(request.GET, queryset=Namespace.objects.all(), request=request)
+    return render(request, "topics/namespace_list.html", {
+        "filterset": filterset, "filter_fields": BROWSER_FILTERS, "form": form,
+        "table": NamespaceTable(filterset.qs, request=request)})
+
+
+@catalogue_page
+@require_http_methods(["GET", "POST"])
+def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """A namespace: owner, sensitivity, retention, labels, topics; admins edit it here (POST)."""
+    namespace = get_object_or_404(Namespace.objects.select_related("owner_team", "retention_class"), name=name)
+    can_manage = policy.can_manage_catalogue(request.user)
+    form = None
+    if request.method == "POST":
+        require(can_manage)
+        form = NamespaceEditForm(request.POST, namespace=namespace)
+        if form.is_valid():
+            try:
+                catalogue.update_namespace(request.user, namespace, **form.cleaned_data)
+            except ValidationError as exc:
+                show_errors(form, exc)
+                namespace.refresh_from_db()  # the service changed the instance before validating it
+            else:
+                messages.success(request, f"Namespace {namespace.name} saved.")
+                return redirect("namespace-detail", name=namespace.name)
+    elif can_manage:
+        form = NamespaceEditForm(namespace=namespace)
+    return render(request, "topics/namespace_detail.html", {
+        "namespace": namespace, "topics": TopicTable(namespace.topics.all()), "form": form})

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # portal uses that cluster instead.
 RUN_SERVICES := kafka redis ldap $(if $(filter local,$(K8S)),kube)
 
-.PHONY: install run test services-down
+.PHONY: install run test bench services-down
 
 install:
 	bash scripts/install-system-deps.sh
@@ -19,6 +19,9 @@ run: install
 
 test: install
 	$(BIN)/python -m portal.devservices run --profile test -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m portal.devservices run postgres kafka --profile bench -- $(BIN)/python bench/reconcile.py
 
 services-down:
 	$(BIN)/python -m portal.devservices down --profile dev

@@ -137,6 +137,8 @@ LOGWARDEN_MAX_RETENTION_MS = env_int("LOGWARDEN_MAX_RETENTION_DAYS", 30, minimum
 LOGWARDEN_DEFAULT_RETENTION_CLASS = env_str("LOGWARDEN_DEFAULT_RETENTION_CLASS", "standard")
 LOGWARDEN_DISCOVERY_EXCLUDE = [n for n in env_str(
     "LOGWARDEN_DISCOVERY_EXCLUDE", "kube-system,kube-public,kube-node-lease").split(",") if n]
+# a full reconcile reads back the configs of topics not verified for this long (change-triggered syncs always do)
+LOGWARDEN_TOPIC_VERIFY_SECONDS = env_int("LOGWARDEN_TOPIC_VERIFY_SECONDS", 600, minimum=0)
 LOGWARDEN_REQUEST_TTL_DAYS = env_int("LOGWARDEN_REQUEST_TTL_DAYS", 14, minimum=1)
 LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SECONDS", 300, minimum=10)
 

@@ -70,10 +70,10 @@ def test_acls_are_described_and_deleted_in_batches(kafka_admin, unique):
                 for i in range(50) for op in (Operation.READ, Operation.DESCRIBE)]
 
     kafka_admin.create_acls(bindings)
-    assert kafka_admin.describe_acls(principal=principal) == sorted(bindings)
+    assert sorted(kafka_admin.describe_acls(principal=principal)) == sorted(bindings)
 
     kafka_admin.delete_acls(bindings[:60])
-    assert kafka_admin.describe_acls(principal=principal) == sorted(bindings[60:])
+    assert sorted(kafka_admin.describe_acls(principal=principal)) == sorted(bindings[60:])
 
 
 def test_scram_credentials_are_listed_and_deleted(kafka_admin, unique):

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -123,6 +125,13 @@ class Service:
         (self.dir / f"{process}.pid").write_text(str(proc.pid))
         return proc.pid
 
+    def scratch_dir(self, prefix: str, *, base: str | None = None) -> Path:
+        """A fresh data directory outside the state directory (removed by `stop`): for servers that must
+        reach it as another user, or whose throwaway data is faster on tmpfs."""
+        path = Path(tempfile.mkdtemp(prefix=f"logwarden-{prefix}-", dir=base))
+        (self.dir / "datadir").write_text(str(path))
+        return path
+
     def log_path(self, process: str) -> Path:
         return self.dir / f"{process}.log"
 
@@ -163,6 +172,10 @@ class Service:
         for process in pids:
             (self.dir / f"{process}.pid").unlink(missing_ok=True)
         self.env_file.unlink(missing_ok=True)
+        marker = self.dir / "datadir"
+        if marker.exists():
+            shutil.rmtree(marker.read_text(), ignore_errors=True)
+            marker.unlink()
 
 
 def _alive(pid: int) -> bool:

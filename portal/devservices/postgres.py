@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
@@ -39,8 +38,7 @@ class PostgresService(Service):
 
     def launch(self) -> dict[str, str]:
         port = free_port()
-        data = Path(tempfile.mkdtemp(prefix="logwarden-pg-"))
-        (self.dir / "datadir").write_text(str(data))
+        data = self.scratch_dir("pg")
         if self._run_as:
             shutil.chown(data, self._run_as, self._run_as)
         password = generate_password()
@@ -71,13 +69,6 @@ class PostgresService(Service):
                 sql.Identifier(ROLE), sql.Literal(self._password)))
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(DATABASE),
                                                                         sql.Identifier(ROLE)))
-
-    def stop(self) -> None:
-        super().stop()
-        marker = self.dir / "datadir"
-        if marker.exists():
-            shutil.rmtree(marker.read_text(), ignore_errors=True)
-            marker.unlink()
 
     def _as_owner(self, cmd: list[str], what: str) -> None:
         if self._run_as:

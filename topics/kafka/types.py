@@ -77,7 +77,7 @@ class ScramUpsert:
 
     user: str
     password: str = field(repr=False)
-    iterations: int = 8192
+    iterations: int = 4096  # Kafka's default and minimum for SCRAM-SHA-512
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,13 @@ class RetentionClass(models.Model):
             raise ValidationError({"retention_bytes": "Use -1 for no size limit, or a positive size."})
 
     def topic_configs(self) -> dict[str, str]:
-        return {"retention.ms": str(self.retention_ms), "retention.bytes": str(self.retention_bytes),
-                "cleanup.policy": self.cleanup_policy}
+        return self.configs_of(self.retention_ms, self.retention_bytes, self.cleanup_policy)
+
+    @staticmethod
+    def configs_of(retention_ms: int, retention_bytes: int, cleanup_policy: str) -> dict[str, str]:
+        """The Kafka topic configs a retention class sets (the only ones Logwarden manages)."""
+        return {"retention.ms": str(retention_ms), "retention.bytes": str(retention_bytes),
+                "cleanup.policy": cleanup_policy}
 
 
 class Sensitivity(models.TextChoices):

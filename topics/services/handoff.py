@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -28,11 +29,13 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def leave(credential: KafkaCredential, password: str) -> None:
-    CredentialHandoff.objects.update_or_create(
-        credential=credential,
-        defaults={"ciphertext": _fernet().encrypt(password.encode()),
-                  "expires_at": timezone.now() + HANDOFF_LIFETIME})
+def leave(passwords: Mapping[KafkaCredential, str]) -> None:
+    """Stores each credential's new password, encrypted, replacing an uncollected older one."""
+    fernet, expires_at = _fernet(), timezone.now() + HANDOFF_LIFETIME
+    CredentialHandoff.objects.bulk_create(
+        [CredentialHandoff(credential=credential, ciphertext=fernet.encrypt(password.encode()),
+                           expires_at=expires_at) for credential, password in passwords.items()],
+        update_conflicts=True, unique_fields=["credential"], update_fields=["ciphertext", "expires_at"])
 
 
 def claim(credential: KafkaCredential) -> str:

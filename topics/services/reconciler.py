@@ -95,23 +95,62 @@ def reconcile(cluster: KafkaCluster, *, trigger: str = "manual", dry_run: bool =
             return Outcome(cluster, the_plan, None, None, time.monotonic() - began)
         expire_due(cluster, now)
         run = ReconcileRun.objects.create(cluster=cluster, trigger=trigger, started_at=now)
+        timings = _Stopwatch()
         try:
             admin = admin_for(cluster)
-            topics = sync_cluster_topics(cluster, admin)
-            the_plan = plan(desired_state(cluster, now), observe(admin), enforce=cluster.enforce_acls)
-            _act(admin, cluster, the_plan, run, progress or _quiet)
+            with timings("topics"):
+                topics = sync_cluster_topics(cluster, admin)
+            with timings("observe"):
+                desired, actual = desired_state(cluster, now), observe(admin)
+            the_plan = plan(desired, actual, enforce=cluster.enforce_acls)
+            with timings("act"):
+                _act(admin, cluster, the_plan, run, progress or _quiet)
+            with timings("settle"):
+                _await_visible(admin, the_plan)
         except KafkaAdapterError as exc:
             run.succeeded, run.error, run.finished_at = False, str(exc), timezone.now()
             run.save(update_fields=["succeeded", "error", "finished_at"])
             raise
         run.succeeded, run.finished_at = True, timezone.now()
         run.counts = {**the_plan.summary(), "topics_created": len(topics.created),
-                      "topics_reconfigured": len(topics.reconfigured)}
+                      "topics_reconfigured": len(topics.reconfigured), "seconds": timings.seconds}
         run.drift = {"foreign_acls": [describe_acl(b) for b in the_plan.drift_acls[:500]],
                      "foreign_acls_total": len(the_plan.drift_acls),
                      "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
         run.save(update_fields=["succeeded", "finished_at", "counts", "drift"])
         return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
+
+
+class _Stopwatch:
+    """Seconds spent per phase of a run, kept with the run for operators."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[phase] = round(time.monotonic() - began, 3)
+
+
+def _await_visible(admin: KafkaAdmin, the_plan: Plan) -> None:
+    """Waits until the broker answers with the ACLs just written: its authorizer applies the controller's
+    records a moment after CreateAcls/DeleteAcls return, and the next run must not see stale bindings."""
+    if not (the_plan.create_acls or the_plan.delete_acls):
+        return
+    created, deleted = set(the_plan.create_acls), set(the_plan.delete_acls)
+    deadline = time.monotonic() + admin.timeout
+    while True:
+        actual = set(admin.describe_acls())
+        if created <= actual and not deleted & actual:
+            return
+        if time.monotonic() > deadline:
+            raise KafkaAdapterError(f"the broker at {admin.connection.bootstrap} did not show the ACLs written "
+                                    f"within {admin.timeout:.0f}s")
+        time.sleep(0.2)
 
 
 def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: ReconcileRun, progress: Progress) -> None:
@@ -142,13 +181,10 @@ def _create_users(admin: KafkaAdmin, cluster: KafkaCluster, usernames: Sequence[
     for done, chunk in _chunks(usernames):
         passwords = {username: secrets.token_urlsafe(32) for username in chunk}
         admin.upsert_scram_credentials([ScramUpsert(u, p) for u, p in passwords.items()])
-        now = timezone.now()
         with transaction.atomic():
-            for username, password in passwords.items():
-                credential = pending[username]
-                handoff.leave(credential, password)
-                credential.state, credential.activated_at = CredentialState.ACTIVE, now
-                credential.save(update_fields=["state", "activated_at"])
+            handoff.leave({pending[username]: password for username, password in passwords.items()})
+            KafkaCredential.objects.filter(pk__in=[pending[u].pk for u in chunk]).update(
+                state=CredentialState.ACTIVE, activated_at=timezone.now())
             audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.create", "kafka.scram_user", u, u,
                                                          {**context, "mechanism": "SCRAM-SHA-512"}) for u in chunk])
         progress("create users", done, len(usernames))

@@ -139,6 +139,10 @@ LOGWARDEN_DISCOVERY_EXCLUDE = [n for n in env_str(
     "LOGWARDEN_DISCOVERY_EXCLUDE", "kube-system,kube-public,kube-node-lease").split(",") if n]
 # a full reconcile reads back the configs of topics not verified for this long (change-triggered syncs always do)
 LOGWARDEN_TOPIC_VERIFY_SECONDS = env_int("LOGWARDEN_TOPIC_VERIFY_SECONDS", 600, minimum=0)
+# credentials: how long a new password waits for its one display; the default overlap of scheduled rotations
+LOGWARDEN_HANDOFF_HOURS = env_int("LOGWARDEN_HANDOFF_HOURS", 24, minimum=1)
+LOGWARDEN_ROTATION_OVERLAP_HOURS = env_int("LOGWARDEN_ROTATION_OVERLAP_HOURS", 72, minimum=1)
+LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS = env_int("LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS", 14 * 24, minimum=1)
 LOGWARDEN_REQUEST_TTL_DAYS = env_int("LOGWARDEN_REQUEST_TTL_DAYS", 14, minimum=1)
 LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SECONDS", 300, minimum=10)
 

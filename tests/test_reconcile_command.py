@@ -15,6 +15,7 @@ from topics.kafka.errors import KafkaAuthorizationError
 from topics.kafka.types import TopicSpec
 from topics.models import KafkaCredential
 from topics.services import access, catalogue, handoff
+from tests.factories import person
 from topics.services.principals import principal_for
 
 pytestmark = [pytest.mark.kafka]
@@ -23,7 +24,7 @@ pytestmark = [pytest.mark.kafka]
 @pytest.mark.django_db
 def test_plan_lists_the_changes_and_apply_makes_them(world, unique, kafka_admin):
     namespace = catalogue.register_namespace(SYSTEM, name=f"cmd-{unique}", owner_team=world.payments)
-    principal = principal_for(world.engineer)
+    principal = principal_for(person(f"p{unique}", "team-payments"))  # a name no other test left on the broker
     access.grant_directly(world.admin, principal=principal, topic=namespace.topics.get(), days=1, reason="test")
     username = f"{principal.name}.a"
 

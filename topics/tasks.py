@@ -42,12 +42,13 @@ def reconcile_cluster(cluster_id: int, trigger: str = "change") -> dict:
 def reconcile_all() -> dict:
     """The periodic full pass: expires what is due and repairs every cluster, one failing cluster at a time."""
     from topics.models import KafkaCluster
-    from topics.services import access, handoff
+    from topics.services import access, credentials, handoff
     from topics.services.reconciler import reconcile
 
     results: dict[str, object] = {
         "expired_requests": access.expire_unanswered(timedelta(days=settings.LOGWARDEN_REQUEST_TTL_DAYS)),
         "purged_handoffs": handoff.purge_expired(),
+        "rotated_by_policy": [c.username for c in credentials.rotate_due()],
     }
     for cluster in KafkaCluster.objects.all():
         try:

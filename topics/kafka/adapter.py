@@ -365,29 +365,55 @@ def produce(connection: KafkaConnection, topic: str, values: Iterable[bytes], *,
     return count
 
 
-def read_records(connection: KafkaConnection, topic: str, *, group: str, max_records: int = 100,
-                 timeout: float = 10.0) -> list[bytes]:
-    """Reads up to `max_records` values of `topic` from the beginning, as consumer group `group`."""
-    consumer = Consumer({**connection.client_config(), "group.id": group, "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "session.timeout.ms": 10000})
-    try:
-        consumer.subscribe([topic])
-        records: list[bytes] = []
-        deadline_polls = max(1, int(timeout / 0.5))
-        for _ in range(deadline_polls):
-            message = consumer.poll(0.5)
-            if message is None:
-                if records:
-                    break
-                continue
+class TopicReader:
+    """A consumer of one topic as one principal. A refused login or a missing ACL raises at once."""
+
+    def __init__(self, connection: KafkaConnection, topic: str, *, group: str):
+        self.connection, self.topic = connection, topic
+        self._refused: KafkaError | None = None
+        self._consumer = Consumer({**connection.client_config(), "group.id": group,
+                                   "auto.offset.reset": "earliest", "enable.auto.commit": True,
+                                   "session.timeout.ms": 10000, "error_cb": self._on_error})
+        self._consumer.subscribe([topic])
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.code() in _AUTHENTICATION:
+            self._refused = error
+
+    def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[bytes]:
+        """The records that arrive within `timeout` seconds (at most `max_records`)."""
+        messages = self._consumer.consume(max_records, timeout)
+        if self._refused is not None:
+            raise _translate(KafkaException(self._refused), self.connection, f"reading topic {self.topic}")
+        records = []
+        for message in messages:
             if message.error():
                 if message.error().code() == KafkaError._PARTITION_EOF:
-                    break
-                raise _translate(KafkaException(message.error()), connection, f"reading topic {topic}")
+                    continue
+                raise _translate(KafkaException(message.error()), self.connection, f"reading topic {self.topic}")
             records.append(message.value())
-            if len(records) >= max_records:
-                break
         return records
-    finally:
-        consumer.close()
 
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> TopicReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def read_records(connection: KafkaConnection, topic: str, *, group: str, max_records: int = 100,
+                 timeout: float = 10.0) -> list[bytes]:
+    """Reads `topic` from the beginning as consumer group `group`: up to `max_records` values, stopping
+    early once records have come and a poll brings no more."""
+    records: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    with TopicReader(connection, topic, group=group) as reader:
+        while len(records) < max_records and time.monotonic() < deadline:
+            batch = reader.poll(0.5, max_records - len(records))
+            if not batch and records:
+                break
+            records += batch
+    return records

@@ -20,7 +20,9 @@ topic_template_validator = RegexValidator(
 
 class KafkaCluster(models.Model):
     name = models.CharField(max_length=63, unique=True)
-    bootstrap = models.CharField(max_length=500, help_text="host:port[,host:port…]")
+    bootstrap = models.CharField(max_length=500, help_text="host:port[,host:port…] Logwarden administers through")
+    client_bootstrap = models.CharField(max_length=500, blank=True,
+                                        help_text="What consumers connect to, when it differs from bootstrap")
     security_protocol = models.CharField(max_length=20, default="SASL_PLAINTEXT", choices=[
         (p, p) for p in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")])
     sasl_mechanism = models.CharField(max_length=20, default="SCRAM-SHA-512",
@@ -41,6 +43,10 @@ class KafkaCluster(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def bootstrap_for_clients(self) -> str:
+        return self.client_bootstrap or self.bootstrap
 
     def topic_name_for(self, namespace: str) -> str:
         return self.topic_name_template.replace("{namespace}", namespace)

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from topics.models import CredentialHandoff, KafkaCredential
+from topics.models import CredentialHandoff, CredentialState, KafkaCredential
 
-HANDOFF_LIFETIME = timedelta(hours=1)
 
 
 class HandoffUnavailable(Exception):
@@ -29,12 +28,23 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def collect_until(credentials: Iterable[KafkaCredential]) -> dict[int, datetime]:
+    """Until when each new password can be shown: LOGWARDEN_HANDOFF_HOURS, or to the end of the overlap
+    window of the credential it replaces, whichever is later (a scheduled rotation waits for its holder)."""
+    default = timezone.now() + timedelta(hours=settings.LOGWARDEN_HANDOFF_HOURS)
+    credentials = list(credentials)
+    retiring = dict(KafkaCredential.objects.filter(
+        principal_id__in=[c.principal_id for c in credentials], state=CredentialState.RETIRING,
+        retire_at__isnull=False).values_list("principal_id", "retire_at"))
+    return {c.pk: max(default, retiring.get(c.principal_id, default)) for c in credentials}
+
+
 def leave(passwords: Mapping[KafkaCredential, str]) -> None:
     """Stores each credential's new password, encrypted, replacing an uncollected older one."""
-    fernet, expires_at = _fernet(), timezone.now() + HANDOFF_LIFETIME
+    fernet, until = _fernet(), collect_until(passwords)
     CredentialHandoff.objects.bulk_create(
         [CredentialHandoff(credential=credential, ciphertext=fernet.encrypt(password.encode()),
-                           expires_at=expires_at) for credential, password in passwords.items()],
+                           expires_at=until[credential.pk]) for credential, password in passwords.items()],
         update_conflicts=True, unique_fields=["credential"], update_fields=["ciphertext", "expires_at"])
 
 

@@ -21,8 +21,8 @@ from portal import audit
 from topics.kafka.adapter import KafkaAdmin
 from topics.kafka.errors import KafkaAdapterError
 from topics.kafka.types import ScramUpsert
-from topics.models import (CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential, ReconcileRun,
-                           Topic)
+from topics.models import (CredentialHandoff, CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential,
+                           ReconcileRun, Topic)
 from topics.services import handoff
 from topics.services.clusters import admin_for
 from topics.services.desired import desired_state
@@ -78,6 +78,7 @@ def expire_due(cluster: KafkaCluster, now) -> int:
             cluster=cluster, state=CredentialState.RETIRING, retire_at__lte=now).select_related("principal"))
         KafkaCredential.objects.filter(pk__in=[c.pk for c in retired]).update(state=CredentialState.REMOVED,
                                                                             removed_at=now)
+        CredentialHandoff.objects.filter(credential__in=retired).delete()
         entries += [audit.Entry("credential.remove", "topics.kafkacredential", str(c.pk), c.username,
                                 {"reason": "overlap window closed", "cluster": cluster.name}) for c in retired]
         audit.record_many(audit.SYSTEM, entries)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
-from accounts.models import Team
+from accounts.models import Team, slug_validator
 
 namespace_name_validator = RegexValidator(
     r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
@@ -19,7 +19,7 @@ topic_template_validator = RegexValidator(
 
 
 class KafkaCluster(models.Model):
-    name = models.CharField(max_length=63, unique=True)
+    name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     bootstrap = models.CharField(max_length=500, help_text="host:port[,host:port…] Logwarden administers through")
     client_bootstrap = models.CharField(max_length=500, blank=True,
                                         help_text="What consumers connect to, when it differs from bootstrap")
@@ -38,8 +38,9 @@ class KafkaCluster(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
-                                               name="one_default_cluster")]
+        constraints = [models.UniqueConstraint(
+            fields=["is_default"], condition=models.Q(is_default=True), name="one_default_cluster",
+            violation_error_message="Another cluster is already the default: unset it there first.")]
 
     def __str__(self) -> str:
         return self.name
@@ -53,7 +54,7 @@ class KafkaCluster(models.Model):
 
 
 class RetentionClass(models.Model):
-    name = models.CharField(max_length=63, unique=True)
+    name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     description = models.TextField(blank=True)
     retention_ms = models.BigIntegerField(validators=[MinValueValidator(60_000)])
     retention_bytes = models.BigIntegerField(default=-1, help_text="-1: no size limit")

@@ -6,7 +6,7 @@ class and service account names, token prefix), else by its id; request bodies n
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -24,21 +24,23 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-def _by_field(error: DjangoValidationError) -> dict[str, list[str]]:
+def _by_field(error: DjangoValidationError, renamed: Mapping[str, str]) -> dict[str, list[str]]:
     if not hasattr(error, "error_dict"):
         return {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
-    return {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+    return {api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else renamed.get(field, field): messages
             for field, messages in error.message_dict.items()}
 
 
 @contextmanager
-def service_errors(value_error_field: str | None = None) -> Iterator[None]:
+def service_errors(value_error_field: str | None = None, *, renamed: Mapping[str, str] | None = None) \
+        -> Iterator[None]:
     """Turns what a service refuses into API errors: django's ValidationError → 400 by field (the model's
-    field names, which the serializers share), ValueError → 400 on `value_error_field`, ProtectedError → 409."""
+    field names, which the serializers share, or the API's name for one in `renamed`), ValueError → 400 on
+    `value_error_field`, ProtectedError → 409."""
     try:
         yield
     except DjangoValidationError as exc:
-        raise exceptions.ValidationError(_by_field(exc)) from None
+        raise exceptions.ValidationError(_by_field(exc, renamed or {})) from None
     except ProtectedError as exc:
         used_by = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
         raise Conflict(f"Still used by {', '.join(used_by)}: change or remove those first.") from None

@@ -115,6 +115,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Django's LOGGING stays in charge in workers too (one configuration, one place where secrets could show)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 
 # --- Kafka ----------------------------------------------------------------------------------------------
@@ -180,6 +182,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # several models have a `state`: one enum component each
+    "ENUM_NAME_OVERRIDES": {f"{name}Enum": f"topics.models.{name}"
+                            for name in ("TopicState", "RequestState", "GrantState", "CredentialState")},
 }
 
 # --- the rest -------------------------------------------------------------------------------------------

@@ -148,3 +148,60 @@ def test_concurrent_approvals_make_exactly_one_grant(world, topic_of, required):
     assert Grant.objects.filter(request_item=item).count() == 1
     assert outcomes.count("decided") == required and outcomes.count("refused") == len(owners) - required
     assert item.approvals.count() == required
+
+
+@pytest.mark.django_db
+def test_requester_withdraws_a_pending_request_and_nobody_else_can(world, topic_of):
+    topic_of(world.ns_payments)
+    request = request_for(world, world.ns_payments)
+    with pytest.raises(PermissionDenied):
+        access.withdraw(world.owner, request)
+
+    access.withdraw(world.engineer, request)
+
+    request.refresh_from_db()
+    assert request.state == RequestState.WITHDRAWN and request.items.get().state == RequestState.WITHDRAWN
+    with pytest.raises(ValidationError, match="No longer open to decisions: withdrawn"):
+        access.decide(world.owner, request.items.get(), "approve", "late")
+
+
+@pytest.mark.django_db
+def test_unanswered_requests_expire(world, topic_of):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from topics.models import AccessRequest
+
+    topic_of(world.ns_payments)
+    old, fresh = request_for(world, world.ns_payments), request_for(world, world.ns_payments)
+    AccessRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=15))
+
+    assert access.expire_unanswered(timedelta(days=14)) == 1
+
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.state == RequestState.EXPIRED and fresh.state == RequestState.PENDING
+    assert AuditEvent.objects.filter(action="request.expire", target_id=str(old.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_holder_releases_a_grant_early_and_outsiders_cannot_end_it(world, topic_of):
+    from topics.models import GrantState
+
+    topic_of(world.ns_payments)
+    item = request_for(world, world.ns_payments).items.get()
+    access.decide(world.owner, item, "approve", "ok")
+    grant = Grant.objects.get(request_item=item)
+    with pytest.raises(PermissionDenied):
+        access.end_grant(world.outsider, grant, how=GrantState.REVOKED, reason="mine now")
+    with pytest.raises(ValidationError) as error:
+        access.end_grant(world.owner, grant, how=GrantState.REVOKED, reason="")
+    assert "reason" in error.value.message_dict
+
+    access.end_grant(world.engineer, grant, how=GrantState.RELEASED)
+
+    grant.refresh_from_db()
+    assert grant.state == GrantState.RELEASED and grant.ended_by == world.engineer
+    with pytest.raises(ValidationError, match="already released"):
+        access.end_grant(world.owner, grant, how=GrantState.REVOKED, reason="too late")

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def catalogue(world):
     """A cluster with a dot in its name holding payments' topic, an unused cluster and an unused class."""
-    eu = KafkaCluster.objects.create(name="eu.prod", bootstrap="kafka-eu-1:9092,kafka-eu-2:9092",
+    eu = KafkaCluster.objects.create(name="eu-prod", bootstrap="kafka-eu-1:9092,kafka-eu-2:9092",
                                      sasl_username="logwarden", sasl_password_ref="env:KAFKA_SASL_PASSWORD")
     return SimpleNamespace(
         eu=eu, spare=KafkaCluster.objects.create(name="spare", bootstrap="kafka-spare:9092"),
@@ -47,9 +47,9 @@ def events(action: str) -> list[AuditEvent]:
 
 REQUESTS = {
     "cluster-list": lambda c: ("get", "/api/clusters/", None),
-    "cluster-retrieve": lambda c: ("get", "/api/clusters/eu.prod/", None),
-    "cluster-create": lambda c: ("post", "/api/clusters/", {"name": "us.prod", "bootstrap": "kafka-us:9092"}),
-    "cluster-update": lambda c: ("patch", "/api/clusters/eu.prod/", {"enforce_acls": False}),
+    "cluster-retrieve": lambda c: ("get", "/api/clusters/eu-prod/", None),
+    "cluster-create": lambda c: ("post", "/api/clusters/", {"name": "us-prod", "bootstrap": "kafka-us:9092"}),
+    "cluster-update": lambda c: ("patch", "/api/clusters/eu-prod/", {"enforce_acls": False}),
     "cluster-delete": lambda c: ("delete", "/api/clusters/spare/", None),
     "retention-list": lambda c: ("get", "/api/retention-classes/", None),
     "retention-retrieve": lambda c: ("get", "/api/retention-classes/standard/", None),
@@ -113,8 +113,8 @@ def test_authorization_matrix(world, catalogue, action, role, expected):
 def test_cluster_shows_where_its_password_is_never_the_password(world, catalogue):
     admin = client_as(world, "admin")
 
-    shown = admin.get("/api/clusters/eu.prod/")
-    created = admin.post("/api/clusters/", {"name": "us.prod", "bootstrap": "kafka-us:9092",
+    shown = admin.get("/api/clusters/eu-prod/")
+    created = admin.post("/api/clusters/", {"name": "us-prod", "bootstrap": "kafka-us:9092",
                                             "sasl_username": "logwarden", "sasl_password": "hunter2-secret",
                                             "sasl_password_ref": "env:US_KAFKA_PASSWORD"}, format="json")
 
@@ -130,16 +130,17 @@ def test_cluster_shows_where_its_password_is_never_the_password(world, catalogue
 def test_cluster_changes_are_audited(world, catalogue):
     admin = client_as(world, "admin")
 
-    admin.patch("/api/clusters/eu.prod/", {"replication_factor": 3, "name": "renamed"}, format="json")
+    admin.patch("/api/clusters/eu-prod/", {"replication_factor": 3, "name": "renamed"}, format="json")
     admin.delete("/api/clusters/spare/")
 
     assert events("kafka_cluster.update")[0].data == {"changes": {"replication_factor": {"from": 1, "to": 3}}}
     assert events("kafka_cluster.delete")[0].target_label == "spare"
-    assert KafkaCluster.objects.filter(name="eu.prod").exists()
+    assert KafkaCluster.objects.filter(name="eu-prod").exists()
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"name": "eu.prod", "bootstrap": "x:9092"}, "name"),
+    ({"name": "eu-prod", "bootstrap": "x:9092"}, "name"),
+    ({"name": "eu.prod/2", "bootstrap": "x:9092"}, "name"),  # not usable in a URL
     ({"name": "bad-ref", "bootstrap": "x:9092", "sasl_password_ref": "hunter2"}, "sasl_password_ref"),
     ({"name": "bad-template", "bootstrap": "x:9092", "topic_name_template": "logs"}, "topic_name_template"),
     ({"name": "bad-protocol", "bootstrap": "x:9092", "security_protocol": "CARRIER_PIGEON"}, "security_protocol"),
@@ -159,8 +160,8 @@ def test_only_one_cluster_is_the_default(world, catalogue):
     admin = client_as(world, "admin")
     admin.patch("/api/clusters/spare/", {"is_default": True}, format="json")
 
-    another = admin.post("/api/clusters/", {"name": "us.prod", "bootstrap": "x:9092"}, format="json")
-    second = admin.patch("/api/clusters/eu.prod/", {"is_default": True}, format="json")
+    another = admin.post("/api/clusters/", {"name": "us-prod", "bootstrap": "x:9092"}, format="json")
+    second = admin.patch("/api/clusters/eu-prod/", {"is_default": True}, format="json")
 
     assert another.status_code == 201 and another.json()["is_default"] is False
     assert second.status_code == 400 and "is_default" in second.json()
@@ -168,10 +169,10 @@ def test_only_one_cluster_is_the_default(world, catalogue):
 
 
 def test_a_cluster_with_topics_cannot_be_deleted(world, catalogue):
-    response = client_as(world, "admin").delete("/api/clusters/eu.prod/")
+    response = client_as(world, "admin").delete("/api/clusters/eu-prod/")
 
     assert response.status_code == 409 and "topics" in response.json()["detail"]
-    assert KafkaCluster.objects.filter(name="eu.prod").exists() and not events("kafka_cluster.delete")
+    assert KafkaCluster.objects.filter(name="eu-prod").exists() and not events("kafka_cluster.delete")
 
 
 # --- retention classes ---------------------------------------------------------------------------------------
@@ -364,7 +365,7 @@ def test_lists_are_paginated(world):
 # --- topics ------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("query", "expected"), [
-    ({"cluster": "eu.prod"}, ["logs.payments"]),
+    ({"cluster": "eu-prod"}, ["logs.payments"]),
     ({"cluster": "spare"}, []),
     ({"namespace": "payments"}, ["logs.payments"]),
     ({"namespace": "checkout"}, []),
@@ -380,7 +381,7 @@ def test_topics_are_filtered(world, catalogue, query, expected):
 def test_topic_shows_its_namespace_and_cluster_by_name(world, catalogue):
     body = client_as(world, "outsider").get(f"/api/topics/{catalogue.topic.pk}/").json()
 
-    assert body == {"id": catalogue.topic.pk, "name": "logs.payments", "namespace": "payments", "cluster": "eu.prod",
+    assert body == {"id": catalogue.topic.pk, "name": "logs.payments", "namespace": "payments", "cluster": "eu-prod",
                     "state": "pending", "last_error": "", "synced_at": None}
 
 

@@ -22,7 +22,7 @@ from topics.services import access
 class AccessRequestFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=RequestState.choices)
     namespace = django_filters.ModelChoiceFilter(field_name="items__namespace", queryset=Namespace.objects.all(),
-                                                 to_field_name="name", distinct=True,
+                                                 to_field_name="name", distinct=True, label="Namespace",
                                                  help_text="A namespace asked for, by name.")
     principal = django_filters.ModelChoiceFilter(queryset=KafkaPrincipal.objects.all(), to_field_name="name",
                                                  widget=forms.TextInput,
@@ -38,14 +38,15 @@ class AccessRequestFilterSet(django_filters.FilterSet):
 
 class GrantFilterSet(django_filters.FilterSet):
     namespace = django_filters.ModelChoiceFilter(field_name="topic__namespace", queryset=Namespace.objects.all(),
-                                                 to_field_name="name", help_text="The namespace's name.")
+                                                 to_field_name="name", label="Namespace",
+                                                 help_text="The namespace's name.")
     principal = django_filters.ModelChoiceFilter(queryset=KafkaPrincipal.objects.all(), to_field_name="name",
                                                  widget=forms.TextInput,
                                                  help_text="The holder, e.g. u.alice or sa.payments-etl.")
     state = django_filters.ChoiceFilter(choices=GrantState.choices)
     source = django_filters.ChoiceFilter(choices=GrantSource.choices)
     cluster = django_filters.ModelChoiceFilter(field_name="topic__cluster", queryset=KafkaCluster.objects.all(),
-                                               to_field_name="name", help_text="The cluster's name.")
+                                               to_field_name="name", label="Cluster", help_text="The cluster's name.")
     valid_until = django_filters.IsoDateTimeFromToRangeFilter(
         help_text="valid_until_after / valid_until_before: ISO 8601 date-times, both included.")
 
@@ -78,18 +79,15 @@ def requests_visible_to(who, queryset: QuerySet[AccessRequest] | None = None) ->
     return queryset.filter(Q(requester=who) | Q(pk__in=decided_here.values("request_id")))
 
 
-def own_principal_ids(who) -> list[int]:
-    """The principals someone acts for: themself and their teams' service accounts."""
-    return [principal.pk for principal in access.requestable_principals(who)]
-
-
 def grants_visible_to(who, queryset: QuerySet[Grant] | None = None) -> QuerySet[Grant]:
-    """Grants of one's own principals, grants on the namespaces one owns, and all for auditors and admins."""
+    """Grants of the principals one acts for (oneself, one's teams' service accounts), grants on the namespaces
+    one owns, and all for auditors and admins."""
     queryset = Grant.objects.all() if queryset is None else queryset
     if sees_everything(who):
         return queryset
+    own = [principal.pk for principal in access.requestable_principals(who)]
     owned = Namespace.objects.filter(_owned_namespaces(who))
-    return queryset.filter(Q(principal_id__in=own_principal_ids(who)) | Q(topic__namespace__in=owned))
+    return queryset.filter(Q(principal_id__in=own) | Q(topic__namespace__in=owned))
 
 
 def reviews_namespace(who, namespace: Namespace) -> bool:

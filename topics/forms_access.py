@@ -1,9 +1,9 @@
-"""Forms of the access pages. They collect input; topics.services.access checks the rules (who for, which
-namespaces, how long, comments and reasons) and its ValidationErrors go back on the same form
-(portal.pages.show_errors), so these leave the rules' fields optional and the service says what is wrong."""
+"""Forms of the access pages. They collect and pre-check input; topics.services.access checks the rules (who
+for, which namespaces, how long) and its ValidationErrors go back on the same form (portal.pages.show_errors)."""
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Case, When
 
 from topics.models import KafkaPrincipal, Lifecycle, Namespace, Sensitivity, SensitivityPolicy
 from topics.services import access
@@ -25,18 +25,19 @@ class NamespacesField(forms.ModelMultipleChoiceField):
     policies: dict[str, SensitivityPolicy] = {}
 
     def label_from_instance(self, obj: Namespace) -> str:
-        return f"{obj.name} — {obj.get_sensitivity_display().lower()}, up to {self.policies[obj.sensitivity].max_grant_days} days"
+        longest = self.policies[obj.sensitivity].max_grant_days
+        return f"{obj.name} — {obj.get_sensitivity_display().lower()}, up to {longest} days"
 
 
 class AccessRequestForm(forms.Form):
     principal = PrincipalField(KafkaPrincipal.objects.none(), label="For", empty_label=None,
                                help_text="Yourself, or a service account of one of your teams.")
     namespaces = NamespacesField(Namespace.objects.filter(lifecycle=Lifecycle.ACTIVE).order_by("name"),
-                                 to_field_name="name", required=False,
+                                 to_field_name="name",
                                  widget=forms.SelectMultiple(attrs={"size": 8}),
                                  help_text="Ctrl-click (⌘-click on a Mac) to choose several. The owners of each "
                                            "namespace decide on it separately.")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="What you need the logs for: the owners read this.")
     duration_days = forms.IntegerField(label="Duration in days", widget=forms.NumberInput(attrs={"min": 1}),
                                        help_text="At most the shortest maximum of the namespaces chosen.")
@@ -45,7 +46,8 @@ class AccessRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         principals = access.requestable_principals(requester)
         field = self.fields["principal"]
-        field.queryset = KafkaPrincipal.objects.filter(pk__in=[p.pk for p in principals])
+        field.queryset = KafkaPrincipal.objects.filter(pk__in=[p.pk for p in principals]).order_by(
+            Case(When(user_id=requester.pk, then=0), default=1), "name")  # myself first
         field.requester_id, field.initial = requester.pk, principals[0].pk
         self.fields["namespaces"].policies = policies
 
@@ -54,8 +56,7 @@ class DecisionForm(forms.Form):
     """One decision on one request item. The page has one form per item waiting (told apart by their ids);
     the decision is the button pressed, passed as it is to the service, which checks it."""
 
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
-                              help_text="Required: the requester sees it.")
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The requester sees it.")
 
     def __init__(self, *args, item_id: int, **kwargs) -> None:
         super().__init__(*args, auto_id=f"id_item{item_id}_%s", **kwargs)
@@ -67,9 +68,11 @@ class DecisionForm(forms.Form):
 
 
 class EndGrantForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    """Why a grant ends: required to revoke, optional to release."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="The holder sees it, and the audit trail keeps it.")
 
     def __init__(self, *args, reason_required: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reason"].help_text = ("Required: the holder sees it, and the audit trail keeps it."
-                                           if reason_required else "Optional.")
+        self.fields["reason"].required = reason_required

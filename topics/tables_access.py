@@ -11,14 +11,15 @@ from topics.models import (Approval, CredentialHandoff, Decision, GrantState, Ka
                            RequestItem)
 from topics.services import access
 
-CHANGES = {"create_users": "SCRAM users created", "delete_users": "SCRAM users deleted",
-           "create_acls": "ACLs created", "delete_acls": "ACLs deleted", "topics_created": "topics created",
-           "topics_reconfigured": "topics reconfigured"}
+CHANGES = {"create_users": ("SCRAM user", "created"), "delete_users": ("SCRAM user", "deleted"),
+           "create_acls": ("ACL", "created"), "delete_acls": ("ACL", "deleted"),
+           "topics_created": ("topic", "created"), "topics_reconfigured": ("topic", "reconfigured")}
 
 
 def broker_changes(run: ReconcileRun) -> list[str]:
-    """What a run changed on the broker, e.g. ['2 ACLs created']; empty when it changed nothing."""
-    return [f"{run.counts[key]} {label}" for key, label in CHANGES.items() if run.counts.get(key)]
+    """What a run changed on the broker, e.g. ['1 SCRAM user created', '3 ACLs created']; empty for nothing."""
+    counts = [(run.counts.get(key), noun, verb) for key, (noun, verb) in CHANGES.items()]
+    return [f"{count} {noun}{'' if count == 1 else 's'} {verb}" for count, noun, verb in counts if count]
 
 
 def _with_approvals(items: QuerySet[RequestItem]) -> QuerySet[RequestItem]:
@@ -29,7 +30,7 @@ def _with_approvals(items: QuerySet[RequestItem]) -> QuerySet[RequestItem]:
 
 
 class AccessRequestTable(Table):
-    columns = ("Request", "For", "Namespaces", "Approvals so far", "Duration", "State", "")
+    columns = ("Request", "For", "Namespaces and decisions", "Duration", "State", "")
     row_template = "topics/access/_request_row.html"
     empty_message = "No requests match."
 

@@ -1,6 +1,6 @@
 """Web pages of access: requests, the approval queue, grants, a principal's grants, Kafka credentials and the
-reconcile status. Every rule and change is topics.services.access's (and handoff's); these pages collect input,
-call the service, and show its answer."""
+reconcile status. Every rule and change is the services' (topics.services.access and .credentials); these pages
+collect input, call the service, and show its answer."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -16,12 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import policy
 from portal import audit
 from portal.pages import catalogue_page, require, show_errors
-from topics.filtersets_access import (AccessRequestFilterSet, GrantFilterSet, grants_visible_to, own_principal_ids,
-                                      requests_visible_to, waiting_for)
+from topics.filtersets_access import (AccessRequestFilterSet, GrantFilterSet, grants_visible_to, requests_visible_to,
+                                      waiting_for)
 from topics.forms_access import AccessRequestForm, DecisionForm, EndGrantForm, sensitivity_policies
-from topics.models import (AccessRequest, Approval, CredentialState, Grant, GrantState, KafkaCluster,
+from topics.models import (AccessRequest, Approval, CredentialState, Decision, Grant, GrantState, KafkaCluster,
                            KafkaCredential, KafkaPrincipal, ReconcileRun, RequestItem)
-from topics.services import access, handoff
+from topics.services import access, credentials, handoff
 from topics.services.reconciler import request_reconcile
 from topics.tables_access import (AccessRequestTable, ApprovalTable, ClusterStatus, CredentialTable, GrantTable,
                                   ReconcileRunTable, RequestItemTable)
@@ -114,7 +114,7 @@ def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(form, exc)
         else:
-            verb = "Approved" if form.decision == "approve" else "Rejected"
+            verb = "Approved" if form.decision == Decision.APPROVE else "Rejected"
             messages.success(request, f"{verb}: request #{item.request_id} for {item.request.principal} on "
                                       f"{item.namespace}.")
             return redirect("access-approvals")
@@ -174,7 +174,7 @@ def grant_end(request: HttpRequest, pk: int, how: str) -> HttpResponse:
 @catalogue_page
 def principal_detail(request: HttpRequest, name: str) -> HttpResponse:
     """A principal and the grants of it the viewer may see."""
-    principal = get_object_or_404(KafkaPrincipal.objects.select_related("user"), name=name)
+    principal = get_object_or_404(KafkaPrincipal.objects.select_related("user__service_account__team"), name=name)
     grants = grants_visible_to(request.user, principal.grants.all())
     return render(request, "topics/access/principal_detail.html", {
         "principal": principal, "grants": GrantTable(grants, request=request, user=request.user,
@@ -196,16 +196,17 @@ def credential_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @never_cache
 def credential_password(request: HttpRequest, pk: int) -> HttpResponse:
-    """Shows a new password in this response, once: handoff.claim deletes it; never put in a URL or a log."""
+    """Shows a new password in this response, once (the service refuses others with a 403, and audits it); the
+    password is never put in a URL or a log, and the response is not cached."""
     credential = get_object_or_404(KafkaCredential.objects.select_related("principal", "cluster"), pk=pk)
-    require(credential.principal_id in own_principal_ids(request.user))
     try:
-        password = handoff.claim(credential, actor=request.user)
+        password = credentials.show_password(request.user, credential)
     except handoff.HandoffUnavailable as exc:
         messages.error(request, f"The password cannot be shown: {exc}.")
         return redirect("access-credentials")
-    return render(request, "topics/access/credential_password.html", {"credential": credential,
-                                                                       "password": password})
+    return render(request, "topics/access/credential_password.html", {
+        "credential": credential, "password": password,
+        "client_config": credentials.client_config(credential, password=password)})
 
 
 # --- reconcile ------------------------------------------------------------------------------------------

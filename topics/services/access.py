@@ -96,7 +96,7 @@ def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestI
             raise PermissionDenied("You may not decide on this request (it is yours, for your own principal, "
                                    "or for a namespace you do not own).")
         if item.state != RequestState.PENDING:
-            raise ValidationError({"decision": [f"Already decided: {item.get_state_display().lower()}."]})
+            raise ValidationError({"decision": [f"No longer open to decisions: {item.get_state_display().lower()}."]})
         if Approval.objects.filter(item=item, approver=approver).exists():
             raise ValidationError({"decision": ["You have already decided on this request."]})
         Approval.objects.create(item=item, approver=approver, decision=decision, comment=comment.strip())
@@ -185,8 +185,14 @@ def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int,
     """A platform admin grants without a request (audited with the reason)."""
     if not identity_of(admin).is_admin:
         raise PermissionDenied("Only platform admins grant access directly.")
+    errors: dict[str, list[str]] = {}
     if not reason.strip():
-        raise ValidationError({"reason": ["Say why access is granted."]})
+        errors["reason"] = ["Say why access is granted."]
+    longest = policy_for(topic.namespace.sensitivity).max_grant_days
+    if not 1 <= days <= longest:
+        errors["days"] = [f"Between 1 and {longest} days (the maximum for {topic.namespace.sensitivity} namespaces)."]
+    if errors:
+        raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
         grant = Grant.objects.create(principal=principal, topic=topic, valid_from=now,

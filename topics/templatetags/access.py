@@ -1,5 +1,5 @@
 """`{% load access %}` — access information on pages rendered by other views: the count of decisions waiting for
-the signed-in person (the nav), a namespace's grants (its page), and what a reconcile run changed."""
+the signed-in person (the nav) and a namespace's grants (its page); and display filters of the access pages."""
 from __future__ import annotations
 
 from django import template
@@ -10,6 +10,15 @@ from topics.tables_access import GrantTable, broker_changes
 
 register = template.Library()
 register.filter("broker_changes", broker_changes)
+
+# the badge colour (portal.css) of a request, grant or credential state: waiting, good, bad; others plain
+TONES = {"pending": "state-pending", "partially_approved": "state-pending", "retiring": "state-pending",
+         "approved": "state-ready", "active": "state-ready", "rejected": "state-error", "revoked": "state-error"}
+
+
+@register.filter
+def tone(state: str) -> str:
+    return TONES.get(state, "")
 
 
 @register.simple_tag

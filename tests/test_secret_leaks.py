@@ -1,0 +1,151 @@
+"""No Kafka password or API token leaks: run the main flows through a real worker, Redis, PostgreSQL and the
+broker, then search every log line, audit event, Celery message and result, the database dump and every page
+rendered after the one display for each secret."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import re
+import subprocess
+import time
+from datetime import timedelta
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+from django.test import Client
+
+from portal.audit import SYSTEM
+from portal.celery import app
+from portal.devservices.postgres import postgres_bin
+from portal.models import AuditEvent
+from topics.models import CredentialState, KafkaCredential
+from topics.services import access, catalogue, credentials
+from topics.services.principals import principal_for
+
+pytestmark = [pytest.mark.kafka, pytest.mark.redis]
+PASSWORD_FIELD = re.compile(r'id="kafka-password"[^>]*value="([^"]+)"')
+
+
+def wait_for_active(principal, cluster, *, exclude=(), seconds=30) -> KafkaCredential:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = KafkaCredential.objects.filter(principal=principal, cluster=cluster,
+                                               state=CredentialState.ACTIVE).exclude(pk__in=exclude).first()
+        if found is not None and hasattr(found, "handoff"):
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"no active credential for {principal} within {seconds}s")
+
+
+def displayed_password(client: Client, credential: KafkaCredential) -> str:
+    response = client.post(f"/access/credentials/{credential.pk}/password/")
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    return PASSWORD_FIELD.search(response.content.decode()).group(1)
+
+
+@contextlib.contextmanager
+def every_log_record():
+    """Captures every record at every level, from every thread, formatted with its arguments. Installed once
+    the worker has started, since starting a Celery worker reconfigures logging."""
+    buffer, root = io.StringIO(), logging.getLogger()
+    handler = logging.StreamHandler(buffer)
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s %(exc_info)s"))
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield buffer
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+
+
+def redis_dump(url: str) -> str:
+    """Every key and value in Redis: Celery's queued messages and stored results."""
+    client, parts = redis.Redis.from_url(url), []
+    for key in client.scan_iter():
+        kind = client.type(key).decode()
+        value = {"string": lambda: client.get(key), "list": lambda: client.lrange(key, 0, -1),
+                 "hash": lambda: client.hgetall(key), "set": lambda: client.smembers(key),
+                 "zset": lambda: client.zrange(key, 0, -1)}.get(kind, lambda: b"")()
+        parts.append(f"{key!r} {value!r}")
+    return "\n".join(parts)
+
+
+def database_dump() -> str:
+    db = connection.settings_dict
+    result = subprocess.run(
+        [str(postgres_bin() / "pg_dump"), "--data-only", "-h", db["HOST"], "-p", str(db["PORT"]), "-U", db["USER"],
+         db["NAME"]], capture_output=True, text=True, env={"PGPASSWORD": db["PASSWORD"]}, check=True)
+    return result.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_secret_appears_anywhere_after_its_one_display(world, unique, redis_url, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    assert not app.conf.task_always_eager  # messages really go through Redis to a worker
+    alice, bob, admin = Client(), Client(), Client()
+    alice.force_login(world.engineer)
+    bob.force_login(world.owner)
+    admin.force_login(world.admin)
+    secrets = [world.token]
+    namespace = catalogue.register_namespace(SYSTEM, name=f"leak-{unique}", owner_team=world.payments)
+    cluster = namespace.topics.get().cluster
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30), every_log_record() as logs:
+        # request → approval → first credential, shown once on its page
+        principal = principal_for(world.engineer)
+        request = access.create_request(world.engineer, principal=principal, namespaces=[namespace],
+                                        reason="leak test", duration_days=2)
+        response = bob.post(f"/access/approvals/{request.items.get().pk}/",
+                            {"decision": "approve", "comment": "fine"})
+        assert response.status_code == 302, response.content.decode()[:500]
+        first = wait_for_active(principal, cluster)
+        secrets.append(displayed_password(alice, first))
+
+        # rotation → second credential, shown once
+        credentials.rotate(world.engineer, principal, cluster, overlap=timedelta(hours=1))
+        second = wait_for_active(principal, cluster, exclude=[first.pk])
+        secrets.append(displayed_password(alice, second))
+
+        # the service account's own flow through the API with its token
+        account = principal_for(world.service_account.user)
+        sa_request = access.create_request(world.engineer, principal=account, namespaces=[namespace],
+                                           reason="etl", duration_days=2)
+        access.decide(world.owner, sa_request.items.get(), "approve", "ok")
+        sa_credential = wait_for_active(account, cluster)
+        api = Client(HTTP_AUTHORIZATION=f"Bearer {world.token}")
+        shown = api.post(f"/api/credentials/{sa_credential.pk}/show-password/")
+        assert shown.status_code == 200, shown.content
+        secrets.append(shown.json()["password"])
+
+    assert len(set(secrets)) == 4 and all(len(s) >= 20 for s in secrets)
+
+    # everything rendered after the displays
+    pages = [
+        alice.post(f"/access/credentials/{first.pk}/password/", follow=True),  # a second display attempt
+        alice.get("/access/credentials/"), alice.get("/access/grants/"), alice.get(f"/access/requests/{request.pk}/"),
+        alice.get(f"/access/principals/{principal.name}/"), alice.get(f"/namespaces/{namespace.name}/"),
+        alice.get("/teams/payments/"), admin.get("/access/reconcile/"), admin.get("/admin/portal/auditevent/"),
+        api.get("/api/credentials/"), api.get(f"/api/credentials/{sa_credential.pk}/client-config/"),
+        api.post(f"/api/credentials/{sa_credential.pk}/show-password/"), admin.get("/api/audit-events/?page_size=500"),
+    ]
+    assert all(page.status_code < 500 for page in pages)
+    haystacks = {
+        "log records": caplog.text + logs.getvalue(),
+        "stdout/stderr": "".join(capfd.readouterr()),
+        "audit events": json.dumps([[e.actor_label, e.action, e.target_label, e.target_id, e.data]
+                                    for e in AuditEvent.objects.all()]),
+        "celery messages and results": redis_dump(redis_url),
+        "database dump": database_dump(),
+        **{f"page {page.request['PATH_INFO']}": page.content.decode(errors="replace") for page in pages},
+    }
+    assert len(haystacks["database dump"]) > 10_000 and "celery-task-meta" in haystacks["celery messages and results"]
+    for secret in secrets:
+        leaks = [where for where, text in haystacks.items() if secret in text]
+        assert leaks == [], f"a secret leaked into: {leaks}"

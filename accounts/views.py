@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +15,7 @@ from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
 from accounts.services import mappings, service_accounts, tokens
 from accounts.services.identity import members_of
 from accounts.tables import GroupMappingTable, MemberTable, ServiceAccountPanel, TeamTable, TokenTable
-from portal.pages import catalogue_page, require, show_errors
+from portal.pages import catalogue_page, require, submit
 from topics.tables import NamespaceTable
 
 
@@ -109,14 +108,10 @@ def mapping_list(request: HttpRequest) -> HttpResponse:
     """Which LDAP group gives which team and role; platform admins add mappings here (POST)."""
     require(policy.can_manage_catalogue(request.user))
     form = GroupMappingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            mapping = mappings.create(request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
-            messages.success(request, f"Mapping {mapping} added.")
-            return redirect("mapping-list")
+    mapping = submit(form, lambda data: mappings.create(request.user, **data))
+    if mapping is not None:
+        messages.success(request, f"Mapping {mapping} added.")
+        return redirect("mapping-list")
     filterset = GroupMappingFilterSet(request.GET, queryset=GroupMapping.objects.all(), request=request)
     return render(request, "accounts/mapping_list.html", {
         "form": form, "filterset": filterset, "table": GroupMappingTable(filterset.qs, request=request)})

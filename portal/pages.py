@@ -1,13 +1,17 @@
 """Helpers shared by the apps' web pages: access checks and putting service errors on forms."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts import policy
+
+T = TypeVar("T")
 
 
 def require(allowed: bool) -> None:
@@ -23,6 +27,18 @@ def catalogue_page(view):
         require(policy.can_browse_catalogue(request.user))
         return view(request, *args, **kwargs)
     return login_required(checked)
+
+
+def submit(form: forms.Form, call: Callable[[dict[str, Any]], T]) -> T | None:
+    """When the form is valid, hands its cleaned data to a service call and returns what the service made;
+    otherwise, or when the service refuses the input, None, with every error on the form (see show_errors)."""
+    if not form.is_valid():
+        return None
+    try:
+        return call(form.cleaned_data)
+    except ValidationError as exc:
+        show_errors(form, exc)
+        return None
 
 
 def show_errors(form: forms.Form, error: ValidationError) -> None:

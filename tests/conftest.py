@@ -93,3 +93,33 @@ def pause_broker():
             os.kill(pid, signal.SIGCONT)
 
     return paused
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def page(catalogue):
+    """A Chromium page. Playwright's sync API keeps an asyncio loop running in this thread, and inside it
+    Django would open a second, never-closed database connection (and refuse ORM calls as async-unsafe):
+    so the rows are all written first (by `catalogue`) and the test body makes no ORM call."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def as_role(client, world):
+    """Signs the test client in as one of the world's people (engineer, owner, auditor, admin, outsider)."""
+    def sign_in(role: str):
+        client.force_login(world.user_for(role))
+        return client
+    return sign_in

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from accounts.models import GroupMapping, Team
 from portal.devservices.ldap import DEMO_PEOPLE
@@ -14,25 +14,8 @@ from topics.models import Namespace, RetentionClass
 
 pytestmark = [pytest.mark.ldap, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOT = Path("/tmp/logwarden-browser.png")
 ALICE = next(person for person in DEMO_PEOPLE if person.uid == "alice")
-
-
-@pytest.fixture
-def page(catalogue):
-    """A Chromium page. Playwright's sync API keeps an asyncio loop running in this thread, and inside it
-    Django would open a second, never-closed database connection (and refuse ORM calls as async-unsafe):
-    so the rows are all written first (by `catalogue`) and the test body makes no ORM call."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 @pytest.fixture

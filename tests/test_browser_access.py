@@ -12,7 +12,6 @@ from accounts.models import GroupMapping, Role, Team
 from portal.audit import SYSTEM
 from portal.devservices.ldap import DEMO_PEOPLE
 from tests.conftest import require_env
-from tests.test_browser import page  # noqa: F401 - the Chromium page fixture; it asks for `catalogue` below
 from topics.models import RetentionClass
 from topics.services.catalogue import register_namespace
 

@@ -11,7 +11,7 @@ import pytest
 from portal.audit import SYSTEM
 from portal.models import AuditEvent
 from tests.factories import person
-from tests.test_web_catalogue import actions, as_role, html  # noqa: F401 - as_role is a fixture
+from tests.test_web_catalogue import actions, html
 from topics.kafka.adapter import produce, read_records
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
 from topics.models import (AccessRequest, Approval, CredentialState, Grant, GrantSource, GrantState, KafkaCredential,

@@ -20,14 +20,6 @@ pytestmark = pytest.mark.django_db
 ROLES = ("engineer", "owner", "auditor", "admin", "outsider")
 
 
-@pytest.fixture
-def as_role(client, world):
-    def sign_in(role: str):
-        client.force_login(world.user_for(role))
-        return client
-    return sign_in
-
-
 def actions() -> list[str]:
     return list(AuditEvent.objects.order_by("sequence").values_list("action", flat=True))
 

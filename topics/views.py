@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import policy
-from portal.pages import catalogue_page, require, show_errors
+from portal.pages import catalogue_page, require, submit
 from topics.filtersets import NamespaceFilterSet
 from topics.forms import NamespaceEditForm, NamespaceForm
 from topics.models import Namespace
@@ -28,14 +27,10 @@ def namespace_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         require(can_manage)
         form = NamespaceForm(request.POST)
-        if form.is_valid():
-            try:
-                namespace = catalogue.register_namespace(request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                show_errors(form, exc)
-            else:
-                messages.success(request, f"Namespace {namespace.name} registered.")
-                return redirect("namespace-detail", name=namespace.name)
+        namespace = submit(form, lambda data: catalogue.register_namespace(request.user, **data))
+        if namespace is not None:
+            messages.success(request, f"Namespace {namespace.name} registered.")
+            return redirect("namespace-detail", name=namespace.name)
     elif can_manage:
         form = NamespaceForm()
     filterset = NamespaceFilterSet(request.GET, queryset=Namespace.objects.all(), request=request)
@@ -54,15 +49,9 @@ def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
     if request.method == "POST":
         require(can_manage)
         form = NamespaceEditForm(request.POST, namespace=namespace)
-        if form.is_valid():
-            try:
-                catalogue.update_namespace(request.user, namespace, **form.cleaned_data)
-            except ValidationError as exc:
-                show_errors(form, exc)
-                namespace.refresh_from_db()  # the service changed the instance before validating it
-            else:
-                messages.success(request, f"Namespace {namespace.name} saved.")
-                return redirect("namespace-detail", name=namespace.name)
+        if submit(form, lambda data: catalogue.update_namespace(request.user, namespace, **data)):
+            messages.success(request, f"Namespace {namespace.name} saved.")
+            return redirect("namespace-detail", name=namespace.name)
     elif can_manage:
         form = NamespaceEditForm(namespace=namespace)
     return render(request, "topics/namespace_detail.html", {

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from portal import audit
-from portal.pages import catalogue_page, require, show_errors
+from portal.pages import catalogue_page, require, submit
 from topics.filtersets_access import (AccessRequestFilterSet, GrantFilterSet, grants_visible_to, requests_visible_to,
                                       waiting_for)
 from topics.forms_access import AccessRequestForm, DecisionForm, EndGrantForm, sensitivity_policies
@@ -40,14 +40,10 @@ def request_new(request: HttpRequest) -> HttpResponse:
     policies = sensitivity_policies()
     form = AccessRequestForm(request.POST or None, requester=request.user, policies=policies,
                              initial={"namespaces": request.GET.getlist("namespace")})
-    if form.is_bound and form.is_valid():
-        try:
-            created = access.create_request(request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
-            messages.success(request, f"Request #{created.pk} sent: the owners of each namespace decide on it.")
-            return redirect("access-request-detail", pk=created.pk)
+    created = submit(form, lambda data: access.create_request(request.user, **data))
+    if created is not None:
+        messages.success(request, f"Request #{created.pk} sent: the owners of each namespace decide on it.")
+        return redirect("access-request-detail", pk=created.pk)
     return render(request, "topics/access/request_form.html", {"form": form, "policies": policies.values()})
 
 
@@ -108,16 +104,11 @@ def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """One decision on one item; a refused decider gets a 403 from the service."""
     item = get_object_or_404(RequestItem.objects.select_related("request__principal", "namespace"), pk=pk)
     form = DecisionForm(request.POST, item_id=item.pk)
-    if form.is_valid():
-        try:
-            access.decide(request.user, item, form.decision, form.cleaned_data["comment"])
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
-            verb = "Approved" if form.decision == Decision.APPROVE else "Rejected"
-            messages.success(request, f"{verb}: request #{item.request_id} for {item.request.principal} on "
-                                      f"{item.namespace}.")
-            return redirect("access-approvals")
+    if submit(form, lambda data: access.decide(request.user, item, form.decision, data["comment"])):
+        verb = "Approved" if form.decision == Decision.APPROVE else "Rejected"
+        messages.success(request, f"{verb}: request #{item.request_id} for {item.request.principal} on "
+                                  f"{item.namespace}.")
+        return redirect("access-approvals")
     return _approval_page(request, bound=form)
 
 
@@ -159,15 +150,10 @@ def grant_end(request: HttpRequest, pk: int, how: str) -> HttpResponse:
     verb, allowed = ENDINGS[how]
     require(allowed(request.user, grant))
     form = EndGrantForm(request.POST or None, reason_required=how == GrantState.REVOKED)
-    if form.is_bound and form.is_valid():
-        try:
-            access.end_grant(request.user, grant, how=how, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            show_errors(form, exc)
-        else:
-            messages.success(request, f"{verb}d: {grant.principal} on {grant.topic.namespace}. Its ACLs leave "
-                                      f"the broker at the next reconcile, which starts now.")
-            return redirect("access-grant-list")
+    if submit(form, lambda data: access.end_grant(request.user, grant, how=how, reason=data["reason"])):
+        messages.success(request, f"{verb}d: {grant.principal} on {grant.topic.namespace}. Its ACLs leave "
+                                  f"the broker at the next reconcile, which starts now.")
+        return redirect("access-grant-list")
     return render(request, "topics/access/grant_end.html", {"grant": grant, "verb": verb, "form": form})
 
 

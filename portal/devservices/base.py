@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -111,12 +112,8 @@ class Service:
             import pwd
 
             record = pwd.getpwnam(user)
-
-            def preexec() -> None:  # drop privileges for servers that refuse to run as root
-                os.setgid(record.pw_gid)
-                os.setuid(record.pw_uid)
-
             full_env["HOME"] = record.pw_dir
+            preexec = partial(_become, record.pw_uid, record.pw_gid)
         with open(log, "ab") as out:
             proc = subprocess.Popen(
                 list(cmd), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -176,6 +173,12 @@ class Service:
         if marker.exists():
             shutil.rmtree(marker.read_text(), ignore_errors=True)
             marker.unlink()
+
+
+def _become(uid: int, gid: int) -> None:
+    """Drops privileges in the child, for servers that refuse to run as root."""
+    os.setgid(gid)
+    os.setuid(uid)
 
 
 def _alive(pid: int) -> bool:

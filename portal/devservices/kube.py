@@ -8,7 +8,6 @@ desired state and re-applies it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import ssl
 import subprocess

@@ -73,9 +73,7 @@ def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:
         raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         before = {key: _label(getattr(namespace, key)) for key in changes}
-        for key, value in changes.items():
-            setattr(namespace, key, value)
-        namespace.full_clean()
+        _apply_valid(namespace, changes)
         namespace.save()
         diff = {k: {"from": before[k], "to": _label(v)} for k, v in changes.items() if before[k] != _label(v)}
         if diff:
@@ -102,9 +100,7 @@ def save_retention_class(actor, retention_class: RetentionClass, **changes) -> R
     creating = retention_class.pk is None
     with transaction.atomic():
         before = {key: getattr(retention_class, key) for key in changes}
-        for key, value in changes.items():
-            setattr(retention_class, key, value)
-        retention_class.full_clean()
+        _apply_valid(retention_class, changes)
         retention_class.save()
         if creating:
             audit.record(actor, "retention_class.create", retention_class, **retention_class.topic_configs(),
@@ -116,6 +112,18 @@ def save_retention_class(actor, retention_class: RetentionClass, **changes) -> R
             sync_topics_after_commit(Topic.objects.filter(namespace__retention_class=retention_class)
                                      .values_list("pk", flat=True))
     return retention_class
+
+
+def _apply_valid(instance, changes: dict) -> None:
+    """Sets the changes and validates them; a refused change leaves the instance as it was in the database."""
+    for key, value in changes.items():
+        setattr(instance, key, value)
+    try:
+        instance.full_clean()
+    except ValidationError:
+        if instance.pk is not None:
+            instance.refresh_from_db()
+        raise
 
 
 def _label(value) -> object:

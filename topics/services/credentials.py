@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts import policy
@@ -37,12 +38,15 @@ def may_manage(user, principal: KafkaPrincipal) -> bool:
 
 
 def credentials_visible_to(user):
-    """The credentials of every principal `user` may manage (admins: all)."""
+    """The credentials of every principal `user` may manage (the same rule as may_manage, as one query)."""
     credentials = KafkaCredential.objects.select_related("principal", "cluster")
-    if identity_of(user).is_admin:
+    identity = identity_of(user)
+    if identity.is_admin:
         return credentials
-    principals = [p.pk for p in KafkaPrincipal.objects.select_related("user") if may_manage(user, p)]
-    return credentials.filter(principal_id__in=principals)
+    mine = Q(principal__user=user)
+    if identity.service_account is None:  # people also manage their teams' service accounts
+        mine |= Q(principal__user__service_account__team_id__in=identity.team_ids)
+    return credentials.filter(mine)
 
 
 def show_password(actor, credential: KafkaCredential) -> str:

@@ -75,8 +75,9 @@ class AuditedWritesMixin:
 
     def perform_create(self, serializer) -> None:
         with service_errors():
-            serializer.instance = audited.save(self.request.user, serializer.Meta.model(),
-                                               **serializer.validated_data)
+            instance = serializer.Meta.model()
+            audited.save(self.request.user, instance, **serializer.validated_data)
+            serializer.instance = instance
 
     def perform_update(self, serializer) -> None:
         with service_errors():

@@ -1,5 +1,5 @@
-"""Audited changes of rows that have no domain service of their own: teams, Kafka clusters, and deleting an
-unused retention class. Each change is validated (`full_clean`), written and recorded in one transaction.
+"""Audited changes of rows: validated (`full_clean`), written and recorded in one transaction. Used directly
+for rows with no domain service (teams, Kafka clusters) and by the services that add follow-up work.
 
 The action is `<model in snake case>.<create|update|delete>` (team.create, kafka_cluster.update), the naming
 the domain services use. Related rows are recorded by their name, never as objects.
@@ -7,7 +7,9 @@ the domain services use. Related rows are recorded by their name, never as objec
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from portal import audit
@@ -19,29 +21,39 @@ def kind(instance: models.Model) -> str:
 
 
 def _label(value: object) -> object:
+    """A JSON-ready stand-in: related rows by slug or name, times in ISO 8601."""
     if isinstance(value, models.Model):
         return str(getattr(value, "slug", None) or getattr(value, "name", None) or value.pk)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
     return value
 
 
-def save(actor, instance: models.Model, **changes) -> models.Model:
-    """Creates `instance` (unsaved) or changes it; raises django's ValidationError by field."""
+def save(actor, instance: models.Model, **changes) -> set[str]:
+    """Creates `instance` (unsaved) or changes it; returns the fields whose value changed (all given ones on
+    creation). Raises django's ValidationError by field, leaving a saved instance as the database has it."""
     creating = instance._state.adding
     with transaction.atomic():
         before = {} if creating else {key: _label(getattr(instance, key)) for key in changes}
         for key, value in changes.items():
             setattr(instance, key, value)
-        instance.full_clean()
+        try:
+            instance.full_clean()
+        except ValidationError:
+            if not creating:
+                instance.refresh_from_db()
+            raise
         instance.save()
-        if creating:
-            audit.record(actor, f"{kind(instance)}.create", instance,
-                         **{key: _label(value) for key, value in changes.items()})
-        else:
-            diff = {key: {"from": before[key], "to": _label(value)} for key, value in changes.items()
-                    if before[key] != _label(value)}
-            if diff:
-                audit.record(actor, f"{kind(instance)}.update", instance, changes=diff)
-    return instance
+        if creating:  # the whole new row, defaults included
+            audit.record(actor, f"{kind(instance)}.create", instance, **{
+                field.name: _label(getattr(instance, field.name)) for field in instance._meta.concrete_fields
+                if not field.primary_key})
+            return set(changes)
+        diff = {key: {"from": before[key], "to": _label(value)} for key, value in changes.items()
+                if before[key] != _label(value)}
+        if diff:
+            audit.record(actor, f"{kind(instance)}.update", instance, changes=diff)
+        return set(diff)
 
 
 def delete(actor, instance: models.Model) -> None:

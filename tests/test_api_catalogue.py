@@ -186,7 +186,9 @@ def test_retention_class_changes_go_through_the_catalogue_and_are_audited(world)
                 format="json")
 
     assert created.status_code == 201 and created.json()["cleanup_policy"] == "delete"
-    assert events("retention_class.create")[0].data["retention.ms"] == str(14 * 86_400_000)
+    assert events("retention_class.create")[0].data == {
+        "name": "two-weeks", "description": "", "retention_ms": 14 * 86_400_000, "retention_bytes": -1,
+        "cleanup_policy": "delete", "partitions": 3}
     assert events("retention_class.update")[0].data == {
         "changes": {"retention_ms": {"from": 7 * 86_400_000, "to": 3 * 86_400_000}}}
     assert RetentionClass.objects.get(name="standard").retention_ms == 3 * 86_400_000

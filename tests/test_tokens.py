@@ -56,3 +56,11 @@ def test_disabled_service_account_cannot_use_its_token(world):
 def test_expiry_in_the_past_is_refused(world):
     with pytest.raises(ValueError, match="future"):
         tokens.issue(SYSTEM, world.service_account, name="late", expires_at=timezone.now() - timedelta(days=1))
+
+
+@pytest.mark.django_db
+def test_every_use_updates_last_used(world):
+    tokens.authenticate(world.token)
+    first = ApiToken.objects.get(service_account=world.service_account).last_used_at
+    tokens.authenticate(world.token)
+    assert ApiToken.objects.get(service_account=world.service_account).last_used_at > first

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,8 +18,6 @@ from accounts.models import ApiToken, ServiceAccount
 from portal import audit
 
 TOKEN_PREFIX = "lw_"
-# last_used_at is written at most this often per token, so busy clients do not turn every read into a write
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TokenRejected(Exception):
@@ -74,6 +72,5 @@ def authenticate(secret: str) -> ServiceAccount:
         raise TokenRejected("token expired")
     if not token.service_account.is_active:
         raise TokenRejected("service account disabled")
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.service_account

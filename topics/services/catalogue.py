@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Team
-from portal import audit
+from portal import audit, audited
 from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Topic
 from topics.services.clusters import default_cluster
 
@@ -72,13 +72,7 @@ def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:
     if unknown:
         raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
     with transaction.atomic():
-        before = {key: _label(getattr(namespace, key)) for key in changes}
-        _apply_valid(namespace, changes)
-        namespace.save()
-        diff = {k: {"from": before[k], "to": _label(v)} for k, v in changes.items() if before[k] != _label(v)}
-        if diff:
-            audit.record(actor, "namespace.update", namespace, changes=diff)
-        if "retention_class" in diff:
+        if "retention_class" in audited.save(actor, namespace, **changes):
             sync_topics_after_commit(namespace.topics.values_list("pk", flat=True))
     return namespace
 
@@ -97,36 +91,8 @@ def save_retention_class(actor, retention_class: RetentionClass, **changes) -> R
     unknown = set(changes) - set(RETENTION_FIELDS)
     if unknown:
         raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
-    creating = retention_class.pk is None
     with transaction.atomic():
-        before = {key: getattr(retention_class, key) for key in changes}
-        _apply_valid(retention_class, changes)
-        retention_class.save()
-        if creating:
-            audit.record(actor, "retention_class.create", retention_class, **retention_class.topic_configs(),
-                         partitions=retention_class.partitions)
-            return retention_class
-        diff = {k: {"from": before[k], "to": v} for k, v in changes.items() if before[k] != v}
-        if diff:
-            audit.record(actor, "retention_class.update", retention_class, changes=diff)
+        if audited.save(actor, retention_class, **changes):
             sync_topics_after_commit(Topic.objects.filter(namespace__retention_class=retention_class)
                                      .values_list("pk", flat=True))
     return retention_class
-
-
-def _apply_valid(instance, changes: dict) -> None:
-    """Sets the changes and validates them; a refused change leaves the instance as it was in the database."""
-    for key, value in changes.items():
-        setattr(instance, key, value)
-    try:
-        instance.full_clean()
-    except ValidationError:
-        if instance.pk is not None:
-            instance.refresh_from_db()
-        raise
-
-
-def _label(value) -> object:
-    if isinstance(value, (Team, RetentionClass)):
-        return str(value.slug if isinstance(value, Team) else value.name)
-    return value

@@ -97,7 +97,14 @@ def reviews_namespace(who, namespace: Namespace) -> bool:
 
 def waiting_for(who) -> list[RequestItem]:
     """Pending items `who` may decide (topics.services.access.may_decide) and has not decided yet, oldest first."""
-    items = (RequestItem.objects.filter(state=RequestState.PENDING)
+    identity = identity_of(who)
+    # narrows to the namespaces `who` could own (or the ownerless ones, for admins); may_decide has the last word
+    decidable = Q(namespace__owner_team_id__in=identity.team_ids) if identity.has_role(Role.NAMESPACE_OWNER) else Q()
+    if identity.is_admin:
+        decidable |= Q(namespace__owner_team__isnull=True)
+    if not decidable:
+        return []
+    items = (RequestItem.objects.filter(decidable, state=RequestState.PENDING)
              .exclude(pk__in=Approval.objects.filter(approver=who).values("item_id"))
              .select_related("request__principal", "request__requester", "namespace__owner_team")
              .order_by("request__created_at", "namespace__name"))

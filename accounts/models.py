@@ -39,7 +39,7 @@ class GroupMapping(models.Model):
     """An LDAP group (by cn) gives its members membership of a team, a role, or both."""
 
     ldap_group = models.CharField(max_length=200, help_text="The LDAP group's cn, e.g. team-payments")
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="group_mappings")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="group_mappings")
     role = models.CharField(max_length=32, choices=Role.choices, blank=True)
 
     class Meta:

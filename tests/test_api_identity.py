@@ -172,6 +172,16 @@ def test_a_team_with_service_accounts_cannot_be_deleted(world):
     assert Team.objects.filter(slug="payments").exists() and not events("team.delete")
 
 
+def test_a_team_that_owns_namespaces_or_mappings_cannot_be_deleted(world):
+    admin = client_as(world, "admin")
+
+    response = admin.delete("/api/teams/checkout/")  # owns namespace checkout, mapped from team-checkout
+
+    assert response.status_code == 409
+    assert "namespaces" in response.json()["detail"] and "group mappings" in response.json()["detail"]
+    assert world.ns_checkout.owner_team.slug == "checkout" and not events("team.delete")
+
+
 # --- group mappings ----------------------------------------------------------------------------------------
 
 def test_group_mapping_changes_are_audited(world):

@@ -105,7 +105,8 @@ class Lifecycle(models.TextChoices):
 
 class Namespace(models.Model):
     name = models.CharField(max_length=63, unique=True, validators=[namespace_name_validator])
-    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL,
+    # a team that owns namespaces cannot be deleted: ownership (and so approvals) must be handed over first
+    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="namespaces")
     sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, default=Sensitivity.STANDARD)
     retention_class = models.ForeignKey(RetentionClass, on_delete=models.PROTECT, related_name="namespaces")

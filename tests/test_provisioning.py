@@ -11,7 +11,7 @@ from portal.audit import SYSTEM
 from portal.models import AuditEvent
 from topics.kafka.adapter import produce, read_records
 from topics.kafka.errors import KafkaAuthorizationError, KafkaUnavailable
-from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
+from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType, ScramUpsert
 from topics.models import Grant, GrantState, KafkaCredential, ReconcileRun
 from topics.services import access, catalogue, handoff
 from topics.services.principals import principal_for
@@ -143,3 +143,25 @@ def test_broker_outage_during_approval_converges_once_the_broker_is_back(
     credential = KafkaCredential.objects.get(principal=principal)
     as_user = connect(kafka_connection, credential)
     assert read_records(as_user, mine.topics.get().name, group=f"{principal.name}.late") == [RECORD]
+
+
+def test_what_logwarden_does_not_own_survives_a_reconcile(world, namespaces, kafka_admin, unique):
+    topic = namespaces[0].topics.get()
+    others = [
+        AclBinding(f"User:lw-other-{unique}", ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL,
+                   Operation.IDEMPOTENT_WRITE),
+        AclBinding(f"User:shipper.fluentd-{unique}", ResourceType.TOPIC, "logs.", PatternType.PREFIXED,
+                   Operation.WRITE),
+        AclBinding(f"User:lw-other-{unique}", ResourceType.TOPIC, topic.name, PatternType.LITERAL, Operation.READ,
+                   Permission.DENY),
+        AclBinding(f"User:u.elsewhere-{unique}.a", ResourceType.TOPIC, f"billing-{unique}", PatternType.LITERAL,
+                   Operation.READ),
+    ]
+    kafka_admin.create_acls(others)
+    kafka_admin.upsert_scram_credentials([ScramUpsert(f"shipper.fluentd-{unique}", "a-shipper-password")])
+
+    run = reconcile(topic.cluster, trigger="periodic").run
+
+    assert run.succeeded and f"User:u.elsewhere-{unique}.a" in " ".join(run.drift["unmanaged_acls"])
+    assert set(others) <= set(kafka_admin.describe_acls())
+    assert f"shipper.fluentd-{unique}" in kafka_admin.list_scram_users()

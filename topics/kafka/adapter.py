@@ -261,17 +261,6 @@ class KafkaAdmin:
         for name, future in futures.items():
             self._result(future, f"adding partitions to topic {name}")
 
-    def delete_topics(self, names: Sequence[str]) -> None:
-        for chunk in _chunks(list(names)):
-            futures = self._client.delete_topics(list(chunk), operation_timeout=self.timeout,
-                                                 request_timeout=self.timeout)
-            for name, future in futures.items():
-                try:
-                    future.result(timeout=self.timeout + 5)
-                except KafkaException as exc:
-                    if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
-                        raise self._translate(exc, f"deleting topic {name}") from None
-
     # -- SCRAM credentials --------------------------------------------------------------------------
     def list_scram_users(self) -> set[str]:
         """Users that hold a SCRAM-SHA-512 credential."""
@@ -310,7 +299,7 @@ class KafkaAdmin:
             ck.ResourcePatternType.ANY, principal, None, ck.AclOperation.ANY, ck.AclPermissionType.ANY)
         bindings = self._result(self._client.describe_acls(acl_filter, request_timeout=self.timeout),
                                 "describing ACLs")
-        return [_from_ck(b) for b in bindings]
+        return [ours for ours in map(_from_ck, bindings) if ours is not None]
 
     def create_acls(self, bindings: Sequence[AclBinding]) -> None:
         for chunk in _chunks(list(bindings)):
@@ -325,23 +314,37 @@ class KafkaAdmin:
                 self._result(future, f"deleting ACL {acl_filter}")
 
 
+# confluent-kafka names the cluster resource BROKER; Kafka's own tools (and these types) say CLUSTER
+_CK_RESOURCE = {ResourceType.CLUSTER: "BROKER"}
+_OUR_RESOURCE = {"BROKER": ResourceType.CLUSTER}
+
+
+def _ck_fields(b: AclBinding) -> tuple:
+    return (ck.ResourceType[_CK_RESOURCE.get(b.resource_type, b.resource_type.value)], b.resource_name,
+            ck.ResourcePatternType[b.pattern_type.value], b.principal, b.host,
+            ck.AclOperation[b.operation.value], ck.AclPermissionType[b.permission.value])
+
+
 def _to_ck(b: AclBinding) -> ck.AclBinding:
-    return ck.AclBinding(ck.ResourceType[b.resource_type.value], b.resource_name,
-                         ck.ResourcePatternType[b.pattern_type.value], b.principal, b.host,
-                         ck.AclOperation[b.operation.value], ck.AclPermissionType[b.permission.value])
+    return ck.AclBinding(*_ck_fields(b))
 
 
 def _to_ck_filter(b: AclBinding) -> ck.AclBindingFilter:
-    return ck.AclBindingFilter(ck.ResourceType[b.resource_type.value], b.resource_name,
-                               ck.ResourcePatternType[b.pattern_type.value], b.principal, b.host,
-                               ck.AclOperation[b.operation.value], ck.AclPermissionType[b.permission.value])
+    return ck.AclBindingFilter(*_ck_fields(b))
 
 
-def _from_ck(b: ck.AclBinding) -> AclBinding:
-    return AclBinding(principal=b.principal, resource_type=ResourceType(b.restype.name),
-                      resource_name=b.name, pattern_type=PatternType(b.resource_pattern_type.name),
-                      operation=Operation(b.operation.name), permission=Permission(b.permission_type.name),
-                      host=b.host)
+def _from_ck(b: ck.AclBinding) -> AclBinding | None:
+    """Our value for a broker binding; None for kinds these types do not model (they cannot concern the
+    topics and consumer groups Logwarden manages)."""
+    try:
+        resource = _OUR_RESOURCE.get(b.restype.name) or ResourceType(b.restype.name)
+        return AclBinding(principal=b.principal, resource_type=resource, resource_name=b.name,
+                          pattern_type=PatternType(b.resource_pattern_type.name),
+                          operation=Operation(b.operation.name), permission=Permission(b.permission_type.name),
+                          host=b.host)
+    except ValueError:
+        log.warning("ignoring an ACL binding of a kind Logwarden does not model: %s", b)
+        return None
 
 
 # -- data path: reading and producing records ---------------------------------------------------------

@@ -20,8 +20,9 @@ def group_binding(username: str, group_prefix: str) -> AclBinding:
 
 
 def live_grants(cluster: KafkaCluster, now: datetime):
+    # a disabled account (person or service account) keeps its grant rows but loses their effect at once
     return (Grant.objects.filter(topic__cluster=cluster, state=GrantState.ACTIVE, valid_from__lte=now,
-                                 valid_until__gt=now)
+                                 valid_until__gt=now, principal__user__is_active=True)
             .exclude(topic__namespace__lifecycle=Lifecycle.RETIRED))
 
 

@@ -1,18 +1,26 @@
-"""The provisioning planner: `plan = diff(desired, actual)`, a pure function, and its simulation.
+"""The provisioning planner: `plan = diff(desired, actual)`, a pure function (and `simulate`, which tests use
+to apply a plan to a state).
 
 Desired state comes from the database (topics.services.desired), actual state from the broker (the Kafka
-adapter). Logwarden owns the SCRAM users and ACL principals under its own name prefixes; a binding of any
-other principal that reaches a managed topic or consumer group is drift: reported, and removed only when
-the cluster enforces.
+adapter). What Logwarden owns, and so creates and deletes:
+- SCRAM users under its principal prefixes (`u.`, `sa.`);
+- those users' ACL bindings on managed resources: the catalogue's topics and the consumer groups under the
+  principal prefixes.
+A binding of one of its users on any other resource is not Logwarden's: it is reported, never deleted.
+A binding of another principal that lets it read a managed topic or join a managed consumer group (ALLOW
+READ or ALL) is drift: reported, and removed only when the cluster enforces. Everything else — producers'
+WRITE bindings, DENY bindings, cluster-level bindings — is left alone.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from topics.kafka.types import AclBinding, PatternType, ResourceType
+from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType
 
 # every Kafka user Logwarden creates starts with one of these (people, service accounts, shippers)
-MANAGED_USER_PREFIXES = ("u.", "sa.", "shipper.")
+# every Kafka user Logwarden creates starts with one of these (people, service accounts)
+MANAGED_USER_PREFIXES = ("u.", "sa.")
+_READS = frozenset({Operation.READ, Operation.ALL})
 
 
 def is_managed_user(username: str) -> bool:
@@ -45,7 +53,8 @@ class Plan:
     delete_acls: tuple[AclBinding, ...] = ()
     delete_users: tuple[str, ...] = ()
     # found, not necessarily acted on
-    drift_acls: tuple[AclBinding, ...] = ()  # foreign bindings reaching managed topics or groups
+    drift_acls: tuple[AclBinding, ...] = ()  # other principals allowed to read managed topics or groups
+    unmanaged_acls: tuple[AclBinding, ...] = ()  # our users' bindings on resources Logwarden does not own
     missing_users: tuple[str, ...] = ()  # credentials gone from the broker: only a rotation can restore them
     enforce: bool = True
 
@@ -60,7 +69,16 @@ class Plan:
     def summary(self) -> dict[str, int]:
         return {"create_users": len(self.create_users), "create_acls": len(self.create_acls),
                 "delete_acls": len(self.delete_acls), "delete_users": len(self.delete_users),
-                "drift_acls": len(self.drift_acls), "missing_users": len(self.missing_users)}
+                "drift_acls": len(self.drift_acls), "unmanaged_acls": len(self.unmanaged_acls),
+                "missing_users": len(self.missing_users)}
+
+
+def _group_reaches_managed(name: str, pattern: PatternType) -> bool:
+    """Whether a GROUP binding covers some consumer group under a managed principal prefix."""
+    if pattern == PatternType.LITERAL:
+        return name == "*" or is_managed_user(name)
+    # a prefix covers managed groups when it extends a managed prefix, or is itself the start of one
+    return is_managed_user(name) or any(prefix.startswith(name) for prefix in MANAGED_USER_PREFIXES)
 
 
 def reaches_managed_resource(binding: AclBinding, managed_topics: frozenset[str]) -> bool:
@@ -69,23 +87,31 @@ def reaches_managed_resource(binding: AclBinding, managed_topics: frozenset[str]
             return binding.resource_name == "*" or binding.resource_name in managed_topics
         return any(topic.startswith(binding.resource_name) for topic in managed_topics)
     if binding.resource_type == ResourceType.GROUP:
-        # a foreign binding on a managed principal's consumer groups (or on all groups) lets it join them
-        name = binding.resource_name
-        return name == "*" or is_managed_user(name) or any(p.startswith(name) for p in MANAGED_USER_PREFIXES)
+        return _group_reaches_managed(binding.resource_name, binding.pattern_type)
     return False
 
 
+def is_foreign_read(binding: AclBinding, managed_topics: frozenset[str]) -> bool:
+    """Another principal allowed to read a managed topic or join a managed consumer group."""
+    return (not is_managed_principal(binding.principal) and binding.permission == Permission.ALLOW
+            and binding.operation in _READS and reaches_managed_resource(binding, managed_topics))
+
+
 def plan(desired: DesiredState, actual: ActualState, *, enforce: bool) -> Plan:
-    managed_actual = {b for b in actual.acls if is_managed_principal(b.principal)}
-    drift = sorted(b for b in actual.acls - managed_actual if reaches_managed_resource(b, desired.managed_topics))
-    delete_acls = (managed_actual - desired.acls) | (set(drift) if enforce else set())
+    topics = desired.managed_topics
+    ours = {b for b in actual.acls if is_managed_principal(b.principal) and reaches_managed_resource(b, topics)}
+    elsewhere = sorted(b for b in actual.acls - desired.acls
+                       if is_managed_principal(b.principal) and not reaches_managed_resource(b, topics))
+    foreign = sorted(b for b in actual.acls if is_foreign_read(b, topics))
+    delete_acls = (ours - desired.acls) | (set(foreign) if enforce else set())
     managed_users = {u for u in actual.users if is_managed_user(u)}
     return Plan(
         create_users=tuple(sorted(desired.new_users)),
         create_acls=tuple(sorted(desired.acls - actual.acls)),
         delete_acls=tuple(sorted(delete_acls)),
         delete_users=tuple(sorted(managed_users - desired.users - desired.new_users)),
-        drift_acls=tuple(drift),
+        drift_acls=tuple(foreign),
+        unmanaged_acls=tuple(elsewhere),
         missing_users=tuple(sorted(desired.users - actual.users)),
         enforce=enforce,
     )
@@ -106,6 +132,7 @@ def render(plan_: Plan, cluster: str) -> str:
     out += [f"  - scram user {u}" for u in plan_.delete_users]
     out += [f"  ! drift: foreign acl {describe_acl(b)}" + ("" if plan_.enforce else " (kept: cluster does not enforce)")
             for b in plan_.drift_acls]
+    out += [f"  ! not managed, left alone: acl {describe_acl(b)}" for b in plan_.unmanaged_acls]
     out += [f"  ! missing on broker: scram user {u} (rotate the credential to restore it)"
             for u in plan_.missing_users]
     counts = plan_.summary()

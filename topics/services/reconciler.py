@@ -22,7 +22,7 @@ from topics.kafka.adapter import KafkaAdmin
 from topics.kafka.errors import KafkaAdapterError
 from topics.kafka.types import ScramUpsert
 from topics.models import (CredentialHandoff, CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential,
-                           ReconcileRun, Topic)
+                           ReconcileRun)
 from topics.services import handoff
 from topics.services.clusters import admin_for
 from topics.services.desired import desired_state
@@ -108,8 +108,8 @@ def reconcile(cluster: KafkaCluster, *, trigger: str = "manual", dry_run: bool =
                 _act(admin, cluster, the_plan, run, progress or _quiet)
             with timings("settle"):
                 _await_visible(admin, the_plan)
-        except KafkaAdapterError as exc:
-            run.succeeded, run.error, run.finished_at = False, str(exc), timezone.now()
+        except Exception as exc:  # every run ends recorded, whatever stopped it; the caller still sees why
+            run.succeeded, run.error, run.finished_at = False, str(exc) or type(exc).__name__, timezone.now()
             run.save(update_fields=["succeeded", "error", "finished_at"])
             raise
         run.succeeded, run.finished_at = True, timezone.now()
@@ -117,6 +117,7 @@ def reconcile(cluster: KafkaCluster, *, trigger: str = "manual", dry_run: bool =
                       "topics_reconfigured": len(topics.reconfigured), "seconds": timings.seconds}
         run.drift = {"foreign_acls": [describe_acl(b) for b in the_plan.drift_acls[:500]],
                      "foreign_acls_total": len(the_plan.drift_acls),
+                     "unmanaged_acls": [describe_acl(b) for b in the_plan.unmanaged_acls[:500]],
                      "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
         run.save(update_fields=["succeeded", "finished_at", "counts", "drift"])
         return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
@@ -156,6 +157,7 @@ def _await_visible(admin: KafkaAdmin, the_plan: Plan) -> None:
 
 def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: ReconcileRun, progress: Progress) -> None:
     context = {"cluster": cluster.name, "reconcile_run": run.pk}
+    foreign = set(the_plan.drift_acls)
     if the_plan.create_users:
         _create_users(admin, cluster, the_plan.create_users, context, progress)
     for step, bindings, call in (("create acls", the_plan.create_acls, admin.create_acls),
@@ -165,7 +167,7 @@ def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: Reconcil
             action = "acl.create" if step == "create acls" else "acl.delete"
             audit.record_many(audit.SYSTEM, [
                 audit.Entry(action, "kafka.acl", describe_acl(b), describe_acl(b),
-                            {**context, "foreign": b in the_plan.drift_acls}) for b in chunk])
+                            {**context, "foreign": b in foreign}) for b in chunk])
             progress(step, done, len(bindings))
     if the_plan.delete_users:
         admin.delete_scram_credentials(list(the_plan.delete_users))
@@ -199,10 +201,6 @@ def _chunks(items: Sequence) -> Iterator[tuple[int, Sequence]]:
 
 def _quiet(step: str, done: int, total: int) -> None:
     log.debug("reconcile %s: %d/%d", step, done, total)
-
-
-def clusters_of_topics(topic_ids) -> list[int]:
-    return sorted(set(Topic.objects.filter(pk__in=list(topic_ids)).values_list("cluster_id", flat=True)))
 
 
 def request_reconcile(cluster_ids, *, trigger: str = "change") -> None:

@@ -15,18 +15,18 @@ from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
 from accounts.services import mappings, service_accounts, tokens
 from accounts.services.identity import members_of
 from accounts.tables import GroupMappingTable, MemberTable, ServiceAccountPanel, TeamTable, TokenTable
-from portal.pages import catalogue_page, require, submit
+from portal.pages import portal_page, require, submit
 from topics.tables import NamespaceTable
 
 
-@catalogue_page
+@portal_page
 def team_list(request: HttpRequest) -> HttpResponse:
     filterset = TeamFilterSet(request.GET, queryset=Team.objects.all(), request=request)
     return render(request, "accounts/team_list.html", {
         "filterset": filterset, "table": TeamTable(filterset.qs, request=request)})
 
 
-@catalogue_page
+@portal_page
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _team_page(request, get_object_or_404(Team, slug=slug))
 
@@ -56,7 +56,7 @@ def _team_page(request: HttpRequest, team: Team, *, account_form: ServiceAccount
     })
 
 
-@catalogue_page
+@portal_page
 @require_POST
 def service_account_create(request: HttpRequest, slug: str) -> HttpResponse:
     team = get_object_or_404(Team, slug=slug)
@@ -69,7 +69,7 @@ def service_account_create(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect(reverse("team-detail", args=[team.slug]) + f"#sa-{account.name}")
 
 
-@catalogue_page
+@portal_page
 @require_POST
 @never_cache
 def token_issue(request: HttpRequest, slug: str, account: str) -> HttpResponse:
@@ -84,7 +84,7 @@ def token_issue(request: HttpRequest, slug: str, account: str) -> HttpResponse:
     return render(request, "accounts/token_issued.html", {"team": team, "issued": issued})
 
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def token_revoke(request: HttpRequest, slug: str, prefix: str) -> HttpResponse:
     team = get_object_or_404(Team, slug=slug)
@@ -102,7 +102,7 @@ def token_revoke(request: HttpRequest, slug: str, prefix: str) -> HttpResponse:
         "detail": "Programs using it are refused from now on. This cannot be undone; issue a new token instead."})
 
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def mapping_list(request: HttpRequest) -> HttpResponse:
     """Which LDAP group gives which team and role; platform admins add mappings here (POST)."""
@@ -117,7 +117,7 @@ def mapping_list(request: HttpRequest) -> HttpResponse:
         "form": form, "filterset": filterset, "table": GroupMappingTable(filterset.qs, request=request)})
 
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
     require(policy.can_manage_catalogue(request.user))

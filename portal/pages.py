@@ -20,7 +20,7 @@ def require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def catalogue_page(view):
+def portal_page(view):
     """Sign-in first (else the login page), then policy.can_browse_catalogue (else 403)."""
     @wraps(view)
     def checked(request, *args, **kwargs):

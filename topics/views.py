@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts import policy
-from portal.pages import catalogue_page, require, submit
+from portal.pages import portal_page, require, submit
 from topics.filtersets import NamespaceFilterSet
 from topics.forms import NamespaceEditForm, NamespaceForm
 from topics.models import Namespace
@@ -18,7 +18,7 @@ from topics.tables import NamespaceTable, TopicTable
 BROWSER_FILTERS = ("q", "owner_team", "sensitivity", "lifecycle", "retention_class")
 
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def namespace_list(request: HttpRequest) -> HttpResponse:
     """The namespace browser; admins register namespaces here (POST)."""
@@ -39,7 +39,7 @@ def namespace_list(request: HttpRequest) -> HttpResponse:
         "table": NamespaceTable(filterset.qs, request=request)})
 
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
     """A namespace: owner, sensitivity, retention, labels, topics; admins edit it here (POST)."""

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from portal import audit
-from portal.pages import catalogue_page, require, submit
+from portal.pages import portal_page, require, submit
 from topics.filtersets_access import (AccessRequestFilterSet, GrantFilterSet, grants_visible_to, requests_visible_to,
                                       waiting_for)
 from topics.forms_access import AccessRequestForm, DecisionForm, EndGrantForm, sensitivity_policies
@@ -33,7 +33,7 @@ RECENT_RUNS = 20
 
 # --- requests -------------------------------------------------------------------------------------------
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
     """The request form; ?namespace=<name> (repeatable) preselects namespaces."""
@@ -47,7 +47,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     return render(request, "topics/access/request_form.html", {"form": form, "policies": policies.values()})
 
 
-@catalogue_page
+@portal_page
 def request_list(request: HttpRequest) -> HttpResponse:
     """My requests: their state per namespace and the decisions so far."""
     filterset = AccessRequestFilterSet(request.GET, queryset=AccessRequest.objects.filter(requester=request.user),
@@ -57,7 +57,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "table": AccessRequestTable(filterset.qs, request=request, user=request.user)})
 
 
-@catalogue_page
+@portal_page
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access_request = get_object_or_404(AccessRequest.objects.select_related("principal", "requester"), pk=pk)
     require(requests_visible_to(request.user).filter(pk=pk).exists())
@@ -71,7 +71,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     access_request = get_object_or_404(AccessRequest, pk=pk)
@@ -93,12 +93,12 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- approvals ------------------------------------------------------------------------------------------
 
-@catalogue_page
+@portal_page
 def approval_queue(request: HttpRequest) -> HttpResponse:
     return _approval_page(request)
 
 
-@catalogue_page
+@portal_page
 @require_POST
 def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """One decision on one item; a refused decider gets a 403 from the service."""
@@ -130,7 +130,7 @@ def _approval_page(request: HttpRequest, *, bound: DecisionForm | None = None) -
 
 # --- grants ---------------------------------------------------------------------------------------------
 
-@catalogue_page
+@portal_page
 def grant_list(request: HttpRequest) -> HttpResponse:
     filterset = GrantFilterSet(request.GET, queryset=grants_visible_to(request.user), request=request)
     return render(request, "topics/access/grant_list.html", {
@@ -141,7 +141,7 @@ def grant_list(request: HttpRequest) -> HttpResponse:
 ENDINGS = {GrantState.REVOKED: ("Revoke", access.may_revoke), GrantState.RELEASED: ("Release", access.may_release)}
 
 
-@catalogue_page
+@portal_page
 @require_http_methods(["GET", "POST"])
 def grant_end(request: HttpRequest, pk: int, how: str) -> HttpResponse:
     """Revokes (owners, admins: a reason is required) or releases (the holder) one grant, after a confirmation."""
@@ -157,7 +157,7 @@ def grant_end(request: HttpRequest, pk: int, how: str) -> HttpResponse:
     return render(request, "topics/access/grant_end.html", {"grant": grant, "verb": verb, "form": form})
 
 
-@catalogue_page
+@portal_page
 def principal_detail(request: HttpRequest, name: str) -> HttpResponse:
     """A principal and the grants of it the viewer may see."""
     principal = get_object_or_404(KafkaPrincipal.objects.select_related("user__service_account__team"), name=name)
@@ -169,7 +169,7 @@ def principal_detail(request: HttpRequest, name: str) -> HttpResponse:
 
 # --- credentials ----------------------------------------------------------------------------------------
 
-@catalogue_page
+@portal_page
 def credential_list(request: HttpRequest) -> HttpResponse:
     """The Kafka credentials of my principals (myself and my teams' service accounts)."""
     principals = access.requestable_principals(request.user)
@@ -178,7 +178,7 @@ def credential_list(request: HttpRequest) -> HttpResponse:
                    for principal in principals]})
 
 
-@catalogue_page
+@portal_page
 @require_POST
 @never_cache
 def credential_password(request: HttpRequest, pk: int) -> HttpResponse:
@@ -197,7 +197,7 @@ def credential_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- reconcile ------------------------------------------------------------------------------------------
 
-@catalogue_page
+@portal_page
 def reconcile_status(request: HttpRequest) -> HttpResponse:
     """Per cluster the last run and the last drift found, then the latest runs: admins and auditors."""
     require(policy.can_read_audit(request.user))
@@ -207,7 +207,7 @@ def reconcile_status(request: HttpRequest) -> HttpResponse:
         "can_run": policy.can_manage_catalogue(request.user)})
 
 
-@catalogue_page
+@portal_page
 @require_POST
 def reconcile_run(request: HttpRequest, cluster: str) -> HttpResponse:
     """Queues a reconcile of one cluster (admins); who asked is audited, what it changes is audited by the run."""

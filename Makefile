@@ -21,7 +21,7 @@ test: install
 	$(BIN)/python -m portal.devservices run --profile test -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m portal.devservices run postgres kafka --profile bench -- $(BIN)/python bench/reconcile.py
+	$(BIN)/python -m portal.devservices run postgres kafka --profile bench -- $(BIN)/python bench/reconcile.py --flush-database
 
 services-down:
 	$(BIN)/python -m portal.devservices down --profile dev

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
+from accounts.services import tokens
 from portal.admin import AuditedModelAdmin
 
 
@@ -32,8 +33,16 @@ class ServiceAccountAdmin(AuditedModelAdmin):
 class ApiTokenAdmin(AuditedModelAdmin):
     list_display = ("prefix", "service_account", "name", "created_at", "expires_at", "revoked_at", "last_used_at")
     list_filter = ("service_account",)
-    readonly_fields = ("service_account", "name", "prefix", "created_by", "created_at", "last_used_at")
+    # a revoked token can never be revived, nor an expiry moved: revoke and issue anew through the portal
+    readonly_fields = ("service_account", "name", "prefix", "created_by", "created_at", "expires_at", "revoked_at",
+                       "last_used_at")
     exclude = ("digest",)
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         return False  # issued through the portal, which shows the token once
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset.filter(revoked_at__isnull=True).select_related("service_account"):
+            tokens.revoke(request.user, token)  # audited as token.revoke

@@ -1,7 +1,11 @@
 """Benchmark of the reconciler against the real broker.
 
     make bench      (or: python -m portal.devservices run postgres kafka --profile bench -- \
-                          .venv/bin/python bench/reconcile.py [--grants N] [--topics N] [--sample N])
+                          .venv/bin/python bench/reconcile.py --flush-database [--grants N] [--topics N] [--sample N])
+
+It starts by emptying the database DATABASE_URL names (`manage.py flush`), so it asks for --flush-database and
+refuses, whatever the flag, when LOGWARDEN_ENV=production or the database is not on this machine (a loopback
+address or a Unix socket): the throwaway PostgreSQL that `make bench` starts.
 
 Prints, from one run: a full reconcile of N grants over M topics from an empty broker — no topics, no ACLs;
 the principals' SCRAM credentials are issued first and timed apart — (target ≤ 10 s), the no-op reconcile that follows (target ≤ 1 s, 0 writes), and the same ACL work done one AdminClient call per
@@ -11,6 +15,7 @@ scaled to the full count, because creating tens of thousands of ACLs one request
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 import time
@@ -23,6 +28,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -77,14 +83,45 @@ def batched(admin, bindings) -> float:
     return time.perf_counter() - began
 
 
+def is_local_database(host: str) -> bool:
+    """A loopback address, 'localhost', or a Unix socket (no host, or a directory path): this machine."""
+    if not host or host.startswith("/") or host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it could resolve anywhere
+
+
+def refusal(flush_requested: bool) -> str | None:
+    """Why the benchmark must not empty this database, or None when it may."""
+    host = connection.settings_dict.get("HOST") or ""
+    where = f"database {connection.settings_dict.get('NAME')!r} on {host or 'a local socket'}"
+    if settings.ENVIRONMENT == "production":
+        return f"refusing to run: LOGWARDEN_ENV=production, and the benchmark empties the {where}"
+    if not is_local_database(host):
+        return (f"refusing to run: the benchmark empties the {where}, which is not a loopback address; "
+                f"run it through `make bench`, which starts a throwaway PostgreSQL on 127.0.0.1")
+    if not flush_requested:
+        return (f"the benchmark empties the {where} before it starts: pass --flush-database to confirm "
+                f"(`make bench` does)")
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--flush-database", action="store_true",
+                        help="confirm that every row of the (local, non-production) database may be deleted")
     parser.add_argument("--grants", type=int, default=10_000)
     parser.add_argument("--topics", type=int, default=2_000)
     parser.add_argument("--sample", type=int, default=1_000, help="bindings created one call each")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("the benchmark runs on PostgreSQL (DATABASE_URL): run it through `make bench`", file=sys.stderr)
+        return 2
+    reason = refusal(args.flush_database)
+    if reason is not None:
+        print(reason, file=sys.stderr)
         return 2
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)

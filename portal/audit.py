@@ -2,16 +2,30 @@
 
 Secrets never enter the trail: values under keys that name a secret are replaced before hashing, and a
 payload that is not JSON is refused rather than stringified.
+
+Tamper evidence: each event's hash is an HMAC-SHA256 over its predecessor's hash and its own fields, keyed with
+a key derived from settings.SECRET_KEY (sha256("logwarden-audit-chain:" + SECRET_KEY)). The database refuses
+updates and deletes, and someone who gets around that (a DBA dropping the trigger, or truncating the table and
+writing a new history) still cannot produce hashes that verify without the key, which lives in the
+application's environment, not in the database.
+
+Rotating SECRET_KEY needs re-anchoring: events written before the rotation verify only with the old key. Before
+rotating, run `verify_chain(secret_key=<old key>)` and keep that report with the sequence and hash of the last
+event (the anchor); after rotating, new events chain on from that hash under the new key, so
+`verify_chain(secret_key=<old key>, until=<anchor sequence>)` and `verify_chain(after=<anchor sequence>)` together
+prove the whole trail.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -57,8 +71,18 @@ def _canonical(fields: Mapping[str, Any]) -> str:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _event_hash(previous_hash: str, fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256((previous_hash + _canonical(fields)).encode()).hexdigest()
+def _chain_key(secret_key: str | None = None) -> hmac.HMAC:
+    """The chain's HMAC, keyed once (copied per event): the key is derived from SECRET_KEY, never SECRET_KEY
+    itself, and read at each use."""
+    secret_key = settings.SECRET_KEY if secret_key is None else secret_key
+    key = hashlib.sha256(f"logwarden-audit-chain:{secret_key}".encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _event_hash(previous_hash: str, fields: Mapping[str, Any], key: hmac.HMAC | None = None) -> str:
+    mac = (_chain_key() if key is None else key).copy()
+    mac.update((previous_hash + _canonical(fields)).encode())
+    return mac.hexdigest()
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
@@ -115,13 +139,13 @@ def _chained(actor: Actor | Any, entries: list[Entry]) -> list[AuditEvent]:
         json.dumps(payload)  # refuses non-JSON payloads here, not later when the trail is read
     _lock_chain()
     previous = AuditEvent.objects.order_by("-sequence").values_list("hash", flat=True).first() or GENESIS
-    now = timezone.now()
+    now, key = timezone.now(), _chain_key()
     events = []
     for entry, payload in zip(entries, payloads):
         event = AuditEvent(occurred_at=now, actor=actor.user, actor_label=actor.label, action=entry.action,
                            target_type=entry.target_type, target_id=entry.target_id,
                            target_label=entry.target_label[:300], data=payload, previous_hash=previous)
-        event.hash = previous = _event_hash(previous, _hashed_fields(event))
+        event.hash = previous = _event_hash(previous, _hashed_fields(event), key)
         events.append(event)
     return events
 
@@ -156,10 +180,20 @@ class ChainReport:
         return self.first_broken is None
 
 
-def verify_chain() -> ChainReport:
-    previous, checked = GENESIS, 0
-    for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
-        if event.previous_hash != previous or event.hash != _event_hash(previous, _hashed_fields(event)):
+def verify_chain(*, secret_key: str | None = None, after: int | None = None,
+                 until: int | None = None) -> ChainReport:
+    """Checks every event's link and keyed hash, in order. By default the whole trail with the current
+    SECRET_KEY; `secret_key`, `after` and `until` (sequences) verify the stretches of a re-anchored trail."""
+    key, previous, checked = _chain_key(secret_key), GENESIS, 0
+    events = AuditEvent.objects.order_by("sequence")
+    if after is not None:
+        anchor = AuditEvent.objects.filter(sequence__lte=after).order_by("-sequence").first()
+        previous = anchor.hash if anchor is not None else GENESIS
+        events = events.filter(sequence__gt=after)
+    if until is not None:
+        events = events.filter(sequence__lte=until)
+    for event in events.iterator(chunk_size=2000):
+        if event.previous_hash != previous or event.hash != _event_hash(previous, _hashed_fields(event), key):
             return ChainReport(checked, event.sequence)
         previous, checked = event.hash, checked + 1
     return ChainReport(checked, None)

@@ -2,6 +2,8 @@
 
 Settings must never fail with a stack trace deep inside a library: each reader here validates its value and
 raises ImproperlyConfigured with the variable's name, what was expected and what was found.
+What was found is shown with any password masked (`postgres://user:***@db/lw`): configuration errors end up in
+terminals, CI logs and crash reports, and a mistyped scheme must not publish the credentials after it.
 """
 from __future__ import annotations
 
@@ -13,6 +15,22 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$")
+_PASSWORD_PARAM = re.compile(r"(?i)([?&;](?:password|passwd|pwd|secret|token)=)[^&;#]*")
+MASK = "***"
+
+
+def masked(value: str) -> str:
+    """`value` with the password of a URL's userinfo (`postgres://user:***@db/lw`) and of a password=… query
+    parameter replaced by ***. Errs on the side of hiding: everything from the userinfo's first ':' to the
+    last '@' is masked, with or without a (mistyped) scheme, whatever characters the password holds."""
+    at = value.rfind("@")
+    if at != -1:
+        start = value.find("://")
+        start = 0 if start == -1 or start > at else start + 3
+        colon = value.find(":", start, at)
+        if colon != -1:
+            value = f"{value[:colon + 1]}{MASK}{value[at:]}"
+    return _PASSWORD_PARAM.sub(lambda m: f"{m[1]}{MASK}", value)
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -53,14 +71,14 @@ def env_host_ports(name: str) -> str:
         match = _HOST_PORT.match(part.strip())
         if not match or not 0 < int(match.group(2)) < 65536:
             raise ImproperlyConfigured(
-                f"{name}: expected host:port[,host:port…] (for example 127.0.0.1:9092), got {part.strip()!r}")
+                f"{name}: expected host:port[,host:port…] (for example 127.0.0.1:9092), got {masked(part.strip())!r}")
     return ",".join(p.strip() for p in raw.split(","))
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env_str(name, default)
     if value not in choices:
-        raise ImproperlyConfigured(f"{name}: expected one of {', '.join(choices)}; got {value!r}")
+        raise ImproperlyConfigured(f"{name}: expected one of {', '.join(choices)}; got {masked(value)!r}")
     return value
 
 
@@ -68,5 +86,5 @@ def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
     value = env_str(name, default)
     if value and not value.startswith(tuple(f"{s}://" for s in schemes)):
         raise ImproperlyConfigured(
-            f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {value!r}")
+            f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {masked(value)!r}")
     return value

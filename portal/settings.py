@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # before anything reads the request: NUL characters never reach a view, a form or PostgreSQL
+    "portal.middleware.RejectNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -76,7 +78,10 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}", ("sqlite", "postgres", "postgresql"))
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+try:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+except ValueError as exc:  # dj_database_url's ParseError; the message never holds the URL, so the password stays out
+    raise ImproperlyConfigured(f"DATABASE_URL: not a valid URL ({exc})") from None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- passwords and authentication ---------------------------------------------------------------------

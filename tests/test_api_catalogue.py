@@ -116,7 +116,7 @@ def test_cluster_shows_where_its_password_is_never_the_password(world, catalogue
     shown = admin.get("/api/clusters/eu-prod/")
     created = admin.post("/api/clusters/", {"name": "us-prod", "bootstrap": "kafka-us:9092",
                                             "sasl_username": "logwarden", "sasl_password": "hunter2-secret",
-                                            "sasl_password_ref": "env:US_KAFKA_PASSWORD"}, format="json")
+                                            "sasl_password_ref": "env:KAFKA_US_PASSWORD"}, format="json")
 
     assert shown.json()["sasl_password_ref"] == "env:KAFKA_SASL_PASSWORD"
     assert [key for key in shown.json() if "password" in key] == ["sasl_password_ref"]

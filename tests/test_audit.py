@@ -1,10 +1,15 @@
-"""The audit trail: appended in order, hash-chained, secret-free, and refused change by the database."""
+"""The audit trail: appended in order, hash-chained with a key only the application holds, secret-free, and
+refused change by the database."""
 from __future__ import annotations
 
+import hashlib
 import threading
 
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
+from django.utils import timezone
 
 from portal import audit
 from portal.models import AuditEvent
@@ -81,3 +86,71 @@ def test_concurrent_appends_keep_one_unbroken_chain():
 
     report = audit.verify_chain()
     assert report.intact and report.checked == 40
+
+
+def _rebuild_chain(hash_event) -> None:
+    """What someone with database access alone can do: truncate the trail and write a plausible new history,
+    chaining each event with `hash_event(previous, fields)`."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE portal_auditevent")
+    previous = audit.GENESIS
+    for action in ("thing.create", "thing.update"):
+        event = AuditEvent(occurred_at=timezone.now(), actor_label="system", action=action, target_type="t",
+                           target_id="1", target_label="one", data={}, previous_hash=previous)
+        event.hash = previous = hash_event(previous, audit._hashed_fields(event))
+        event.save(force_insert=True)
+
+
+def _plain_sha256(previous: str, fields) -> str:
+    return hashlib.sha256((previous + audit._canonical(fields)).encode()).hexdigest()
+
+
+@pytest.mark.django_db
+def test_a_chain_rebuilt_without_the_key_does_not_verify():
+    audit.record(audit.SYSTEM, "grant.create", target_type="t", target_id="1", target_label="one")
+    audit.record(audit.SYSTEM, "grant.revoke", target_type="t", target_id="1", target_label="one")
+
+    _rebuild_chain(_plain_sha256)  # the algorithm is public; the key is not in the database
+    first = AuditEvent.objects.order_by("sequence").first()
+
+    report = audit.verify_chain()
+    assert not report.intact and report.first_broken == first.sequence and report.checked == 0
+
+
+@pytest.mark.django_db
+def test_a_chain_rebuilt_with_the_key_verifies():
+    """The same rebuild with the key is accepted: the failure above is the key's doing, not the rebuild's."""
+    _rebuild_chain(audit._event_hash)
+
+    assert audit.verify_chain().intact
+
+
+@pytest.mark.django_db
+def test_the_chain_does_not_verify_under_another_secret_key():
+    first = audit.record(audit.SYSTEM, "a")
+    audit.record(audit.SYSTEM, "b")
+
+    with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40):
+        report = audit.verify_chain()
+
+    assert not report.intact and report.first_broken == first.sequence
+    assert audit.verify_chain().intact
+
+
+@pytest.mark.django_db
+def test_a_rotated_secret_key_is_verified_by_re_anchoring():
+    old_key, new_key = settings.SECRET_KEY, "rotated-secret-key-" + "y" * 40
+    audit.record(audit.SYSTEM, "before.rotation")
+    anchor = audit.record(audit.SYSTEM, "before.rotation")
+
+    with override_settings(SECRET_KEY=new_key):
+        after = audit.record(audit.SYSTEM, "after.rotation")
+        whole = audit.verify_chain()
+        old_part = audit.verify_chain(secret_key=old_key, until=anchor.sequence)
+        new_part = audit.verify_chain(after=anchor.sequence)
+
+    assert after.previous_hash == anchor.hash
+    assert not whole.intact  # the old events verify only with the old key
+    assert old_part.intact and old_part.checked == 2
+    assert new_part.intact and new_part.checked == 1

@@ -1,6 +1,7 @@
 """The pure discovery planner: observed Kubernetes namespaces × catalogue → plan."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,13 +44,33 @@ def test_orphaned_namespace_that_returns_is_revived_and_retired_ones_stay_retire
     assert result.revive == ["back"] and not result.update and not result.create
 
 
-def test_changed_labels_owner_and_sensitivity_are_updated():
+def test_changed_labels_a_missing_owner_and_a_higher_sensitivity_are_updated():
     known = [KnownNamespace("payments", "active", True, labels={"a": "1"}, owner_team=None, sensitivity="standard")]
     observed = [ObservedNamespace("payments", labels={"a": "2"},
                                   annotations={OWNER_KEY: "payments", SENSITIVITY_KEY: "restricted"})]
 
     assert plan(observed, known).update == {
         "payments": {"labels": {"a": "2"}, "owner_team": "payments", "sensitivity": "restricted"}}
+
+
+def test_hints_never_replace_the_owner_the_portal_set():
+    known = [KnownNamespace("payments", "active", True, owner_team="payments")]
+    observed = [ObservedNamespace("payments", annotations={OWNER_KEY: "checkout"})]
+
+    assert plan(observed, known).empty
+
+
+@pytest.mark.parametrize(("current", "hinted", "expected"), [
+    ("restricted", "low", None), ("high", "standard", None), ("standard", "low", None), ("high", "high", None),
+    ("low", "standard", "standard"), ("standard", "high", "high"), ("high", "restricted", "restricted"),
+])
+def test_hints_only_ever_raise_the_sensitivity(current, hinted, expected):
+    known = [KnownNamespace("payments", "active", True, labels={"a": "1"}, sensitivity=current)]
+    observed = [ObservedNamespace("payments", labels={"a": "2", SENSITIVITY_KEY: hinted})]
+
+    changes = plan(observed, known).update["payments"]  # the labels still follow Kubernetes
+
+    assert changes.get("sensitivity") == expected and changes["labels"]["a"] == "2"
 
 
 names = st.from_regex(r"[a-z][a-z0-9-]{0,8}[a-z0-9]", fullmatch=True)

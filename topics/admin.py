@@ -30,8 +30,13 @@ class NamespaceAdmin(AuditedModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(AuditedModelAdmin):
     list_display = ("name", "cluster", "namespace", "state", "synced_at")
     list_filter = ("cluster", "state")
     search_fields = ("name",)
-    readonly_fields = ("state", "last_error", "synced_at")
+    # a topic is created by registering its namespace and never renamed or moved by hand; the reconciler
+    # owns its state
+    readonly_fields = ("name", "cluster", "namespace", "state", "last_error", "synced_at")
+
+    def has_add_permission(self, request):
+        return False

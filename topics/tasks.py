@@ -1,6 +1,7 @@
 """Celery tasks of the topics app: thin wrappers around the services."""
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from datetime import timedelta
 
@@ -8,6 +9,8 @@ from celery import shared_task
 from django.conf import settings
 
 from topics.kafka.errors import KafkaUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="topics.sync_topics", acks_late=True)
@@ -40,19 +43,29 @@ def reconcile_cluster(cluster_id: int, trigger: str = "change") -> dict:
 
 @shared_task(name="topics.reconcile_all", acks_late=True)
 def reconcile_all() -> dict:
-    """The periodic full pass: expires what is due and repairs every cluster, one failing cluster at a time."""
+    """The periodic full pass: expires what is due and repairs every cluster. Each step and each cluster runs
+    on its own: a failure is logged and recorded in the result (`{"error": …}`) and never stops the others."""
     from topics.models import KafkaCluster
     from topics.services import access, credentials, handoff
     from topics.services.reconciler import reconcile
 
-    results: dict[str, object] = {
-        "expired_requests": access.expire_unanswered(timedelta(days=settings.LOGWARDEN_REQUEST_TTL_DAYS)),
-        "purged_handoffs": handoff.purge_expired(),
-        "rotated_by_policy": [c.username for c in credentials.rotate_due()],
+    results: dict[str, object] = {}
+    steps = {
+        "expired_requests": lambda: access.expire_unanswered(timedelta(days=settings.LOGWARDEN_REQUEST_TTL_DAYS)),
+        "purged_handoffs": handoff.purge_expired,
+        "rotated_by_policy": lambda: [c.username for c in credentials.rotate_due()],
     }
+    for name, step in steps.items():
+        results[name] = _guarded(f"step {name}", step)
     for cluster in KafkaCluster.objects.all():
-        try:
-            results[cluster.name] = reconcile(cluster, trigger="periodic").plan.summary()
-        except KafkaUnavailable as exc:
-            results[cluster.name] = {"error": str(exc)}
+        results[cluster.name] = _guarded(f"cluster {cluster.name}",
+                                         lambda cluster=cluster: reconcile(cluster, trigger="periodic").plan.summary())
     return results
+
+
+def _guarded(what: str, call):
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - one failing step or cluster must not stop the others
+        log.exception("periodic reconcile: %s failed", what)
+        return {"error": str(exc) if isinstance(exc, KafkaUnavailable) else f"{type(exc).__name__}: {exc}"}

@@ -22,11 +22,19 @@ def create(actor, *, name: str, team: Team, description: str = "") -> ServiceAcc
 
 
 def set_active(actor, account: ServiceAccount, active: bool) -> None:
+    """Enables or disables an account. Disabling also takes its Kafka access away promptly: the grants of an
+    inactive user are not live, and a reconcile of every cluster where it holds grants removes their ACLs."""
     if account.is_active == active:
         return
+    from topics.models import Grant, GrantState
+    from topics.services.reconciler import request_reconcile
+
     with transaction.atomic():
         account.is_active = active
         account.save(update_fields=["is_active"])
         account.user.is_active = active
         account.user.save(update_fields=["is_active"])
         audit.record(actor, "service_account.enable" if active else "service_account.disable", account)
+        # both ways: disabling removes its ACLs, enabling restores those of grants still running
+        request_reconcile(Grant.objects.filter(principal__user=account.user, state=GrantState.ACTIVE)
+                          .values_list("topic__cluster_id", flat=True))

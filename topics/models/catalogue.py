@@ -11,8 +11,13 @@ namespace_name_validator = RegexValidator(
     r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
     "A Kubernetes namespace name: lowercase letters, digits and hyphens, starting and ending with a letter or "
     "digit, at most 63 characters.")
+# Only variables that look like Kafka passwords: the reconciler sends the named variable's value to the cluster's
+# bootstrap servers, so a free choice would let an admin ship DJANGO_SECRET_KEY or LDAP_BIND_PASSWORD to a broker
+# of their own. \Z, not $: "$" would also accept a trailing newline.
+SASL_PASSWORD_REF = r"^env:KAFKA_[A-Z0-9_]*PASSWORD\Z"
 secret_ref_validator = RegexValidator(
-    r"^(env):[A-Z_][A-Z0-9_]*$", "A reference such as env:KAFKA_SASL_PASSWORD (the secret itself is never stored).")
+    SASL_PASSWORD_REF, "A reference to an environment variable holding a Kafka password: env:KAFKA_…PASSWORD, "
+                       "such as env:KAFKA_SASL_PASSWORD (the secret itself is never stored).")
 topic_template_validator = RegexValidator(
     r"^[A-Za-z0-9._-]*\{namespace\}[A-Za-z0-9._-]*$",
     "Must contain {namespace} once, with only letters, digits, '.', '_' and '-' around it.")
@@ -44,6 +49,11 @@ class KafkaCluster(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.sasl_mechanism == "PLAIN" and self.security_protocol != "SASL_SSL":
+            raise ValidationError({"sasl_mechanism": "PLAIN sends the password in clear: it needs the security "
+                                                     "protocol SASL_SSL (or use SCRAM-SHA-512)."})
 
     @property
     def bootstrap_for_clients(self) -> str:

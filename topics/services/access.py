@@ -3,8 +3,13 @@
 - A requester asks for themself or for a service account of one of their teams, for one or more namespaces,
   with a reason and a duration bounded by the strictest namespace's policy.
 - Each namespace (request item) is decided by its owners: members of the owning team with the namespace-owner
-  role. Nobody decides on their own request or on a request for their own principal. An item needs as many
-  distinct approvals as its sensitivity policy requires; one rejection rejects it.
+  role. Nobody decides on their own request or on a request for their own principal, and no admin grants
+  directly to their own principal. A team's service account may be approved by an owner of its own team when
+  someone else asked for it: two people are always involved. An item needs as many distinct approvals as the
+  stricter of its policy when requested and the current policy requires; one rejection rejects it. A grant
+  lasts no longer than the current policy allows; items of a retired namespace can no longer be decided.
+- A request closes when no item is pending: approved (all), partially approved (some), or else rejected,
+  withdrawn or expired, by how its last items closed.
 - Deciders serialise on the item row (SELECT … FOR UPDATE) and the database allows one decision per approver
   and one grant per item and topic, so concurrent approvals never make two grants or skip the N rule.
 - Grants end by expiry (the reconciler), revocation (owners, admins) or release (the holder).
@@ -44,6 +49,7 @@ def requestable_principals(user) -> list[KafkaPrincipal]:
 
 def create_request(requester, *, principal: KafkaPrincipal, namespaces: Sequence[Namespace], reason: str,
                    duration_days: int) -> AccessRequest:
+    namespaces = list({n.pk: n for n in namespaces}.values())  # the same namespace twice counts once
     errors: dict[str, list[str]] = {}
     if principal.pk not in {p.pk for p in requestable_principals(requester)}:
         errors["principal"] = ["You may request access for yourself or your teams' service accounts only."]
@@ -73,14 +79,20 @@ def create_request(requester, *, principal: KafkaPrincipal, namespaces: Sequence
     return request
 
 
-def may_decide(user, item: RequestItem) -> bool:
+def _decides_by_role(user, item: RequestItem) -> bool:
+    """Who decides an item, whatever its namespace's lifecycle: its owners (admins when nobody owns it),
+    never the requester nor the principal's own person."""
     request = item.request
-    if user.pk == request.requester_id or user.pk == request.principal.user_id:
+    if user.pk in (request.requester_id, request.principal.user_id):
         return False
     identity = identity_of(user)
     if item.namespace.owner_team_id is None:
         return identity.is_admin  # nobody owns it: the platform decides
     return policy.is_namespace_owner(identity, item.namespace.owner_team_id)
+
+
+def may_decide(user, item: RequestItem) -> bool:
+    return item.namespace.lifecycle != Lifecycle.RETIRED and _decides_by_role(user, item)
 
 
 def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestItem:
@@ -92,11 +104,18 @@ def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestI
     with transaction.atomic():
         item = RequestItem.objects.select_for_update().select_related(
             "request__principal", "namespace").get(pk=item.pk)
-        if not may_decide(approver, item):
+        if not _decides_by_role(approver, item):
             raise PermissionDenied("You may not decide on this request (it is yours, for your own principal, "
                                    "or for a namespace you do not own).")
         if item.state != RequestState.PENDING:
             raise ValidationError({"decision": [f"No longer open to decisions: {item.get_state_display().lower()}."]})
+        if item.namespace.lifecycle == Lifecycle.RETIRED:
+            raise ValidationError({"decision": [f"No longer open to decisions: namespace retired "
+                                                f"({item.namespace.name})."]})
+        required = max(item.approvals_required, policy_for(item.namespace.sensitivity).approvals_required)
+        if required != item.approvals_required:  # the policy got stricter since the request: it applies now
+            item.approvals_required = required
+            item.save(update_fields=["approvals_required"])
         if Approval.objects.filter(item=item, approver=approver).exists():
             raise ValidationError({"decision": ["You have already decided on this request."]})
         Approval.objects.create(item=item, approver=approver, decision=decision, comment=comment.strip())
@@ -105,7 +124,7 @@ def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestI
         approvals = item.approvals.filter(decision=Decision.APPROVE).count()
         if decision == Decision.REJECT:
             _close_item(item, RequestState.REJECTED)
-        elif approvals >= item.approvals_required:
+        elif approvals >= required:
             _close_item(item, RequestState.APPROVED)
             _grant_item(item, approver)
         _settle_request(item.request)
@@ -118,14 +137,17 @@ def _close_item(item: RequestItem, state: str) -> None:
 
 
 def _grant_item(item: RequestItem, approver) -> list[Grant]:
+    """Grants the item's topics for the requested duration, capped at what the current policy allows."""
     now = timezone.now()
     request = item.request
+    days = min(request.duration_days, policy_for(item.namespace.sensitivity).max_grant_days)
     topics = list(item.namespace.topics.select_related("cluster"))
     grants = [Grant.objects.create(principal=request.principal, topic=topic, valid_from=now,
-                                   valid_until=now + timedelta(days=request.duration_days),
+                                   valid_until=now + timedelta(days=days),
                                    source=GrantSource.REQUEST, request_item=item, granted_by=approver,
                                    reason=request.reason) for topic in topics]
-    _after_grants(grants, audit.Actor.of(approver), "grant.create", request=request.pk)
+    capped = {"capped_to_days": days} if days < request.duration_days else {}
+    _after_grants(grants, audit.Actor.of(approver), "grant.create", request=request.pk, **capped)
     return grants
 
 
@@ -137,7 +159,9 @@ def _after_grants(grants: Sequence[Grant], actor, action: str, **data) -> None:
     request_reconcile(g.topic.cluster_id for g in grants)
 
 
-def _settle_request(request: AccessRequest) -> None:
+def _settle_request(request: AccessRequest, *, otherwise: str = RequestState.REJECTED) -> None:
+    """Closes the request once none of its items is pending: approved when all were approved, partially
+    approved when some were, `otherwise` (rejected, withdrawn, expired: how the last items closed) when none."""
     states = set(request.items.values_list("state", flat=True))
     if RequestState.PENDING in states:
         return
@@ -146,37 +170,43 @@ def _settle_request(request: AccessRequest) -> None:
     elif RequestState.APPROVED in states:
         final = RequestState.PARTIALLY_APPROVED
     else:
-        final = RequestState.REJECTED
+        final = otherwise
     request.state, request.closed_at = final, timezone.now()
     request.save(update_fields=["state", "closed_at"])
     audit.record(audit.SYSTEM, "request.close", request, state=final)
 
 
+def _close_pending_items(request: AccessRequest, state: str) -> None:
+    """Closes the request's still pending items as `state`, then settles the request."""
+    request.items.filter(state=RequestState.PENDING).update(state=state, decided_at=timezone.now())
+    _settle_request(request, otherwise=state)
+
+
 def withdraw(requester, request: AccessRequest) -> None:
+    """The requester withdraws what is still pending; namespaces already approved keep their grants."""
     with transaction.atomic():
         request = AccessRequest.objects.select_for_update().get(pk=request.pk)
         if request.requester_id != requester.pk:
             raise PermissionDenied("Only the requester may withdraw a request.")
         if request.state != RequestState.PENDING:
             raise ValidationError({"state": ["Only a pending request can be withdrawn."]})
-        request.items.filter(state=RequestState.PENDING).update(state=RequestState.WITHDRAWN,
-                                                                decided_at=timezone.now())
-        request.state, request.closed_at = RequestState.WITHDRAWN, timezone.now()
-        request.save(update_fields=["state", "closed_at"])
         audit.record(requester, "request.withdraw", request)
+        _close_pending_items(request, RequestState.WITHDRAWN)
 
 
 def expire_unanswered(max_age: timedelta) -> int:
-    """Closes pending requests nobody answered in time."""
+    """Closes the pending items of requests nobody answered in time."""
     cutoff = timezone.now() - max_age
     expired = 0
-    for request in AccessRequest.objects.filter(state=RequestState.PENDING, created_at__lte=cutoff):
+    candidates = AccessRequest.objects.filter(state=RequestState.PENDING, created_at__lte=cutoff)
+    for pk in list(candidates.values_list("pk", flat=True)):
         with transaction.atomic():
-            request.items.filter(state=RequestState.PENDING).update(state=RequestState.EXPIRED,
-                                                                    decided_at=timezone.now())
-            request.state, request.closed_at = RequestState.EXPIRED, timezone.now()
-            request.save(update_fields=["state", "closed_at"])
+            request = AccessRequest.objects.select_for_update().filter(
+                pk=pk, state=RequestState.PENDING).first()
+            if request is None:  # decided or withdrawn meanwhile
+                continue
             audit.record(audit.SYSTEM, "request.expire", request, age_days=max_age.days)
+            _close_pending_items(request, RequestState.EXPIRED)
         expired += 1
     return expired
 
@@ -185,6 +215,9 @@ def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int,
     """A platform admin grants without a request (audited with the reason)."""
     if not identity_of(admin).is_admin:
         raise PermissionDenied("Only platform admins grant access directly.")
+    if principal.user_id == admin.pk:
+        raise PermissionDenied(f"You may not grant access to your own principal {principal.name}: ask for it "
+                               f"with a request that another person approves.")
     errors: dict[str, list[str]] = {}
     if not reason.strip():
         errors["reason"] = ["Say why access is granted."]

@@ -78,12 +78,17 @@ def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:
 
 
 def retire_namespace(actor, namespace: Namespace, *, reason: str) -> None:
+    """Retires a namespace: its grants stop being live, so a reconcile of its topics' clusters takes their
+    ACLs off the broker; its pending request items can no longer be decided."""
+    from topics.services.reconciler import request_reconcile
+
     if namespace.lifecycle == Lifecycle.RETIRED:
         return
     with transaction.atomic():
         namespace.lifecycle = Lifecycle.RETIRED
         namespace.save(update_fields=["lifecycle"])
         audit.record(actor, "namespace.retire", namespace, reason=reason)
+        request_reconcile(namespace.topics.values_list("cluster_id", flat=True))
 
 
 def save_retention_class(actor, retention_class: RetentionClass, **changes) -> RetentionClass:

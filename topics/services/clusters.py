@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import os
+import re
 
 from django.conf import settings
 
 from topics.kafka.adapter import KafkaAdmin, KafkaConnection
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster
+from topics.models.catalogue import SASL_PASSWORD_REF
 
 DEFAULT_CLUSTER_NAME = "default"
 
 
 def connection_for(cluster: KafkaCluster) -> KafkaConnection:
     password = ""
+    if cluster.sasl_password_ref and not re.match(SASL_PASSWORD_REF, cluster.sasl_password_ref):
+        # a reference saved before the rule existed is not followed: it could name any of the portal's secrets
+        raise KafkaUnavailable(f"cluster {cluster.name}: its password reference {cluster.sasl_password_ref!r} "
+                               f"does not name a Kafka password (env:KAFKA_…PASSWORD)")
     if cluster.sasl_password_ref:
         variable = cluster.sasl_password_ref.removeprefix("env:")
         password = os.environ.get(variable, "")

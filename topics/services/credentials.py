@@ -8,6 +8,7 @@ Consumers keep their consumer group across a rotation: the group prefix belongs 
 """
 from __future__ import annotations
 
+import logging
 import shlex
 from datetime import timedelta
 
@@ -17,24 +18,21 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import policy
-from accounts.models import ServiceAccount
 from accounts.services.identity import identity_of
 from portal import audit
 from topics.models import CredentialState, KafkaCluster, KafkaCredential, KafkaPrincipal, SensitivityPolicy
 from topics.services import handoff
 from topics.services.desired import live_grants
+from topics.services.principals import may_act_as
 from topics.services.reconciler import request_reconcile
 
+log = logging.getLogger(__name__)
 PASSWORD_PLACEHOLDER = "<the password shown once>"
 
 
 def may_manage(user, principal: KafkaPrincipal) -> bool:
     """The holder, the people of a service account's team, and platform admins."""
-    if principal.user_id == user.pk or identity_of(user).is_admin:
-        return True
-    account = ServiceAccount.objects.filter(user_id=principal.user_id).first()
-    return account is not None and policy.can_manage_service_accounts(user, account.team_id)
+    return may_act_as(user, principal) or identity_of(user).is_admin
 
 
 def credentials_visible_to(user):
@@ -60,11 +58,21 @@ def show_password(actor, credential: KafkaCredential) -> str:
 
 def rotate(actor, principal: KafkaPrincipal, cluster: KafkaCluster, *, overlap: timedelta,
            trigger: str = "holder") -> KafkaCredential:
-    """Starts a rotation: a new credential in the other slot now, the current one retires after `overlap`."""
-    if trigger == "holder" and not may_manage(actor, principal):
-        raise PermissionDenied("You may not rotate this principal's credential.")
-    if trigger == "forced" and not identity_of(actor).is_admin:
-        raise PermissionDenied("Only platform admins force a rotation.")
+    """Starts a rotation: a new credential in the other slot now, the current one retires after `overlap`.
+
+    `trigger` says who asks: "holder" (whoever may manage the principal), "forced" (platform admins) or
+    "policy" (the system only, actor audit.SYSTEM: rotate_due)."""
+    if trigger == "holder":
+        if not may_manage(actor, principal):
+            raise PermissionDenied("You may not rotate this principal's credential.")
+    elif trigger == "forced":
+        if not identity_of(actor).is_admin:
+            raise PermissionDenied("Only platform admins force a rotation.")
+    elif trigger == "policy":
+        if not (isinstance(actor, audit.Actor) and actor.user is None):
+            raise PermissionDenied("Only the system rotates by policy.")
+    else:
+        raise ValueError(f"trigger must be one of 'holder', 'forced', 'policy', not {trigger!r}")
     longest = timedelta(hours=settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS)
     if not timedelta(0) <= overlap <= longest:
         raise ValidationError({"overlap": [f"Between 0 and {settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS} hours "
@@ -75,10 +83,13 @@ def rotate(actor, principal: KafkaPrincipal, cluster: KafkaCluster, *, overlap: 
     with transaction.atomic():
         live = {c.state: c for c in KafkaCredential.objects.select_for_update().filter(
             principal=principal, cluster=cluster).exclude(state=CredentialState.REMOVED)}
-        if CredentialState.RETIRING in live or CredentialState.PENDING in live:
-            retiring = live.get(CredentialState.RETIRING)
-            until = f" until {retiring.retire_at:%Y-%m-%d %H:%M} UTC" if retiring else ""
+        retiring = live.get(CredentialState.RETIRING)
+        if retiring is not None:
+            until = f" until {retiring.retire_at:%Y-%m-%d %H:%M} UTC" if retiring.retire_at else ""
             raise ValidationError({"principal": [f"A rotation of {principal.name} is already under way{until}."]})
+        if CredentialState.PENDING in live:
+            raise ValidationError({"principal": [f"The credential of {principal.name} on {cluster.name} is still "
+                                                 f"being created on the broker, retry shortly."]})
         current = live.get(CredentialState.ACTIVE)
         if current is None:
             raise ValidationError({"principal": [f"{principal.name} has no active credential on {cluster.name}."]})
@@ -96,18 +107,28 @@ def rotate(actor, principal: KafkaPrincipal, cluster: KafkaCluster, *, overlap: 
 
 def rotate_due(now=None) -> list[KafkaCredential]:
     """Rotates the credentials older than their policy allows: the strictest maximum age among the
-    sensitivity levels of the namespaces the principal can read on that cluster."""
+    sensitivity levels of the namespaces the principal can read on that cluster.
+
+    A principal whose rotation is under way (a retiring or pending credential on that cluster) waits for the
+    next pass; a credential that cannot be rotated is logged and skipped, never stopping the others."""
     now = now or timezone.now()
     max_age = {p.level: p.max_credential_age_days for p in SensitivityPolicy.objects.all()}
+    busy = set(KafkaCredential.objects.filter(state__in=[CredentialState.RETIRING, CredentialState.PENDING])
+               .values_list("principal_id", "cluster_id"))
     rotated = []
     for credential in KafkaCredential.objects.filter(state=CredentialState.ACTIVE, activated_at__isnull=False) \
             .select_related("principal", "cluster"):
+        if (credential.principal_id, credential.cluster_id) in busy:
+            continue
         levels = set(live_grants(credential.cluster, now).filter(principal=credential.principal)
                      .values_list("topic__namespace__sensitivity", flat=True))
         limits = [max_age.get(level, SensitivityPolicy().max_credential_age_days) for level in levels]
         if limits and credential.activated_at + timedelta(days=min(limits)) <= now:
-            rotated.append(rotate(audit.SYSTEM, credential.principal, credential.cluster, trigger="policy",
-                                  overlap=timedelta(hours=settings.LOGWARDEN_ROTATION_OVERLAP_HOURS)))
+            try:
+                rotated.append(rotate(audit.SYSTEM, credential.principal, credential.cluster, trigger="policy",
+                                      overlap=timedelta(hours=settings.LOGWARDEN_ROTATION_OVERLAP_HOURS)))
+            except ValidationError as exc:
+                log.warning("policy rotation of %s skipped: %s", credential.username, "; ".join(exc.messages))
     return rotated
 
 

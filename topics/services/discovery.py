@@ -3,6 +3,10 @@
 `plan_discovery` is pure (observed namespaces × catalogue → plan); `apply_discovery` is the only step that
 writes. Labels or annotations `logwarden.io/owner-team` and `logwarden.io/sensitivity` carry the owner and
 the sensitivity; `logwarden.io/ignore: "true"` and the excluded system namespaces are left out.
+
+Hints never override decisions made in the portal: the owner team is taken only while a namespace has none,
+and the sensitivity is only ever raised (low < standard < high < restricted), never lowered. Labels follow
+Kubernetes.
 """
 from __future__ import annotations
 
@@ -56,6 +60,13 @@ class DiscoveryPlan:
         return not (self.create or self.update or self.orphan or self.revive)
 
 
+SENSITIVITY_ORDER = (Sensitivity.LOW, Sensitivity.STANDARD, Sensitivity.HIGH, Sensitivity.RESTRICTED)
+
+
+def _rank(sensitivity: str) -> int:
+    return SENSITIVITY_ORDER.index(sensitivity) if sensitivity in SENSITIVITY_ORDER else -1
+
+
 def plan_discovery(observed: Iterable[ObservedNamespace], known: Iterable[KnownNamespace], *,
                    teams: set[str], excluded: set[str]) -> DiscoveryPlan:
     plan = DiscoveryPlan()
@@ -80,9 +91,9 @@ def plan_discovery(observed: Iterable[ObservedNamespace], known: Iterable[KnownN
         changes: dict[str, object] = {}
         if dict(ns.labels) != dict(current.labels):
             changes["labels"] = dict(ns.labels)
-        if team is not None and team != current.owner_team:
+        if team is not None and current.owner_team is None:  # hints never override the portal's owner
             changes["owner_team"] = team
-        if sensitivity is not None and sensitivity != current.sensitivity:
+        if sensitivity is not None and _rank(sensitivity) > _rank(current.sensitivity):  # only ever raised
             changes["sensitivity"] = sensitivity
         if changes:
             plan.update[ns.name] = changes

@@ -18,7 +18,6 @@ from django.utils import timezone
 from topics.models import CredentialHandoff, CredentialState, KafkaCredential
 
 
-
 class HandoffUnavailable(Exception):
     """Already read, expired, or never made: the password cannot be shown (again); rotate to get a new one."""
 
@@ -33,10 +32,14 @@ def collect_until(credentials: Iterable[KafkaCredential]) -> dict[int, datetime]
     window of the credential it replaces, whichever is later (a scheduled rotation waits for its holder)."""
     default = timezone.now() + timedelta(hours=settings.LOGWARDEN_HANDOFF_HOURS)
     credentials = list(credentials)
-    retiring = dict(KafkaCredential.objects.filter(
-        principal_id__in=[c.principal_id for c in credentials], state=CredentialState.RETIRING,
-        retire_at__isnull=False).values_list("principal_id", "retire_at"))
-    return {c.pk: max(default, retiring.get(c.principal_id, default)) for c in credentials}
+    retiring: dict[tuple[int, int], datetime] = {}
+    for principal_id, cluster_id, retire_at in KafkaCredential.objects.filter(
+            principal_id__in={c.principal_id for c in credentials}, cluster_id__in={c.cluster_id for c in credentials},
+            state=CredentialState.RETIRING, retire_at__isnull=False).values_list("principal_id", "cluster_id",
+                                                                                  "retire_at"):
+        key = (principal_id, cluster_id)  # the credential replaced is the one on the same cluster
+        retiring[key] = max(retire_at, retiring.get(key, retire_at))
+    return {c.pk: max(default, retiring.get((c.principal_id, c.cluster_id), default)) for c in credentials}
 
 
 def leave(passwords: Mapping[KafkaCredential, str]) -> None:

@@ -1,16 +1,48 @@
 """Kafka principals of people and service accounts, and their first credential on a cluster."""
 from __future__ import annotations
 
+import re
+
 from django.db import IntegrityError, transaction
 
+from accounts import policy
 from accounts.models import ServiceAccount
 from portal import audit
 from topics.models import CredentialState, KafkaCluster, KafkaCredential, KafkaPrincipal
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9-]")
+
+
+def escape_username(username: str) -> str:
+    """A username as a dot-free, unambiguous name part: [A-Za-z0-9-] stay, '_' becomes '__', every other
+    character '_' + two lowercase hex digits per UTF-8 byte ('john.smith' → 'john_2esmith').
+
+    Principal names end in '.' in consumer-group prefixes and usernames (`<name>.a`): a dot inside the name
+    would let one principal's prefix cover another's groups ('u.john.' covers 'u.john.smith.*')."""
+    parts = []
+    for char in username:
+        if _PLAIN.fullmatch(char):
+            parts.append(char)
+        elif char == "_":
+            parts.append("__")
+        else:
+            parts.append("".join(f"_{byte:02x}" for byte in char.encode()))
+    return "".join(parts)
+
+
 def principal_name(user) -> str:
     account = ServiceAccount.objects.filter(user=user).first()
-    return f"sa.{account.name}" if account else f"u.{user.get_username()}"
+    return f"sa.{account.name}" if account else f"u.{escape_username(user.get_username())}"
+
+
+def may_act_as(user, principal: KafkaPrincipal) -> bool:
+    """Whether `user` could act as the principal: it is theirs, or it is a service account whose tokens they
+    may issue (accounts.policy.can_manage_service_accounts: its team's people and platform admins)."""
+    if principal.user_id == user.pk:
+        return True
+    account = ServiceAccount.objects.filter(user_id=principal.user_id).first()
+    return account is not None and policy.can_manage_service_accounts(user, account.team_id)
 
 
 def principal_for(user) -> KafkaPrincipal:

@@ -1,0 +1,48 @@
+"""Request checks that run before any view.
+
+`RejectNulCharacters`: PostgreSQL text cannot hold NUL (U+0000); a NUL that reaches a query fails there with a
+DataError, which the client would see as a 500. No legitimate input to Logwarden contains one, so a request
+carrying NUL anywhere a view could read it — its path, query string, form fields, or body (a raw 0x00 byte, or
+the JSON escape \\u0000 in a JSON body) — is refused with a 400 before it reaches a view, a form or the database.
+"""
+from __future__ import annotations
+
+import re
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+
+NUL = "\x00"
+# \u0000 as an escape: preceded by an even number of backslashes (so not "\\u0000", an escaped backslash)
+_JSON_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+MESSAGE = "The request contains a NUL character (U+0000), which no field accepts."
+
+
+def _has_nul(values) -> bool:
+    return any(NUL in key or any(NUL in value for value in items) for key, items in values.lists())
+
+
+def contains_nul(request: HttpRequest) -> bool:
+    if NUL in request.path or NUL in request.path_info or _has_nul(request.GET):
+        return True
+    content_type = request.content_type or ""
+    if content_type == "multipart/form-data":
+        # decoded fields and uploaded file names; file contents are not text and may hold any byte
+        return _has_nul(request.POST) or any(NUL in (f.name or "") for f in request.FILES.values())
+    body = request.body
+    if b"\x00" in body:
+        return True
+    if content_type == "application/x-www-form-urlencoded":  # %00 (request.POST only parses POST's body)
+        return _has_nul(QueryDict(body, encoding=request.encoding))
+    return "json" in content_type and _JSON_NUL_ESCAPE.search(body) is not None
+
+
+class RejectNulCharacters:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if contains_nul(request):
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": MESSAGE}, status=400)
+            return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -11,8 +11,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-slug_validator = RegexValidator(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
-                                "Use lowercase letters, digits and hyphens (DNS-1123 label, at most 63).")
+DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"  # RFC 1123 label: Kubernetes names, and ours alike
+slug_validator = RegexValidator(DNS_LABEL, "Use lowercase letters, digits and hyphens (DNS-1123 label, at most 63).")
 
 
 class Role(models.TextChoices):

@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
-from accounts.models import Team, slug_validator
+from accounts.models import DNS_LABEL, Team, slug_validator
 
 namespace_name_validator = RegexValidator(
-    r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+    DNS_LABEL,
     "A Kubernetes namespace name: lowercase letters, digits and hyphens, starting and ending with a letter or "
     "digit, at most 63 characters.")
 # Only variables that look like Kafka passwords: the reconciler sends the named variable's value to the cluster's
@@ -38,7 +38,7 @@ class KafkaCluster(models.Model):
     topic_name_template = models.CharField(max_length=200, default="logs.{namespace}",
                                            validators=[topic_template_validator])
     replication_factor = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    enforce_acls = models.BooleanField(default=True, help_text="Remove unknown ACLs on managed topics")
+    enforce_acls = models.BooleanField(default=True, help_text="Remove other principals' read access to managed topics and consumer groups")
     is_default = models.BooleanField(default=False, help_text="New namespaces get a topic here")
 
     class Meta:

@@ -24,3 +24,20 @@ def matrix(table: dict[str, tuple[int, ...]]) -> list:
         assert len(statuses) == len(ROLES), action
         params += [pytest.param(action, role, status, id=f"{action}-{role}") for role, status in zip(ROLES, statuses)]
     return params
+
+
+def call(client, method: str, url: str, body: dict | None = None):
+    return getattr(client, method)(url, body, format="json")
+
+
+def assert_allowed_as_expected(world, role: str, request: tuple, expected: int) -> None:
+    """One cell of an authorization matrix: the status, and an audit event exactly when something changed."""
+    from portal.models import AuditEvent
+
+    method = request[0]
+    before = AuditEvent.objects.count()
+
+    response = call(client_as(world, role), *request)
+
+    assert response.status_code == expected, response.content
+    assert (AuditEvent.objects.count() != before) == (method != "get" and expected < 300)

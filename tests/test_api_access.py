@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from portal.audit import SYSTEM
 from portal.models import AuditEvent
-from tests.api_clients import client_as, matrix
+from tests.api_clients import assert_allowed_as_expected, call, client_as, matrix
 from tests.factories import person
 from topics.kafka.adapter import produce, read_records
 from topics.kafka.errors import KafkaAuthorizationError
@@ -26,10 +26,6 @@ from topics.services.clusters import default_cluster
 from topics.services.principals import principal_for
 
 pytestmark = pytest.mark.django_db
-
-
-def call(client, method: str, url: str, body: dict | None = None):
-    return getattr(client, method)(url, body, format="json")
 
 
 def signed_in(world, user):
@@ -115,13 +111,7 @@ MATRIX = {
 
 @pytest.mark.parametrize(("action", "role", "expected"), matrix(MATRIX))
 def test_authorization_matrix(world, scene, action, role, expected):
-    method, url, body = REQUESTS[action](scene)
-    before = AuditEvent.objects.count()
-
-    response = call(client_as(world, role), method, url, body)
-
-    assert response.status_code == expected, response.content
-    assert (AuditEvent.objects.count() != before) == (method != "get" and expected < 300)
+    assert_allowed_as_expected(world, role, REQUESTS[action](scene), expected)
 
 
 def test_the_api_root_and_schema_list_the_access_resources(world, client):

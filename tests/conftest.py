@@ -123,3 +123,15 @@ def as_role(client, world):
         client.force_login(world.user_for(role))
         return client
     return sign_in
+
+
+def create_acls_visibly(admin, bindings) -> None:
+    """Creates ACLs out of band and waits until the broker shows them (its authorizer applies a write a moment
+    after the controller acknowledges it), so what a test reconciles next really sees them."""
+    import time
+
+    admin.create_acls(bindings)
+    deadline = time.monotonic() + 10
+    while not set(bindings) <= set(admin.describe_acls()):
+        assert time.monotonic() < deadline, "the broker did not show the new ACLs within 10 s"
+        time.sleep(0.1)

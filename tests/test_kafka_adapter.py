@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
+from tests.conftest import create_acls_visibly
 from topics.kafka.adapter import KafkaAdmin, KafkaConnection, produce, read_records
 from topics.kafka.errors import KafkaAuthorizationError, KafkaUnavailable
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType, ScramUpsert, TopicSpec
@@ -53,7 +55,7 @@ def test_scram_user_with_acls_reads_its_topic_and_is_denied_another(kafka_admin,
         AclBinding(f"User:{user}", ResourceType.TOPIC, allowed, PatternType.LITERAL, Operation.DESCRIBE),
         AclBinding(f"User:{user}", ResourceType.GROUP, f"{user}.", PatternType.PREFIXED, Operation.READ),
     ]
-    kafka_admin.create_acls(bindings)
+    create_acls_visibly(kafka_admin, bindings)
     as_user = kafka_connection.as_user(user, password)
 
     assert read_records(as_user, allowed, group=f"{user}.test") == [record]
@@ -69,11 +71,19 @@ def test_acls_are_described_and_deleted_in_batches(kafka_admin, unique):
     bindings = [AclBinding(principal, ResourceType.TOPIC, f"logs.ns{i}-{unique}", PatternType.LITERAL, op)
                 for i in range(50) for op in (Operation.READ, Operation.DESCRIBE)]
 
+    def described_soon(expected: list[AclBinding]) -> list[AclBinding]:
+        # the broker's authorizer applies a write a moment after the controller acknowledged it
+        deadline = time.monotonic() + 10
+        while (found := sorted(kafka_admin.describe_acls(principal=principal))) != expected and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        return found
+
     kafka_admin.create_acls(bindings)
-    assert sorted(kafka_admin.describe_acls(principal=principal)) == sorted(bindings)
+    assert described_soon(sorted(bindings)) == sorted(bindings)
 
     kafka_admin.delete_acls(bindings[:60])
-    assert sorted(kafka_admin.describe_acls(principal=principal)) == sorted(bindings[60:])
+    assert described_soon(sorted(bindings[60:])) == sorted(bindings[60:])
 
 
 def test_scram_credentials_are_listed_and_deleted(kafka_admin, unique):

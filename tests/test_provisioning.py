@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from portal.audit import SYSTEM
 from portal.models import AuditEvent
+from tests.conftest import create_acls_visibly
 from topics.kafka.adapter import produce, read_records
 from topics.kafka.errors import KafkaAuthorizationError, KafkaUnavailable
 from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType, ScramUpsert
@@ -96,7 +97,7 @@ def test_out_of_band_acl_is_removed_by_the_full_reconcile_and_reported_as_drift(
         world, namespaces, kafka_admin, celery_eager):
     topic = namespaces[0].topics.get()
     intruder = AclBinding("User:intruder", ResourceType.TOPIC, topic.name, PatternType.LITERAL, Operation.READ)
-    kafka_admin.create_acls([intruder])
+    create_acls_visibly(kafka_admin, [intruder])
 
     reconcile_all.delay().get()
 
@@ -157,7 +158,7 @@ def test_what_logwarden_does_not_own_survives_a_reconcile(world, namespaces, kaf
         AclBinding(f"User:u.elsewhere-{unique}.a", ResourceType.TOPIC, f"billing-{unique}", PatternType.LITERAL,
                    Operation.READ),
     ]
-    kafka_admin.create_acls(others)
+    create_acls_visibly(kafka_admin, others)
     kafka_admin.upsert_scram_credentials([ScramUpsert(f"shipper.fluentd-{unique}", "a-shipper-password")])
 
     run = reconcile(topic.cluster, trigger="periodic").run

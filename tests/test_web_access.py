@@ -10,6 +10,7 @@ import pytest
 
 from portal.audit import SYSTEM
 from portal.models import AuditEvent
+from tests.conftest import create_acls_visibly
 from tests.factories import person
 from tests.test_web_catalogue import actions, html
 from topics.kafka.adapter import produce, read_records
@@ -467,7 +468,7 @@ def test_an_admin_runs_a_reconcile_and_sees_what_it_changed_and_the_drift_it_fou
     with django_capture_on_commit_callbacks(execute=True):
         topic = catalogue.register_namespace(SYSTEM, name=f"rec-{unique}", owner_team=world.payments).topics.get()
     intruder = AclBinding("User:intruder", ResourceType.TOPIC, topic.name, PatternType.LITERAL, Operation.READ)
-    kafka_admin.create_acls([intruder])
+    create_acls_visibly(kafka_admin, [intruder])
 
     with django_capture_on_commit_callbacks(execute=True):
         response = as_role("admin").post("/access/reconcile/default/")

@@ -1,34 +1,33 @@
 from django.contrib import admin
 
-from portal import audit
+from portal import audited
 from portal.models import AuditEvent
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """Every save and delete in the admin site writes an audit event naming the changed fields."""
+    """Saves and deletes in the admin site go through portal.audited, like the API's: validated, and one
+    audit event each (marked as coming from the admin site)."""
+
+    audit_context = {"source": "admin"}
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        name = obj._meta.model_name
-        if change:
-            changed = {f: str(form.cleaned_data.get(f)) for f in form.changed_data}
-            if changed:
-                audit.record(request.user, f"{name}.update", obj, source="admin", changes=changed)
+        if change:  # the form changed `obj` in memory; audited.save needs the stored row to tell what changed
+            stored = type(obj).objects.get(pk=obj.pk)
+            changed = audited.save(request.user, stored, context=self.audit_context,
+                                   **{field: getattr(obj, field) for field in form.changed_data})
         else:
-            audit.record(request.user, f"{name}.create", obj, source="admin")
-        self.after_save(obj, form.changed_data)
+            changed = audited.save(request.user, obj, context=self.audit_context)
+        self.after_save(obj, changed)
 
-    def after_save(self, obj, changed_fields) -> None:
-        """Hook for follow-up work (such as a broker sync) once an object changed."""
+    def after_save(self, obj, changed_fields: set[str]) -> None:
+        """Hook for follow-up work (such as a broker sync) once fields of an object changed."""
 
     def delete_model(self, request, obj):
-        audit.record(request.user, f"{obj._meta.model_name}.delete", obj, source="admin")
-        super().delete_model(request, obj)
+        audited.delete(request.user, obj, context=self.audit_context)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            audit.record(request.user, f"{obj._meta.model_name}.delete", obj, source="admin")
-        super().delete_queryset(request, queryset)
+            audited.delete(request.user, obj, context=self.audit_context)
 
 
 @admin.register(AuditEvent)

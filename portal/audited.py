@@ -7,7 +7,9 @@ the domain services use. Related rows are recorded by their name, never as objec
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -29,9 +31,11 @@ def _label(value: object) -> object:
     return value
 
 
-def save(actor, instance: models.Model, **changes) -> set[str]:
+def save(actor, instance: models.Model, *, context: Mapping[str, Any] | None = None, **changes) -> set[str]:
     """Creates `instance` (unsaved) or changes it; returns the fields whose value changed (all given ones on
-    creation). Raises django's ValidationError by field, leaving a saved instance as the database has it."""
+    creation). Raises django's ValidationError by field, leaving a saved instance as the database has it.
+    `context` is added to the audit event (where the change came from, such as the admin site)."""
+    context = dict(context or {})
     creating = instance._state.adding
     with transaction.atomic():
         before = {} if creating else {key: _label(getattr(instance, key)) for key in changes}
@@ -45,19 +49,19 @@ def save(actor, instance: models.Model, **changes) -> set[str]:
             raise
         instance.save()
         if creating:  # the whole new row, defaults included
-            audit.record(actor, f"{kind(instance)}.create", instance, **{
+            audit.record(actor, f"{kind(instance)}.create", instance, **context, **{
                 field.name: _label(getattr(instance, field.name)) for field in instance._meta.concrete_fields
                 if not field.primary_key})
             return set(changes)
         diff = {key: {"from": before[key], "to": _label(value)} for key, value in changes.items()
                 if before[key] != _label(value)}
         if diff:
-            audit.record(actor, f"{kind(instance)}.update", instance, changes=diff)
+            audit.record(actor, f"{kind(instance)}.update", instance, **context, changes=diff)
         return set(diff)
 
 
-def delete(actor, instance: models.Model) -> None:
+def delete(actor, instance: models.Model, *, context: Mapping[str, Any] | None = None) -> None:
     """Raises django's ProtectedError (and records nothing) while other rows still use `instance`."""
     with transaction.atomic():
-        audit.record(actor, f"{kind(instance)}.delete", instance)
+        audit.record(actor, f"{kind(instance)}.delete", instance, **(context or {}))
         instance.delete()

@@ -14,7 +14,7 @@ from accounts.services import tokens
 from portal.audit import SYSTEM
 from portal.models import AuditEvent
 from tests.api_clients import client_as
-from topics.models import KafkaCluster, Namespace, Topic
+from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +235,20 @@ def test_admin_site_revokes_tokens_through_the_audited_service(admin_client, wor
     assert token.revoked_at is not None
     [event] = AuditEvent.objects.filter(action="token.revoke")
     assert event.actor_label == "admin"
+
+
+def test_admin_site_changes_are_audited_like_the_api_changes(admin_client, world):
+    response = admin_client.post("/admin/topics/retentionclass/add/", {
+        "name": "two-weeks", "description": "", "retention_ms": 14 * 86_400_000, "retention_bytes": -1,
+        "cleanup_policy": "delete", "partitions": 1})
+    created = RetentionClass.objects.get(name="two-weeks")
+    admin_client.post(f"/admin/topics/retentionclass/{created.pk}/change/", {
+        "name": "two-weeks", "description": "", "retention_ms": 7 * 86_400_000, "retention_bytes": -1,
+        "cleanup_policy": "delete", "partitions": 1})
+
+    assert response.status_code == 302
+    [create] = AuditEvent.objects.filter(action="retention_class.create")
+    assert create.data["source"] == "admin" and create.data["retention_ms"] == 14 * 86_400_000
+    [update] = AuditEvent.objects.filter(action="retention_class.update")
+    assert update.data == {"source": "admin",
+                           "changes": {"retention_ms": {"from": 14 * 86_400_000, "to": 7 * 86_400_000}}}

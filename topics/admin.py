@@ -15,7 +15,9 @@ class RetentionClassAdmin(AuditedModelAdmin):
     list_display = ("name", "retention_ms", "retention_bytes", "cleanup_policy", "partitions")
 
     def after_save(self, obj, changed_fields):
-        sync_topics_after_commit(Topic.objects.filter(namespace__retention_class=obj).values_list("pk", flat=True))
+        if changed_fields:
+            sync_topics_after_commit(Topic.objects.filter(namespace__retention_class=obj)
+                                     .values_list("pk", flat=True))
 
 
 @admin.register(Namespace)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Role, ServiceAccount, Team
+from accounts.models import ServiceAccount, Team
 from accounts.services.identity import Identity, identity_of
 
 
@@ -54,9 +54,3 @@ def service_accounts_visible_to(who, queryset: QuerySet[ServiceAccount] | None =
     if identity.is_admin or identity.is_auditor:
         return queryset
     return queryset.filter(team_id__in=identity.team_ids)
-
-
-def is_namespace_owner(who, owner_team_id: int | None) -> bool:
-    identity = _identity(who)
-    return identity.has_role(Role.NAMESPACE_OWNER) and identity.in_team(owner_team_id)
-

@@ -8,7 +8,7 @@ from django.db.models.functions import Now
 
 from accounts.forms import TokenForm
 from accounts.models import ServiceAccount
-from portal.tables import Table
+from portal.web.tables import Table
 
 
 class TeamTable(Table):

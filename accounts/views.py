@@ -9,14 +9,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
+from accounts.decorators import portal_page
 from accounts.filtersets import GroupMappingFilterSet, TeamFilterSet
 from accounts.forms import GroupMappingForm, ServiceAccountForm, TokenForm
 from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
 from accounts.services import mappings, service_accounts, tokens
 from accounts.services.identity import members_of
 from accounts.tables import GroupMappingTable, MemberTable, ServiceAccountPanel, TeamTable, TokenTable
-from portal.pages import portal_page, require, submit
-from topics.tables import NamespaceTable
+from portal.web.pages import require, submit
+from portal.web.panels import panels
 
 
 @portal_page
@@ -35,7 +36,7 @@ def _team_page(request: HttpRequest, team: Team, *, account_form: ServiceAccount
                bound_token_form: tuple[ServiceAccount, TokenForm] | None = None) -> HttpResponse:
     """The team page; a POST that failed validation passes its bound form to show it with its errors."""
     can_manage = policy.can_manage_service_accounts(request.user, team)
-    panels = []
+    service_accounts_shown = []
     for account in team.service_accounts.all():
         if not policy.can_see_service_account(request.user, account):
             continue
@@ -44,14 +45,14 @@ def _team_page(request: HttpRequest, team: Team, *, account_form: ServiceAccount
             token_form = bound_token_form[1]
         elif can_manage:
             token_form = TokenForm(account=account)
-        panels.append(ServiceAccountPanel(account, TokenTable(account.tokens.all(), can_revoke=can_manage),
-                                          token_form))
+        tokens = TokenTable(account.tokens.all(), can_revoke=can_manage)
+        service_accounts_shown.append(ServiceAccountPanel(account, tokens, token_form))
     return render(request, "accounts/team_detail.html", {
         "team": team,
         "ldap_groups": team.group_mappings.all(),
         "members": MemberTable(members_of(team)),
-        "namespaces": NamespaceTable(team.namespaces.all(), empty_message="This team owns no namespace."),
-        "panels": panels,
+        "panels": panels("team-detail", request, team),
+        "accounts": service_accounts_shown,
         "account_form": account_form or (ServiceAccountForm() if can_manage else None),
     })
 

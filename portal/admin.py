@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from portal import audited
+from portal.core import audited
 from portal.models import AuditEvent
 
 
 class AuditedModelAdmin(admin.ModelAdmin):
-    """Saves and deletes in the admin site go through portal.audited, like the API's: validated, and one
+    """Saves and deletes in the admin site go through portal.core.audited, like the API's: validated, and one
     audit event each (marked as coming from the admin site)."""
 
     audit_context = {"source": "admin"}

@@ -1,8 +1,8 @@
 """The audit trail: one append-only row per decision or change, in the order they were recorded.
 
 Each event carries the hash of its predecessor and its own hash over a canonical encoding, so the trail can be
-verified end to end (`portal.audit.verify_chain`); the database refuses updates and deletes of events
-(see migration 0002). Callers only ever use `portal.audit.record(...)`.
+verified end to end (`portal.core.audit.verify_chain`); the database refuses updates and deletes of events
+(see migration 0002). Callers only ever use `portal.core.audit.record(...)`.
 """
 from __future__ import annotations
 
@@ -30,4 +30,5 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["target_type", "target_id", "sequence"])]
 
     def __str__(self) -> str:
-        return f"#{self.sequence} {self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_label}"
+        return (f"#{self.sequence} {self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} "
+                f"{self.target_label}")

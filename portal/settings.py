@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.config import env_bool, env_choice, env_host_ports, env_int, env_str, env_url
+from portal.core.config import env_bool, env_choice, env_host_ports, env_int, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # before anything reads the request: NUL characters never reach a view, a form or PostgreSQL
-    "portal.middleware.RejectNulCharacters",
+    "portal.core.middleware.RejectNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -71,6 +71,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.permissions",
+                "topics.context_processors.access",
             ],
         },
     },
@@ -97,14 +99,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-from accounts.ldap_settings import ldap_settings  # noqa: E402  (needs the helpers above)
+from accounts.ldap.settings import ldap_settings  # noqa: E402  (needs the helpers above)
 
 LDAP_URI = env_url("LDAP_URI", "", ("ldap", "ldaps"))
 globals().update(ldap_settings(LDAP_URI))
 # Local accounts first, so a local admin can still sign in while the directory is down; people created from
 # LDAP have unusable local passwords, so this never lets them around the directory.
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"] + (
-    ["accounts.ldap_backend.PortalLDAPBackend"] if LDAP_URI else [])
+    ["accounts.ldap.backend.PortalLDAPBackend"] if LDAP_URI else [])
 
 # --- Redis and Celery -----------------------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", "", ("redis", "rediss"))
@@ -155,7 +157,7 @@ LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SEC
 
 # periodic work (django-celery-beat stores it in the database; admins can change intervals there)
 CELERY_BEAT_SCHEDULE = {
-    "discover-namespaces": {"task": "topics.discover_namespaces",
+    "discover-namespaces": {"task": "shipper.discover_namespaces",
                             "schedule": float(LOGWARDEN_DISCOVERY_INTERVAL_SECONDS)},
     "reconcile-all": {"task": "topics.reconcile_all",
                       "schedule": float(env_int("LOGWARDEN_RECONCILE_INTERVAL_SECONDS", 60, minimum=5))},

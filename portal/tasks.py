@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from portal import health
+from portal.core import health
 
 
 @shared_task(name="portal.check_components")

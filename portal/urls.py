@@ -1,16 +1,18 @@
+"""The composition root of the web: the only module that mounts the apps' pages and APIs together."""
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from portal import views
+from portal.web import views
+from topics.catalogue import views as catalogue_views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", catalogue_views.home, name="home"),
     path("health/", views.health_page, name="health"),
-    path("accounts/", include("accounts.urls")),
-    path("namespaces/", include("topics.urls")),
-    path("teams/", include("accounts.urls_teams")),
-    path("access/", include("topics.urls_access")),
+    path("", include("accounts.urls")),  # accounts/login/, accounts/logout/, teams/…
+    path("namespaces/", include("topics.catalogue.urls")),
+    path("access/", include("topics.access.urls")),
+    path("access/", include("topics.provisioning.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

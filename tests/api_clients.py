@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-ROLES = ("engineer", "owner", "auditor", "admin", "outsider", "service_account", "anonymous")
+from tests.helpers import PEOPLE
+
+ROLES = (*PEOPLE, "service_account", "anonymous")
 
 
 def client_as(world, role: str) -> APIClient:

@@ -8,13 +8,7 @@ import uuid
 
 import pytest
 
-
-def require_env(*names: str) -> dict[str, str]:
-    missing = [name for name in names if not os.environ.get(name)]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not set: run the suite with `make test`, which starts the real "
-                    f"servers and exports where they are", pytrace=False)
-    return {name: os.environ[name] for name in names}
+from tests.helpers import require_env
 
 
 @pytest.fixture
@@ -49,6 +43,34 @@ def world(db):
     from tests.factories import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def pay(world, unique):
+    """A namespace of team payments with its topic row on the default cluster (standard: 1 approval, 30 days).
+    Registered in the test's transaction: its topic sync, enqueued on commit, never runs."""
+    from portal.core.audit import SYSTEM
+    from topics.catalogue import services as catalogue
+
+    return catalogue.register_namespace(SYSTEM, name=f"pay-{unique}", owner_team=world.payments)
+
+
+@pytest.fixture
+def chk(world, unique):
+    """A namespace of team checkout with its topic row (high sensitivity: 2 approvals, 14 days)."""
+    from portal.core.audit import SYSTEM
+    from topics.catalogue import services as catalogue
+
+    return catalogue.register_namespace(SYSTEM, name=f"chk-{unique}", owner_team=world.checkout, sensitivity="high")
+
+
+@pytest.fixture
+def cluster(world):
+    """A second Kafka cluster, eu-prod, reached with the portal's own Kafka password (a row: no broker)."""
+    from topics.models import KafkaCluster
+
+    return KafkaCluster.objects.create(name="eu-prod", bootstrap="kafka-eu:9092", sasl_username="logwarden",
+                                       sasl_password_ref="env:KAFKA_SASL_PASSWORD")
 
 
 @pytest.fixture
@@ -95,27 +117,6 @@ def pause_broker():
     return paused
 
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def page(catalogue):
-    """A Chromium page. Playwright's sync API keeps an asyncio loop running in this thread, and inside it
-    Django would open a second, never-closed database connection (and refuse ORM calls as async-unsafe):
-    so the rows are all written first (by `catalogue`) and the test body makes no ORM call."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
-
-
 @pytest.fixture
 def as_role(client, world):
     """Signs the test client in as one of the world's people (engineer, owner, auditor, admin, outsider)."""
@@ -123,15 +124,3 @@ def as_role(client, world):
         client.force_login(world.user_for(role))
         return client
     return sign_in
-
-
-def create_acls_visibly(admin, bindings) -> None:
-    """Creates ACLs out of band and waits until the broker shows them (its authorizer applies a write a moment
-    after the controller acknowledges it), so what a test reconciles next really sees them."""
-    import time
-
-    admin.create_acls(bindings)
-    deadline = time.monotonic() + 10
-    while not set(bindings) <= set(admin.describe_acls()):
-        assert time.monotonic() < deadline, "the broker did not show the new ACLs within 10 s"
-        time.sleep(0.1)

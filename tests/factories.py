@@ -1,15 +1,22 @@
-"""Builders of catalogue and identity rows for tests: a small world of teams, people and namespaces."""
+"""Builders of rows for tests: a small world of teams, people and namespaces; topics, requests and approvals."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.models import GroupMapping, Role, ServiceAccount, Team
 from accounts.services import service_accounts, tokens
-from portal.audit import SYSTEM
-from topics.models import Namespace, RetentionClass
+from portal.core.audit import SYSTEM
+from topics.access import services as access
+from topics.catalogue.clusters import default_cluster
+from topics.models import (AccessRequest, CredentialState, Grant, KafkaCluster, KafkaCredential, Namespace,
+                           RetentionClass, Topic)
+from topics.provisioning import handoff
+from topics.provisioning.principals import principal_for
 
 
 def person(username: str, *ldap_groups: str, superuser: bool = False):
@@ -66,3 +73,37 @@ def build_world() -> World:
         ns_checkout=Namespace.objects.create(name="checkout", owner_team=checkout, retention_class=standard,
                                              sensitivity="high"),
     )
+
+
+def topic_of(namespace: Namespace, cluster: KafkaCluster | None = None) -> Topic:
+    """A topic row for the namespace on `cluster` (by default the default one); no broker is touched."""
+    cluster = cluster or default_cluster()
+    return Topic.objects.create(namespace=namespace, cluster=cluster, name=cluster.topic_name_for(namespace.name))
+
+
+def ask(world: World, *namespaces: Namespace, principal_user=None, requester=None, days: int = 7,
+        reason: str = "debug a failing payment") -> AccessRequest:
+    """An access request by `requester` (alice unless said) for `principal_user`'s principal (the requester's
+    own unless said) on the namespaces."""
+    requester = requester or world.engineer
+    return access.create_request(requester, principal=principal_for(principal_user or requester),
+                                 namespaces=list(namespaces), reason=reason, duration_days=days)
+
+
+def approve(world: World, access_request: AccessRequest, comment: str = "ok for a week", *,
+            namespace: Namespace | None = None) -> Grant:
+    """bob approves the request's item (the one on `namespace` when it has several); the grant it made."""
+    item = access_request.items.get(**({"namespace": namespace} if namespace else {}))
+    access.decide(world.owner, item, "approve", comment)
+    return Grant.objects.get(request_item=item)
+
+
+def activate(credential: KafkaCredential, *, age_days: int = 0, password: str | None = None) -> KafkaCredential:
+    """The state the reconciler leaves once it has created the credential's SCRAM user: active (since
+    `age_days` ago) and, given a password, that password waiting in its hand-off. No broker is touched."""
+    KafkaCredential.objects.filter(pk=credential.pk).update(
+        state=CredentialState.ACTIVE, activated_at=timezone.now() - timedelta(days=age_days))
+    if password is not None:
+        handoff.leave({credential: password})
+    credential.refresh_from_db()
+    return credential

@@ -14,18 +14,20 @@ from datetime import timedelta
 
 import pytest
 import redis
-from celery.contrib.testing.worker import start_worker
 from django.db import connection
 from django.test import Client
 
-from portal.audit import SYSTEM
 from portal.celery import app
+from portal.core.audit import SYSTEM
 from portal.devservices.postgres import postgres_bin
 from portal.models import AuditEvent
 from tests.factories import person
+from tests.helpers import real_worker
+from topics.access import services as access
+from topics.catalogue import services as catalogue
 from topics.models import CredentialState, KafkaCredential
-from topics.services import access, catalogue, credentials
-from topics.services.principals import principal_for
+from topics.provisioning import credentials
+from topics.provisioning.principals import principal_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.redis]
 PASSWORD_FIELD = re.compile(r'id="kafka-password"[^>]*value="([^"]+)"')
@@ -124,7 +126,7 @@ def test_no_secret_appears_anywhere_after_its_one_display(world, unique, redis_u
     namespace = catalogue.register_namespace(SYSTEM, name=f"leak-{unique}", owner_team=world.checkout)
     cluster = namespace.topics.get().cluster
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30), every_log_record() as logs:
+    with real_worker(), every_log_record() as logs:
         # request → approval → first credential, shown once on its page
         principal = principal_for(world.engineer)
         request = access.create_request(world.engineer, principal=principal, namespaces=[namespace],

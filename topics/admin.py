@@ -1,8 +1,8 @@
 from django.contrib import admin
 
 from portal.admin import AuditedModelAdmin
+from topics import queue
 from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
-from topics.services.catalogue import sync_topics_after_commit
 
 
 @admin.register(KafkaCluster)
@@ -16,7 +16,7 @@ class RetentionClassAdmin(AuditedModelAdmin):
 
     def after_save(self, obj, changed_fields):
         if changed_fields:
-            sync_topics_after_commit(Topic.objects.filter(namespace__retention_class=obj)
+            queue.sync_topics(Topic.objects.filter(namespace__retention_class=obj)
                                      .values_list("pk", flat=True))
 
 
@@ -28,7 +28,7 @@ class NamespaceAdmin(AuditedModelAdmin):
 
     def after_save(self, obj, changed_fields):
         if "retention_class" in changed_fields:
-            sync_topics_after_commit(obj.topics.values_list("pk", flat=True))
+            queue.sync_topics(obj.topics.values_list("pk", flat=True))
 
 
 @admin.register(Topic)

@@ -3,3 +3,19 @@ from django.apps import AppConfig
 
 class TopicsConfig(AppConfig):
     name = "topics"
+
+    def ready(self) -> None:
+        """Hooks into the layers below, which never import topics: the Kafka health check, the panels on
+        accounts' and the catalogue's pages, the receivers of accounts' signals; and the Celery tasks, so
+        topics.provisioning.queue can enqueue them by name (in-process too, without a broker)."""
+        from portal.core import health
+        from portal.web import panels
+        from topics import tasks  # noqa: F401  (registers the tasks)
+        from topics.access import panels as access_panels
+        from topics.access import receivers  # noqa: F401  (connects the receivers)
+        from topics.catalogue import panels as catalogue_panels
+        from topics.kafka.health import check_kafka
+
+        health.register(check_kafka)
+        panels.register("team-detail", catalogue_panels.team_namespaces)
+        panels.register("namespace-detail", access_panels.namespace_grants)

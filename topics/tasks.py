@@ -1,4 +1,5 @@
-"""Celery tasks of the topics app: thin wrappers around the services."""
+"""The Celery tasks of the topics app, and the only module that defines them: each takes ids, reloads, and
+calls one service. Services enqueue through topics.provisioning.queue, by task name."""
 from __future__ import annotations
 
 import logging
@@ -8,32 +9,24 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
+from topics.access import services as access
 from topics.kafka.errors import KafkaUnavailable
+from topics.models import KafkaCluster
+from topics.provisioning import credentials, handoff, topic_sync
+from topics.provisioning.reconciler import reconcile
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="topics.sync_topics", acks_late=True)
 def sync_topics(topic_ids: list[int] | None = None) -> dict:
-    from topics.services.topic_sync import sync_topics as run
-
-    return asdict(run(topic_ids))
-
-
-@shared_task(name="topics.discover_namespaces", acks_late=True)
-def discover_namespaces() -> dict:
-    from topics.services.namespace_source import discover_from_kubernetes
-
-    return discover_from_kubernetes()
+    return asdict(topic_sync.sync_topics(topic_ids))
 
 
 # A broker outage delays convergence: retry with backoff; the periodic full reconcile covers the rest.
 @shared_task(name="topics.reconcile_cluster", acks_late=True, autoretry_for=(KafkaUnavailable,),
              retry_backoff=2, retry_backoff_max=60, max_retries=30)
 def reconcile_cluster(cluster_id: int, trigger: str = "change") -> dict:
-    from topics.models import KafkaCluster
-    from topics.services.reconciler import reconcile
-
     cluster = KafkaCluster.objects.filter(pk=cluster_id).first()
     if cluster is None:
         return {"skipped": f"cluster {cluster_id} no longer exists"}
@@ -45,10 +38,6 @@ def reconcile_cluster(cluster_id: int, trigger: str = "change") -> dict:
 def reconcile_all() -> dict:
     """The periodic full pass: expires what is due and repairs every cluster. Each step and each cluster runs
     on its own: a failure is logged and recorded in the result (`{"error": …}`) and never stops the others."""
-    from topics.models import KafkaCluster
-    from topics.services import access, credentials, handoff
-    from topics.services.reconciler import reconcile
-
     results: dict[str, object] = {}
     steps = {
         "expired_requests": lambda: access.expire_unanswered(timedelta(days=settings.LOGWARDEN_REQUEST_TTL_DAYS)),

@@ -5,7 +5,7 @@ from rest_framework import permissions
 
 from accounts import policy
 from accounts.models import ApiToken, ServiceAccount, Team
-from portal.api_support import PolicyPermission
+from portal.api.support import PolicyPermission
 
 
 class TeamPermission(PolicyPermission):

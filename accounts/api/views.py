@@ -16,12 +16,12 @@ from rest_framework.response import Response
 from accounts import policy
 from accounts.api.permissions import GroupMappingPermission, ServiceAccountPermission, TeamPermission
 from accounts.api.serializers import (ApiTokenSerializer, GroupMappingSerializer, IssuedTokenSerializer,
-                                      ServiceAccountCreateSerializer, ServiceAccountSerializer,
-                                      TeamCreateSerializer, TeamDetailSerializer, TeamSerializer)
+                                      ServiceAccountCreateSerializer, ServiceAccountSerializer, TeamCreateSerializer,
+                                      TeamDetailSerializer, TeamSerializer)
 from accounts.filtersets import ApiTokenFilterSet, GroupMappingFilterSet, ServiceAccountFilterSet, TeamFilterSet
 from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
 from accounts.services import mappings, service_accounts, tokens
-from portal.api_support import AuditedWritesMixin, PerActionSerializerMixin, service_errors
+from portal.api.support import AuditedWritesMixin, PerActionSerializerMixin, service_errors
 
 
 class TeamViewSet(PerActionSerializerMixin, AuditedWritesMixin, viewsets.ModelViewSet):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import GroupMapping, Team
-from portal import audit
+from portal.core import audit
 
 
 def _describe(mapping: GroupMapping) -> dict:

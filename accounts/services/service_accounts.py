@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import ServiceAccount, Team
-from portal import audit
+from accounts.signals import service_account_active_changed
+from portal.core import audit
 
 USERNAME_PREFIX = "sa:"
 
@@ -22,19 +23,14 @@ def create(actor, *, name: str, team: Team, description: str = "") -> ServiceAcc
 
 
 def set_active(actor, account: ServiceAccount, active: bool) -> None:
-    """Enables or disables an account. Disabling also takes its Kafka access away promptly: the grants of an
-    inactive user are not live, and a reconcile of every cluster where it holds grants removes their ACLs."""
+    """Enables or disables an account. Receivers of `service_account_active_changed` act on it in the same
+    transaction: topics takes its Kafka access away promptly (or restores it)."""
     if account.is_active == active:
         return
-    from topics.models import Grant, GrantState
-    from topics.services.reconciler import request_reconcile
-
     with transaction.atomic():
         account.is_active = active
         account.save(update_fields=["is_active"])
         account.user.is_active = active
         account.user.save(update_fields=["is_active"])
         audit.record(actor, "service_account.enable" if active else "service_account.disable", account)
-        # both ways: disabling removes its ACLs, enabling restores those of grants still running
-        request_reconcile(Grant.objects.filter(principal__user=account.user, state=GrantState.ACTIVE)
-                          .values_list("topic__cluster_id", flat=True))
+        service_account_active_changed.send(sender=ServiceAccount, account=account, active=active)

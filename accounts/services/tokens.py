@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, ServiceAccount
-from portal import audit
+from portal.core import audit
 
 TOKEN_PREFIX = "lw_"
 

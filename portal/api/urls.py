@@ -1,18 +1,18 @@
-"""The API root, /api/: the apps' routes and the audit trail, behind one browsable index."""
+"""The API root, /api/: every app's routes behind one browsable index (with portal.urls, the composition
+root: the only modules that wire the apps together)."""
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.urls import router as accounts_router
-from portal.api.audit import AuditEventViewSet
-from topics.api.access_urls import router as access_router
-from topics.api.urls import router as topics_router
+from topics.access.api.urls import router as access_router
+from topics.audit.api.urls import router as audit_router
+from topics.catalogue.api.urls import router as catalogue_router
+from topics.provisioning.api.urls import router as provisioning_router
 
 app_name = "api"  # URL names such as api:namespace-detail, apart from the web pages' names
 
 router = DefaultRouter()
 router.include_format_suffixes = False  # names in URLs may contain dots; use ?format= instead
-router.registry.extend(accounts_router.registry)
-router.registry.extend(topics_router.registry)
-router.registry.extend(access_router.registry)
-router.register("audit-events", AuditEventViewSet, basename="audit-event")
+for app_router in (accounts_router, catalogue_router, access_router, provisioning_router, audit_router):
+    router.registry.extend(app_router.registry)
 
 urlpatterns = router.urls

@@ -17,8 +17,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka import admin as ck
 
 from .errors import KafkaAdapterError, KafkaAuthorizationError, KafkaUnavailable
-from .types import (AclBinding, EnsureTopicsResult, Operation, PatternType, Permission, ResourceType,
-                    ScramUpsert, TopicSpec, TopicState)
+from .types import (AclBinding, EnsureTopicsResult, Operation, PatternType, Permission, ResourceType, ScramUpsert,
+                    TopicSpec, TopicState)
 
 log = logging.getLogger("logwarden.kafka")
 # librdkafka's own log lines (connection refused, retries) go through Python logging, not raw stderr

@@ -1,7 +1,7 @@
 """`{% load catalogue %}` — display filters of the catalogue pages."""
 from django import template
 
-from topics.tables import human_duration, retention_label
+from topics.catalogue.tables import human_duration, retention_label
 
 register = template.Library()
 register.filter("duration", human_duration)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portal import health
+from portal.core import health
 
 
 class Command(BaseCommand):

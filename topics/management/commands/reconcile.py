@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from topics.kafka.errors import KafkaAdapterError
 from topics.models import KafkaCluster
-from topics.services.planner import render
-from topics.services.reconciler import reconcile
+from topics.provisioning.planner import render
+from topics.provisioning.reconciler import reconcile
 
 
 class Command(BaseCommand):

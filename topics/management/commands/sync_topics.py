@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from topics.services.topic_sync import sync_topics
+from topics.provisioning.topic_sync import sync_topics
 
 
 class Command(BaseCommand):

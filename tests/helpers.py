@@ -1,0 +1,74 @@
+"""Helpers the suites share: where the project is, the real servers' environment, the audit trail and pages as
+the tests read them, and `manage.py` run in a clean environment. No import of the project at module level:
+the architecture test stays pure, and conftest may import this before Django is set up."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent  # the project: manage.py and the apps' packages
+
+PEOPLE = ("engineer", "owner", "auditor", "admin", "outsider")  # the world's people, in the matrices' order
+
+
+def require_env(*names: str) -> dict[str, str]:
+    """The real servers' settings the harness exported; a test that needs one and does not find it fails."""
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: run the suite with `make test`, which starts the real "
+                    f"servers and exports where they are", pytrace=False)
+    return {name: os.environ[name] for name in names}
+
+
+def events(action: str) -> list:
+    """Events of `action` recorded by the calls under test (the fixtures' rows were recorded by the system,
+    if at all)."""
+    from portal.core.audit import SYSTEM
+    from portal.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(action=action).exclude(actor_label=SYSTEM.label))
+
+
+def actions() -> list[str]:
+    """Every audit event's action, in the order they were recorded."""
+    from portal.models import AuditEvent
+
+    return list(AuditEvent.objects.order_by("sequence").values_list("action", flat=True))
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def run_manage(*args: str, clear: tuple[str, ...] = ("KAFKA_", "LDAP_", "DJANGO_", "LOGWARDEN_"),
+               **env: str) -> subprocess.CompletedProcess:
+    """`manage.py` in a fresh process on an in-memory SQLite database, without the settings whose names start
+    with one of `clear`, plus `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(clear)}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**clean, "DATABASE_URL": "sqlite:///:memory:", **env}, timeout=120)
+
+
+def real_worker(*, shutdown_timeout: float = 30):
+    """A real Celery worker in a thread of this process (a context manager), fed through the real Redis like
+    the production one."""
+    from celery.contrib.testing.worker import start_worker
+
+    from portal.celery import app
+
+    return start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=shutdown_timeout)
+
+
+def create_acls_visibly(admin, bindings) -> None:
+    """Creates ACLs out of band and waits until the broker shows them (its authorizer applies a write a moment
+    after the controller acknowledges it), so what a test reconciles next really sees them."""
+    admin.create_acls(bindings)
+    deadline = time.monotonic() + 10
+    while not set(bindings) <= set(admin.describe_acls()):
+        assert time.monotonic() < deadline, "the broker did not show the new ACLs within 10 s"
+        time.sleep(0.1)

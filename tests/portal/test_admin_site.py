@@ -1,0 +1,97 @@
+"""The Django admin site keeps the rules and the audit trail of the services: it cannot rename or move a
+topic, revive or extend a token, or point a cluster at a secret that is no Kafka password; its saves, deletes
+and actions are audited like the API's. Against the real PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import ApiToken
+from accounts.services import tokens
+from portal.core.audit import SYSTEM
+from portal.models import AuditEvent
+from topics.models import KafkaCluster, RetentionClass, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_site_cannot_rename_or_move_a_topic(admin_client, world, cluster):
+    other = KafkaCluster.objects.create(name="spare", bootstrap="kafka-spare:9092")
+    topic = Topic.objects.create(namespace=world.ns_payments, cluster=cluster, name="logs.payments")
+
+    page = admin_client.get(f"/admin/topics/topic/{topic.pk}/change/")
+    admin_client.post(f"/admin/topics/topic/{topic.pk}/change/", {
+        "name": "logs.stolen", "cluster": other.pk, "namespace": world.ns_checkout.pk})
+
+    assert page.status_code == 200 and 'name="name"' not in page.content.decode()
+    topic.refresh_from_db()
+    assert (topic.name, topic.cluster, topic.namespace) == ("logs.payments", cluster, world.ns_payments)
+    assert admin_client.get("/admin/topics/topic/add/").status_code == 403
+
+
+def test_admin_site_deleting_a_topic_is_audited(admin_client, world, cluster):
+    topic = Topic.objects.create(namespace=world.ns_payments, cluster=cluster, name="logs.payments")
+
+    response = admin_client.post(f"/admin/topics/topic/{topic.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302 and not Topic.objects.filter(pk=topic.pk).exists()
+    [event] = AuditEvent.objects.filter(action="topic.delete")
+    assert event.actor_label == "admin" and event.target_label == "logs.payments @ eu-prod"
+    assert event.data == {"source": "admin"}
+
+
+def test_admin_site_cannot_revive_a_revoked_token_or_extend_it(admin_client, world):
+    token = ApiToken.objects.get(service_account=world.service_account)
+    tokens.revoke(SYSTEM, token)
+    token.refresh_from_db()
+    revoked_at = token.revoked_at
+
+    page = admin_client.get(f"/admin/accounts/apitoken/{token.pk}/change/")
+    admin_client.post(f"/admin/accounts/apitoken/{token.pk}/change/", {
+        "revoked_at_0": "", "revoked_at_1": "", "expires_at_0": "2999-01-01", "expires_at_1": "00:00:00"})
+
+    assert page.status_code == 200
+    assert 'name="revoked_at_0"' not in page.content.decode() and 'name="expires_at_0"' not in page.content.decode()
+    token.refresh_from_db()
+    assert (token.revoked_at, token.expires_at) == (revoked_at, None)
+    with pytest.raises(tokens.TokenRejected):
+        tokens.authenticate(world.token)
+
+
+def test_admin_site_refuses_a_foreign_secret_reference(admin_client, cluster):
+    response = admin_client.post(f"/admin/topics/kafkacluster/{cluster.pk}/change/", {
+        "name": "eu-prod", "bootstrap": "kafka-eu:9092", "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "logwarden", "sasl_password_ref": "env:DJANGO_SECRET_KEY",
+        "topic_name_template": "logs.{namespace}", "replication_factor": 1, "enforce_acls": "on"})
+
+    assert response.status_code == 200 and "sasl_password_ref" in response.context["adminform"].form.errors
+    cluster.refresh_from_db()
+    assert cluster.sasl_password_ref == "env:KAFKA_SASL_PASSWORD"
+
+
+def test_admin_site_revokes_tokens_through_the_audited_service(admin_client, world):
+    token = ApiToken.objects.get(service_account=world.service_account)
+
+    response = admin_client.post("/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    [event] = AuditEvent.objects.filter(action="token.revoke")
+    assert event.actor_label == "admin"
+
+
+def test_admin_site_changes_are_audited_like_the_api_changes(admin_client, world):
+    response = admin_client.post("/admin/topics/retentionclass/add/", {
+        "name": "two-weeks", "description": "", "retention_ms": 14 * 86_400_000, "retention_bytes": -1,
+        "cleanup_policy": "delete", "partitions": 1})
+    created = RetentionClass.objects.get(name="two-weeks")
+    admin_client.post(f"/admin/topics/retentionclass/{created.pk}/change/", {
+        "name": "two-weeks", "description": "", "retention_ms": 7 * 86_400_000, "retention_bytes": -1,
+        "cleanup_policy": "delete", "partitions": 1})
+
+    assert response.status_code == 302
+    [create] = AuditEvent.objects.filter(action="retention_class.create")
+    assert create.data["source"] == "admin" and create.data["retention_ms"] == 14 * 86_400_000
+    [update] = AuditEvent.objects.filter(action="retention_class.update")
+    assert update.data == {"source": "admin",
+                           "changes": {"retention_ms": {"from": 14 * 86_400_000, "to": 7 * 86_400_000}}}

@@ -1,0 +1,57 @@
+"""Bad configuration gives a message naming the setting, never a stack trace."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import run_manage
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"KAFKA_BOOTSTRAP": "not-an-address"}, "KAFKA_BOOTSTRAP: expected host:port"),
+    ({"KAFKA_BOOTSTRAP": "127.0.0.1:99999"}, "KAFKA_BOOTSTRAP: expected host:port"),
+    ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG: expected one of"),
+    ({"REDIS_URL": "localhost:6379"}, "REDIS_URL: expected a URL starting with redis://"),
+    ({"LDAP_URI": "127.0.0.1:389"}, "LDAP_URI: expected a URL starting with ldap://"),
+    ({"KAFKA_BOOTSTRAP": "127.0.0.1:9092"}, "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: both must be set"),
+    ({"LOGWARDEN_KUBECONFIG": "/nonexistent/kubeconfig"}, "LOGWARDEN_KUBECONFIG/KUBECONFIG: no file"),
+    ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "1"}, "DJANGO_DEBUG: must be off"),
+    ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY: set a random value"),
+])
+def test_bad_setting_is_named_without_a_traceback(env, message):
+    result = run_manage("check", **env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_starts_with_a_real_secret_and_debug_off():
+    result = run_manage("check", LOGWARDEN_ENV="production", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"DATABASE_URL": "postgress://user:hunter2@db/lw"}, "got 'postgress://user:***@db/lw'"),
+    ({"DATABASE_URL": "user:hunter2@db/lw"}, "got 'user:***@db/lw'"),
+    ({"DATABASE_URL": "postgres://user:hunter2@db:port/lw"}, "DATABASE_URL: not a valid URL"),
+    ({"DATABASE_URL": "postgresql:/user:hun/ter@2@db/lw"}, "DATABASE_URL: expected a URL"),
+    ({"REDIS_URL": "redis:/:hunter2@cache:6379/0"}, "got 'redis:***@cache:6379/0'"),
+    ({"LDAP_URI": "ldapss://cn=bind:hunter2@ldap"}, "got 'ldapss://cn=bind:***@ldap'"),
+    ({"KAFKA_BOOTSTRAP": "admin:hunter2@kafka:9092"}, "KAFKA_BOOTSTRAP: expected host:port"),
+    ({"LOGWARDEN_ENV": "postgres://user:hunter2@db/lw"}, "LOGWARDEN_ENV: expected one of"),
+])
+def test_a_password_in_a_bad_setting_is_masked(env, message):
+    result = run_manage("check", **env)
+
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout and "hun/ter" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.kafka
+def test_check_services_names_an_unreachable_kafka():
+    result = run_manage("check_services", KAFKA_BOOTSTRAP="127.0.0.1:1", KAFKA_SASL_USERNAME="admin",
+                        KAFKA_SASL_PASSWORD="unused", KAFKA_TIMEOUT_SECONDS="2")
+    assert result.returncode != 0
+    assert "no Kafka broker answered at KAFKA_BOOTSTRAP=127.0.0.1:1" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,120 @@
+"""The Kafka adapter against the real broker (KRaft, SASL/SCRAM-SHA-512, StandardAuthorizer)."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.helpers import create_acls_visibly
+from topics.kafka.adapter import KafkaAdmin, KafkaConnection, produce, read_records
+from topics.kafka.errors import KafkaAuthorizationError, KafkaUnavailable
+from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType, ScramUpsert, TopicSpec
+
+pytestmark = pytest.mark.kafka
+
+
+def test_topic_is_created_with_retention_configs_and_ensure_is_idempotent(kafka_admin, unique):
+    spec = TopicSpec(f"logs.payments-{unique}", partitions=2,
+                     configs={"retention.ms": "86400000", "cleanup.policy": "delete"})
+
+    first = kafka_admin.ensure_topics([spec])
+    second = kafka_admin.ensure_topics([spec])
+
+    assert first.created == [spec.name]
+    assert second.created == [] and second.reconfigured == [] and second.unchanged == [spec.name]
+    state = kafka_admin.describe_topics([spec.name])[spec.name]
+    assert state.partitions == 2
+    assert state.configs["retention.ms"] == "86400000"
+    assert state.configs["cleanup.policy"] == "delete"
+
+
+def test_changed_retention_is_applied_to_an_existing_topic(kafka_admin, unique):
+    name = f"logs.checkout-{unique}"
+    kafka_admin.ensure_topics([TopicSpec(name, configs={"retention.ms": "3600000"})])
+
+    result = kafka_admin.ensure_topics([TopicSpec(name, partitions=3, configs={"retention.ms": "7200000",
+                                                                               "retention.bytes": "1048576"})])
+
+    assert result.reconfigured == [name]
+    state = kafka_admin.describe_topics([name])[name]
+    assert state.configs == {"retention.ms": "7200000", "retention.bytes": "1048576"}
+    # the controller acknowledges new partitions before every broker's metadata lists them
+    deadline = time.monotonic() + 10
+    while state.partitions != 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state = kafka_admin.describe_topics([name])[name]
+    assert state.partitions == 3
+
+
+def test_scram_user_with_acls_reads_its_topic_and_is_denied_another(kafka_admin, kafka_connection, unique):
+    allowed, other = f"logs.allowed-{unique}", f"logs.other-{unique}"
+    user, password = f"reader-{unique}", f"pw-{unique}-correct-horse"
+    kafka_admin.ensure_topics([TopicSpec(allowed), TopicSpec(other)])
+    record = json.dumps({"log": "GET /health 200\n", "kubernetes": {"namespace_name": "payments"}}).encode()
+    produce(kafka_connection, allowed, [record])
+    produce(kafka_connection, other, [b"secret"])
+    kafka_admin.upsert_scram_credentials([ScramUpsert(user, password)])
+    bindings = [
+        AclBinding(f"User:{user}", ResourceType.TOPIC, allowed, PatternType.LITERAL, Operation.READ),
+        AclBinding(f"User:{user}", ResourceType.TOPIC, allowed, PatternType.LITERAL, Operation.DESCRIBE),
+        AclBinding(f"User:{user}", ResourceType.GROUP, f"{user}.", PatternType.PREFIXED, Operation.READ),
+    ]
+    create_acls_visibly(kafka_admin, bindings)
+    as_user = kafka_connection.as_user(user, password)
+
+    assert read_records(as_user, allowed, group=f"{user}.test") == [record]
+    with pytest.raises(KafkaAuthorizationError):
+        read_records(as_user, other, group=f"{user}.test")
+    # the group prefix belongs to the user: a group outside it is refused
+    with pytest.raises(KafkaAuthorizationError):
+        read_records(as_user, allowed, group=f"someone-else-{unique}")
+
+
+def test_acls_are_described_and_deleted_in_batches(kafka_admin, unique):
+    principal = f"User:batch-{unique}"
+    bindings = [AclBinding(principal, ResourceType.TOPIC, f"logs.ns{i}-{unique}", PatternType.LITERAL, op)
+                for i in range(50) for op in (Operation.READ, Operation.DESCRIBE)]
+
+    def described_soon(expected: list[AclBinding]) -> list[AclBinding]:
+        # the broker's authorizer applies a write a moment after the controller acknowledged it
+        deadline = time.monotonic() + 10
+        while (found := sorted(kafka_admin.describe_acls(principal=principal))) != expected and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        return found
+
+    kafka_admin.create_acls(bindings)
+    assert described_soon(sorted(bindings)) == sorted(bindings)
+
+    kafka_admin.delete_acls(bindings[:60])
+    assert described_soon(sorted(bindings[60:])) == sorted(bindings[60:])
+
+
+def test_scram_credentials_are_listed_and_deleted(kafka_admin, unique):
+    users = [f"svc-{unique}-{i}" for i in range(3)]
+    kafka_admin.upsert_scram_credentials([ScramUpsert(u, f"password-{u}") for u in users])
+    assert set(users) <= kafka_admin.list_scram_users()
+
+    kafka_admin.delete_scram_credentials(users[:2])
+    kafka_admin.delete_scram_credentials(users[:2])  # deleting what is gone is not an error
+
+    remaining = kafka_admin.list_scram_users()
+    assert users[2] in remaining and not set(users[:2]) & remaining
+
+
+def test_wrong_password_is_refused_with_a_message_naming_the_setting(kafka_connection, unique):
+    admin = KafkaAdmin(kafka_connection.as_user(kafka_connection.username, "not-the-password"), timeout=5)
+    with pytest.raises(KafkaUnavailable, match="KAFKA_SASL_USERNAME"):
+        admin.list_topics()
+
+
+def test_wrong_bootstrap_address_gives_a_message_naming_the_setting():
+    admin = KafkaAdmin(KafkaConnection("127.0.0.1:1", username="admin", password="x"), timeout=2)
+    with pytest.raises(KafkaUnavailable, match=r"KAFKA_BOOTSTRAP=127\.0\.0\.1:1"):
+        admin.ping()
+
+
+def test_password_never_appears_in_repr(kafka_connection):
+    assert kafka_connection.password not in repr(kafka_connection)
+    assert "hunter2" not in repr(ScramUpsert("u", "hunter2"))

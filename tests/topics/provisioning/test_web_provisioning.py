@@ -1,0 +1,101 @@
+"""The web pages of provisioning: Kafka credentials with their one-time password, and the reconcile status.
+Each role sees what it may; forbidden actions are a 403; every change is audited. The password and reconcile
+tests run the real reconciler against the real broker."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from portal.core.audit import SYSTEM
+from portal.models import AuditEvent
+from tests.helpers import actions, create_acls_visibly, html
+from topics.catalogue import services as catalogue
+from topics.kafka.adapter import produce, read_records
+from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
+from topics.models import AccessRequest, CredentialState, KafkaCredential, ReconcileRun
+from topics.provisioning.principals import principal_for
+
+pytestmark = pytest.mark.django_db
+
+
+# --- credentials: the password shown once ----------------------------------------------------------------
+
+@pytest.mark.kafka
+def test_a_new_password_is_shown_once_works_on_the_broker_and_is_never_stored_or_logged(
+        as_role, world, unique, kafka_connection, celery_eager, django_capture_on_commit_callbacks, caplog):
+    caplog.set_level("DEBUG")
+    with django_capture_on_commit_callbacks(execute=True):
+        namespace = catalogue.register_namespace(SYSTEM, name=f"cred-{unique}", owner_team=world.payments)
+    topic = namespace.topics.get().name
+    produce(kafka_connection, topic, [b"GET /health 200"])
+    as_role("engineer").post("/access/requests/new/", {
+        "principal": principal_for(world.engineer).pk, "namespaces": [namespace.name], "reason": "read logs",
+        "duration_days": "3"})
+    with django_capture_on_commit_callbacks(execute=True):  # the approval's reconcile runs on the real broker
+        as_role("owner").post(f"/access/approvals/{AccessRequest.objects.get().items.get().pk}/",
+                              {"decision": "approve", "comment": "ok"})
+    credential = KafkaCredential.objects.get(principal__user=world.engineer)
+    assert credential.state == CredentialState.ACTIVE
+    url = f"/access/credentials/{credential.pk}/password/"
+    assert as_role("owner").post(url).status_code == 403  # not bob's
+
+    page = html(as_role("engineer").get("/access/credentials/"))
+    assert f'action="{url}"' in page and "Show password once" in page and "<code>u.alice.</code>" in page
+    response = as_role("engineer").post(url)
+
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    password = re.search(r'id="kafka-password" class="secret" type="text" value="([^"]+)"', html(response)).group(1)
+    assert f"sasl.password={password}" in html(response)  # the client configuration, ready to use
+    as_alice = kafka_connection.as_user(credential.username, password)
+    assert read_records(as_alice, topic, group="u.alice.web") == [b"GET /health 200"]
+
+    again = as_role("engineer").post(url, follow=True)
+
+    assert again.redirect_chain == [("/access/credentials/", 302)]
+    assert "was already shown" in html(again) and f'action="{url}"' not in html(again)
+    assert AuditEvent.objects.get(action="credential.display").actor_label == "alice"
+    assert not any(password in str(event.data) + event.target_label for event in AuditEvent.objects.all())
+    assert password not in caplog.text
+
+
+def test_my_credentials_list_my_principals_and_their_group_prefixes(as_role, world):
+    page = html(as_role("engineer").get("/access/credentials/"))
+    assert "<code>u.alice.</code>" in page and "<code>sa.payments-etl.</code>" in page
+    assert "sa.payments-etl" not in html(as_role("outsider").get("/access/credentials/"))
+
+
+# --- reconcile ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("role", "status"), [("engineer", 403), ("owner", 403), ("outsider", 403),
+                                              ("auditor", 200), ("admin", 200)])
+def test_the_reconcile_page_is_for_admins_and_auditors_and_only_admins_run_one(as_role, pay, role, status):
+    response = as_role(role).get("/access/reconcile/")
+    assert response.status_code == status
+    if status == 200:
+        assert "Never reconciled." in html(response)
+        assert ("Reconcile default now" in html(response)) is (role == "admin")
+    if role != "admin":
+        assert as_role(role).post("/access/reconcile/default/").status_code == 403
+    assert "reconcile.request" not in actions()
+
+
+@pytest.mark.kafka
+def test_an_admin_runs_a_reconcile_and_sees_what_it_changed_and_the_drift_it_found(
+        as_role, world, unique, kafka_admin, celery_eager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        topic = catalogue.register_namespace(SYSTEM, name=f"rec-{unique}", owner_team=world.payments).topics.get()
+    intruder = AclBinding("User:intruder", ResourceType.TOPIC, topic.name, PatternType.LITERAL, Operation.READ)
+    create_acls_visibly(kafka_admin, [intruder])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_role("admin").post("/access/reconcile/default/")
+
+    assert response["Location"] == "/access/reconcile/"
+    run = ReconcileRun.objects.get(trigger="manual")
+    assert run.succeeded and intruder not in kafka_admin.describe_acls(resource_name=topic.name)
+    assert AuditEvent.objects.get(action="reconcile.request").actor_label == "dave"
+    page = html(as_role("auditor").get("/access/reconcile/"))
+    assert "<dt>Trigger</dt><dd>manual</dd>" in page and "Succeeded" in page
+    assert f"User:intruder ALLOW READ TOPIC:{topic.name}" in page and "removed" in page
+    assert re.search(r"\d+ ACLs? deleted", page)

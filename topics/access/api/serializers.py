@@ -1,0 +1,171 @@
+"""Serializers of the access API: principals, requests and their decisions, grants. They shape and pre-check
+input; topics.access.services validates, saves and audits. Related rows are named as everywhere in the API:
+principals (u.alice, sa.payments-etl), namespaces, clusters and people (usernames)."""
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from topics.models import AccessRequest, Approval, Decision, Grant, KafkaPrincipal, Namespace, RequestItem, Topic
+from topics.provisioning.api.serializers import PRINCIPAL_HELP
+from topics.provisioning.principals import requestable_principals
+
+
+class PrincipalSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=[("person", "person"), ("service_account", "service account")],
+                                   read_only=True)
+
+    class Meta:
+        model = KafkaPrincipal
+        fields = ["name", "kind", "group_prefix"]
+        read_only_fields = fields
+        extra_kwargs = {"group_prefix": {"help_text": "Its consumer groups must start with this."}}
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class RequestablePrincipalField(serializers.SlugRelatedField):
+    """A principal the caller may request access for (topics.provisioning.principals.requestable_principals), by
+    name."""
+
+    default_error_messages = {"does_not_exist": "Not a principal you may request access for: {value}. "
+                                                "GET /api/principals/ lists yours."}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(slug_field="name", help_text=PRINCIPAL_HELP, **kwargs)
+
+    def get_queryset(self):
+        mine = requestable_principals(self.context["request"].user)
+        return KafkaPrincipal.objects.filter(pk__in=[p.pk for p in mine])
+
+
+# --- requests and decisions --------------------------------------------------------------------------------
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Approval
+        fields = ["approver", "decision", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class RequestItemSerializer(serializers.ModelSerializer):
+    """One namespace of a request, decided on its own by that namespace's owners."""
+
+    namespace = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    approvals = ApprovalSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RequestItem
+        fields = ["id", "namespace", "state", "approvals_required", "approvals", "decided_at"]
+        read_only_fields = fields
+
+
+class QueuedItemSerializer(RequestItemSerializer):
+    """An item waiting for the caller's decision, with what its request asks for."""
+
+    request = serializers.PrimaryKeyRelatedField(read_only=True)
+    requester = serializers.SlugRelatedField(source="request.requester", slug_field="username", read_only=True)
+    principal = serializers.SlugRelatedField(source="request.principal", slug_field="name", read_only=True)
+    reason = serializers.CharField(source="request.reason", read_only=True)
+    duration_days = serializers.IntegerField(source="request.duration_days", read_only=True)
+    requested_at = serializers.DateTimeField(source="request.created_at", read_only=True)
+    sensitivity = serializers.CharField(source="namespace.sensitivity", read_only=True)
+
+    class Meta(RequestItemSerializer.Meta):
+        fields = ["id", "request", "requester", "principal", "namespace", "sensitivity", "reason", "duration_days",
+                  "requested_at", "state", "approvals_required", "approvals"]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    comment = serializers.CharField(help_text="Why (kept with the decision and in the audit trail).")
+
+
+class GrantSerializer(serializers.ModelSerializer):
+    principal = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    namespace = serializers.CharField(source="topic.namespace.name", read_only=True)
+    topic = serializers.CharField(source="topic.name", read_only=True)
+    cluster = serializers.CharField(source="topic.cluster.name", read_only=True)
+    request = serializers.IntegerField(source="request_item.request_id", read_only=True, allow_null=True,
+                                       help_text="The access request it came from; null for other sources.")
+    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    ended_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Grant
+        fields = ["id", "principal", "namespace", "topic", "cluster", "valid_from", "valid_until", "source", "state",
+                  "request", "granted_by", "reason", "ended_at", "ended_by", "end_reason"]
+        read_only_fields = fields
+
+
+class AccessRequestSerializer(serializers.ModelSerializer):
+    requester = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    principal = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    namespaces = serializers.SerializerMethodField(help_text="The namespaces asked for.")
+
+    class Meta:
+        model = AccessRequest
+        fields = ["id", "requester", "principal", "namespaces", "reason", "duration_days", "state", "created_at",
+                  "closed_at"]
+        read_only_fields = fields
+
+    def get_namespaces(self, request: AccessRequest) -> list[str]:
+        return [item.namespace.name for item in request.items.all()]
+
+
+class AccessRequestDetailSerializer(AccessRequestSerializer):
+    items = RequestItemSerializer(many=True, read_only=True)
+    grants = serializers.SerializerMethodField(help_text="The grants its approved namespaces produced.")
+
+    class Meta(AccessRequestSerializer.Meta):
+        fields = [*AccessRequestSerializer.Meta.fields, "items", "grants"]
+        read_only_fields = fields
+
+    @extend_schema_field(GrantSerializer(many=True))
+    def get_grants(self, request: AccessRequest) -> list:
+        grants = [grant for item in request.items.all() for grant in item.grants.all()]
+        return GrantSerializer(grants, many=True, context=self.context).data
+
+
+class AccessRequestCreateSerializer(serializers.Serializer):
+    """Read access to one or more namespaces, for oneself or one of one's teams' service accounts. The longest
+    duration is the strictest namespace's policy (topics.access.services)."""
+
+    principal = RequestablePrincipalField()
+    namespaces = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Namespace.objects.all(),
+                                              help_text="Namespace names.")
+    reason = serializers.CharField(help_text="Why access is needed (the owners read it).")
+    duration_days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
+
+
+class GrantCreateSerializer(serializers.Serializer):
+    """A platform admin's grant without a request, on a namespace's topic (by namespace name, when it has one
+    topic) or on a topic (by id)."""
+
+    principal = serializers.SlugRelatedField(slug_field="name", queryset=KafkaPrincipal.objects.all(),
+                                             help_text=PRINCIPAL_HELP)
+    namespace = serializers.SlugRelatedField(slug_field="name", queryset=Namespace.objects.all(), required=False,
+                                             help_text="The namespace's name; or give `topic`.")
+    topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.select_related("cluster", "namespace"),
+                                               required=False, help_text="The topic's id; or give `namespace`.")
+    days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
+    reason = serializers.CharField(help_text="Why access is granted (recorded in the audit trail).")
+
+    def validate(self, attrs: dict) -> dict:
+        namespace = attrs.pop("namespace", None)
+        if (namespace is None) == ("topic" not in attrs):
+            raise serializers.ValidationError({"namespace": ["Give either a namespace or a topic."]})
+        if namespace is not None:
+            topics = list(namespace.topics.select_related("cluster", "namespace")[:2])
+            if len(topics) != 1:
+                where = "no topic yet" if not topics else "topics on several clusters: give the topic's id"
+                raise serializers.ValidationError({"namespace": [f"{namespace.name} has {where}."]})
+            attrs["topic"] = topics[0]
+        return attrs
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the grant is revoked (recorded in the audit trail).")

@@ -1,0 +1,163 @@
+"""The catalogue: Kafka clusters, retention classes, namespaces and their log topics."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+from accounts.models import DNS_LABEL, Team, slug_validator
+
+namespace_name_validator = RegexValidator(
+    DNS_LABEL,
+    "A Kubernetes namespace name: lowercase letters, digits and hyphens, starting and ending with a letter or "
+    "digit, at most 63 characters.")
+# Only variables that look like Kafka passwords: the reconciler sends the named variable's value to the cluster's
+# bootstrap servers, so a free choice would let an admin ship DJANGO_SECRET_KEY or LDAP_BIND_PASSWORD to a broker
+# of their own. \Z, not $: "$" would also accept a trailing newline.
+SASL_PASSWORD_REF = r"^env:KAFKA_[A-Z0-9_]*PASSWORD\Z"
+secret_ref_validator = RegexValidator(
+    SASL_PASSWORD_REF, "A reference to an environment variable holding a Kafka password: env:KAFKA_…PASSWORD, "
+                       "such as env:KAFKA_SASL_PASSWORD (the secret itself is never stored).")
+topic_template_validator = RegexValidator(
+    r"^[A-Za-z0-9._-]*\{namespace\}[A-Za-z0-9._-]*$",
+    "Must contain {namespace} once, with only letters, digits, '.', '_' and '-' around it.")
+
+
+class KafkaCluster(models.Model):
+    name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
+    bootstrap = models.CharField(max_length=500, help_text="host:port[,host:port…] Logwarden administers through")
+    client_bootstrap = models.CharField(max_length=500, blank=True,
+                                        help_text="What consumers connect to, when it differs from bootstrap")
+    security_protocol = models.CharField(max_length=20, default="SASL_PLAINTEXT", choices=[
+        (p, p) for p in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")])
+    sasl_mechanism = models.CharField(max_length=20, default="SCRAM-SHA-512",
+                                      choices=[(m, m) for m in ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN")])
+    sasl_username = models.CharField(max_length=200, blank=True)
+    sasl_password_ref = models.CharField(max_length=200, blank=True, validators=[secret_ref_validator],
+                                         help_text="Where the password is, e.g. env:KAFKA_SASL_PASSWORD")
+    topic_name_template = models.CharField(max_length=200, default="logs.{namespace}",
+                                           validators=[topic_template_validator])
+    replication_factor = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    enforce_acls = models.BooleanField(
+        default=True, help_text="Remove other principals' read access to managed topics and consumer groups")
+    is_default = models.BooleanField(default=False, help_text="New namespaces get a topic here")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(
+            fields=["is_default"], condition=models.Q(is_default=True), name="one_default_cluster",
+            violation_error_message="Another cluster is already the default: unset it there first.")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.sasl_mechanism == "PLAIN" and self.security_protocol != "SASL_SSL":
+            raise ValidationError({"sasl_mechanism": "PLAIN sends the password in clear: it needs the security "
+                                                     "protocol SASL_SSL (or use SCRAM-SHA-512)."})
+
+    @property
+    def bootstrap_for_clients(self) -> str:
+        return self.client_bootstrap or self.bootstrap
+
+    def topic_name_for(self, namespace: str) -> str:
+        return self.topic_name_template.replace("{namespace}", namespace)
+
+
+class RetentionClass(models.Model):
+    name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
+    description = models.TextField(blank=True)
+    retention_ms = models.BigIntegerField(validators=[MinValueValidator(60_000)])
+    retention_bytes = models.BigIntegerField(default=-1, help_text="-1: no size limit")
+    cleanup_policy = models.CharField(max_length=20, default="delete",
+                                      choices=[("delete", "delete"), ("compact", "compact"),
+                                               ("compact,delete", "compact,delete")])
+    partitions = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+
+    class Meta:
+        ordering = ["retention_ms", "name"]
+        verbose_name_plural = "retention classes"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.conf import settings
+
+        limit = settings.LOGWARDEN_MAX_RETENTION_MS
+        if self.retention_ms is not None and self.retention_ms > limit:
+            raise ValidationError({"retention_ms": f"At most {limit} ms ({limit // 86_400_000} days): "
+                                                   f"the platform's guardrail LOGWARDEN_MAX_RETENTION_DAYS."})
+        if self.retention_bytes is not None and self.retention_bytes < -1:
+            raise ValidationError({"retention_bytes": "Use -1 for no size limit, or a positive size."})
+
+    def topic_configs(self) -> dict[str, str]:
+        return self.configs_of(self.retention_ms, self.retention_bytes, self.cleanup_policy)
+
+    @staticmethod
+    def configs_of(retention_ms: int, retention_bytes: int, cleanup_policy: str) -> dict[str, str]:
+        """The Kafka topic configs a retention class sets (the only ones Logwarden manages)."""
+        return {"retention.ms": str(retention_ms), "retention.bytes": str(retention_bytes),
+                "cleanup.policy": cleanup_policy}
+
+
+class Sensitivity(models.TextChoices):
+    LOW = "low", "Low"
+    STANDARD = "standard", "Standard"
+    HIGH = "high", "High"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class Lifecycle(models.TextChoices):
+    ACTIVE = "active", "Active"
+    ORPHANED = "orphaned", "Orphaned (gone from Kubernetes)"
+    RETIRED = "retired", "Retired"
+
+
+class Namespace(models.Model):
+    name = models.CharField(max_length=63, unique=True, validators=[namespace_name_validator])
+    # a team that owns namespaces cannot be deleted: ownership (and so approvals) must be handed over first
+    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="namespaces")
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, default=Sensitivity.STANDARD)
+    retention_class = models.ForeignKey(RetentionClass, on_delete=models.PROTECT, related_name="namespaces")
+    lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
+    discovered = models.BooleanField(default=False, help_text="Found in Kubernetes rather than registered by hand")
+    labels = models.JSONField(default=dict, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    orphaned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TopicState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    ERROR = "error", "Error"
+
+
+class Topic(models.Model):
+    """The log topic of one namespace on one cluster."""
+
+    namespace = models.ForeignKey(Namespace, on_delete=models.CASCADE, related_name="topics")
+    cluster = models.ForeignKey(KafkaCluster, on_delete=models.PROTECT, related_name="topics")
+    name = models.CharField(max_length=249)
+    state = models.CharField(max_length=16, choices=TopicState.choices, default=TopicState.PENDING)
+    last_error = models.TextField(blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["namespace", "cluster"], name="one_topic_per_namespace_and_cluster"),
+            models.UniqueConstraint(fields=["cluster", "name"], name="topic_name_unique_in_cluster"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.cluster}"

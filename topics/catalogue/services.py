@@ -1,0 +1,93 @@
+"""Changes to the catalogue (namespaces, retention classes). Each change is audited and, once committed,
+enqueues the topic sync of what it touched."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Team
+from portal.core import audit, audited
+from topics import queue
+from topics.catalogue.clusters import default_cluster
+from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Topic
+
+NAMESPACE_FIELDS = ("owner_team", "sensitivity", "retention_class", "description")
+RETENTION_FIELDS = ("description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions")
+
+
+class NoRetentionClass(ValidationError):
+    pass
+
+
+def default_retention_class() -> RetentionClass:
+    from django.conf import settings
+
+    found = RetentionClass.objects.filter(name=settings.LOGWARDEN_DEFAULT_RETENTION_CLASS).first()
+    if found is None:
+        raise NoRetentionClass({"retention_class": f"No retention class given and the default "
+                                                   f"'{settings.LOGWARDEN_DEFAULT_RETENTION_CLASS}' "
+                                                   f"(LOGWARDEN_DEFAULT_RETENTION_CLASS) does not exist."})
+    return found
+
+
+def _ensure_topic_rows(namespace: Namespace, clusters: Iterable[KafkaCluster]) -> list[Topic]:
+    topics = []
+    for cluster in clusters:
+        topic, _ = Topic.objects.get_or_create(namespace=namespace, cluster=cluster,
+                                               defaults={"name": cluster.topic_name_for(namespace.name)})
+        topics.append(topic)
+    return topics
+
+
+def register_namespace(actor, *, name: str, owner_team: Team | None = None, sensitivity: str = "standard",
+                       retention_class: RetentionClass | None = None, labels: dict | None = None,
+                       description: str = "", discovered: bool = False) -> Namespace:
+    with transaction.atomic():
+        namespace = Namespace(name=name, owner_team=owner_team, sensitivity=sensitivity,
+                              retention_class=retention_class or default_retention_class(), labels=labels or {},
+                              description=description, discovered=discovered)
+        namespace.full_clean()
+        namespace.save()
+        cluster = default_cluster()
+        topics = _ensure_topic_rows(namespace, [cluster] if cluster else [])
+        audit.record(actor, "namespace.register", namespace, source="discovery" if discovered else "manual",
+                     owner_team=owner_team.slug if owner_team else None, sensitivity=sensitivity,
+                     retention_class=namespace.retention_class.name, topics=[t.name for t in topics])
+        queue.sync_topics(t.pk for t in topics)
+    return namespace
+
+
+def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:
+    unknown = set(changes) - set(NAMESPACE_FIELDS)
+    if unknown:
+        raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        if "retention_class" in audited.save(actor, namespace, **changes):
+            queue.sync_topics(namespace.topics.values_list("pk", flat=True))
+    return namespace
+
+
+def retire_namespace(actor, namespace: Namespace, *, reason: str) -> None:
+    """Retires a namespace: its grants stop being live, so a reconcile of its topics' clusters takes their
+    ACLs off the broker; its pending request items can no longer be decided."""
+    if namespace.lifecycle == Lifecycle.RETIRED:
+        return
+    with transaction.atomic():
+        namespace.lifecycle = Lifecycle.RETIRED
+        namespace.save(update_fields=["lifecycle"])
+        audit.record(actor, "namespace.retire", namespace, reason=reason)
+        queue.reconcile(namespace.topics.values_list("cluster_id", flat=True))
+
+
+def save_retention_class(actor, retention_class: RetentionClass, **changes) -> RetentionClass:
+    """Creates (unsaved instance) or changes a retention class; topics using it are re-synced."""
+    unknown = set(changes) - set(RETENTION_FIELDS)
+    if unknown:
+        raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        if audited.save(actor, retention_class, **changes):
+            queue.sync_topics(Topic.objects.filter(namespace__retention_class=retention_class)
+                                     .values_list("pk", flat=True))
+    return retention_class

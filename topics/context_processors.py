@@ -1,0 +1,14 @@
+"""What every page's navigation shows of access: how many decisions wait for the signed-in person."""
+from __future__ import annotations
+
+from django.utils.functional import SimpleLazyObject
+
+from topics import policy
+
+
+def access(request) -> dict:
+    """`approvals_waiting`: counted once per request, and only when a page shows it."""
+    user = request.user
+    if not user.is_authenticated:
+        return {"approvals_waiting": 0}
+    return {"approvals_waiting": SimpleLazyObject(lambda: len(policy.waiting_for(user)))}

@@ -1,0 +1,14 @@
+"""Models of the topics app: the catalogue, access (requests, approvals, grants) and provisioning state."""
+from topics.access.models import (AccessRequest, Approval, Decision, Grant, GrantSource, GrantState, RequestItem,
+                                  RequestState, SensitivityPolicy)
+from topics.catalogue.models import (KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic,
+                                     TopicState, namespace_name_validator)
+from topics.provisioning.models import (CredentialHandoff, CredentialState, KafkaCredential, KafkaPrincipal,
+                                        ReconcileRun)
+
+__all__ = [
+    "AccessRequest", "Approval", "CredentialHandoff", "CredentialState", "Decision", "Grant", "GrantSource",
+    "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace", "ReconcileRun",
+    "RequestItem", "RequestState", "RetentionClass", "Sensitivity", "SensitivityPolicy", "Topic", "TopicState",
+    "namespace_name_validator",
+]

@@ -1,0 +1,155 @@
+"""Who may do what with namespaces, requests, grants and credentials: the topics app's one policy module.
+
+Views, API permissions and serializers, filtersets, tables, tasks and services of topics ask these
+functions (the `*_visible_to` ones return the rows someone may list); none re-implements a rule. Rules
+about a person alone (may they use the portal, manage the catalogue, read the audit trail) come from
+accounts.policy and are offered here too, so topics code asks one module. Nothing here writes.
+"""
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts import policy as accounts_policy
+from accounts.models import Role, ServiceAccount
+from accounts.services.identity import identity_of
+from topics.models import (AccessRequest, Approval, Grant, KafkaCredential, KafkaPrincipal, Lifecycle, Namespace,
+                           RequestItem, RequestState)
+
+can_browse_catalogue = accounts_policy.can_browse_catalogue
+can_manage_catalogue = accounts_policy.can_manage_catalogue
+can_read_audit = accounts_policy.can_read_audit
+
+
+def is_namespace_owner(who, owner_team_id: int | None) -> bool:
+    identity = identity_of(who)
+    return identity.has_role(Role.NAMESPACE_OWNER) and identity.in_team(owner_team_id)
+
+
+def sees_everything(who) -> bool:
+    """Auditors and admins see every request, grant and reconcile run."""
+    return can_read_audit(who)
+
+
+def reviews_namespace(who, namespace: Namespace) -> bool:
+    """Sees every grant on the namespace: its owners, auditors and admins."""
+    return sees_everything(who) or is_namespace_owner(who, namespace.owner_team_id)
+
+
+# --- requests and decisions -------------------------------------------------------------------------------
+
+def requestable_users(who) -> list:
+    """Whose access `who` may request: themself, and (for people) the active service accounts of their teams."""
+    identity = identity_of(who)
+    if identity.service_account is not None:
+        return [who]
+    accounts = ServiceAccount.objects.filter(team_id__in=identity.team_ids, is_active=True).select_related("user")
+    return [who] + [account.user for account in accounts]
+
+
+def decides_by_role(who, item: RequestItem) -> bool:
+    """Who decides an item, whatever its namespace's lifecycle: its owners (admins when nobody owns it),
+    never the requester nor the principal's own person."""
+    request = item.request
+    if who.pk in (request.requester_id, request.principal.user_id):
+        return False
+    identity = identity_of(who)
+    if item.namespace.owner_team_id is None:
+        return identity.is_admin  # nobody owns it: the platform decides
+    return is_namespace_owner(who, item.namespace.owner_team_id)
+
+
+def may_decide(who, item: RequestItem) -> bool:
+    return item.namespace.lifecycle != Lifecycle.RETIRED and decides_by_role(who, item)
+
+
+def _owned_namespaces(who) -> Q:
+    """Namespaces whose owners `who` is among (the queryset form of is_namespace_owner)."""
+    identity = identity_of(who)
+    if not identity.has_role(Role.NAMESPACE_OWNER):
+        return Q(pk__in=[])
+    return Q(owner_team_id__in=identity.team_ids)
+
+
+def requests_visible_to(who, queryset: QuerySet[AccessRequest] | None = None) -> QuerySet[AccessRequest]:
+    """The requester's own requests, those on namespaces they decide on, and all for auditors and admins."""
+    queryset = AccessRequest.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    decided_here = RequestItem.objects.filter(namespace__in=Namespace.objects.filter(_owned_namespaces(who)))
+    return queryset.filter(Q(requester=who) | Q(pk__in=decided_here.values("request_id")))
+
+
+def waiting_for(who) -> list[RequestItem]:
+    """Pending items `who` may decide (may_decide) and has not decided yet, oldest first."""
+    identity = identity_of(who)
+    # narrows to the namespaces `who` could own (or the ownerless ones, for admins); may_decide has the last word
+    decidable = Q(namespace__owner_team_id__in=identity.team_ids) if identity.has_role(Role.NAMESPACE_OWNER) else Q()
+    if identity.is_admin:
+        decidable |= Q(namespace__owner_team__isnull=True)
+    if not decidable:
+        return []
+    items = (RequestItem.objects.filter(decidable, state=RequestState.PENDING)
+             .exclude(pk__in=Approval.objects.filter(approver=who).values("item_id"))
+             .select_related("request__principal", "request__requester", "namespace__owner_team")
+             .order_by("request__created_at", "namespace__name"))
+    return [item for item in items if may_decide(who, item)]
+
+
+# --- grants -----------------------------------------------------------------------------------------------
+
+def may_grant_directly(who) -> bool:
+    return identity_of(who).is_admin
+
+
+def may_revoke(who, grant: Grant) -> bool:
+    identity = identity_of(who)
+    return identity.is_admin or is_namespace_owner(who, grant.topic.namespace.owner_team_id)
+
+
+def may_release(who, grant: Grant) -> bool:
+    return grant.principal.user_id == who.pk or (
+        grant.request_item is not None and grant.request_item.request.requester_id == who.pk)
+
+
+def grants_visible_to(who, queryset: QuerySet[Grant] | None = None) -> QuerySet[Grant]:
+    """Grants of the principals one acts for (oneself, one's teams' service accounts), grants on the namespaces
+    one owns, and all for auditors and admins."""
+    queryset = Grant.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    own = KafkaPrincipal.objects.filter(user__in=[user.pk for user in requestable_users(who)])
+    owned = Namespace.objects.filter(_owned_namespaces(who))
+    return queryset.filter(Q(principal__in=own) | Q(topic__namespace__in=owned))
+
+
+# --- principals and credentials ---------------------------------------------------------------------------
+
+def may_act_as(who, principal: KafkaPrincipal) -> bool:
+    """Whether `who` could act as the principal: it is theirs, or it is a service account whose tokens they
+    may issue (accounts.policy.can_manage_service_accounts: its team's people and platform admins)."""
+    if principal.user_id == who.pk:
+        return True
+    account = ServiceAccount.objects.filter(user_id=principal.user_id).first()
+    return account is not None and accounts_policy.can_manage_service_accounts(who, account.team_id)
+
+
+def may_manage_credentials(who, principal: KafkaPrincipal) -> bool:
+    """See the new password, rotate, read client configuration: the holder, the people of a service
+    account's team, and platform admins."""
+    return may_act_as(who, principal) or identity_of(who).is_admin
+
+
+def may_force_rotation(who) -> bool:
+    return identity_of(who).is_admin
+
+
+def credentials_visible_to(who) -> QuerySet[KafkaCredential]:
+    """The credentials of every principal `who` may manage (the rule of may_manage_credentials, as one query)."""
+    credentials = KafkaCredential.objects.select_related("principal", "cluster")
+    identity = identity_of(who)
+    if identity.is_admin:
+        return credentials
+    mine = Q(principal__user=who)
+    if identity.service_account is None:  # people also manage their teams' service accounts
+        mine |= Q(principal__user__service_account__team_id__in=identity.team_ids)
+    return credentials.filter(mine)

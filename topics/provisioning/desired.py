@@ -1,0 +1,51 @@
+"""Desired Kafka state of one cluster, read from the database: the input of the planner."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
+from topics.models import CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential, Lifecycle, Topic
+from topics.provisioning.planner import DesiredState
+
+
+def read_bindings(username: str, topic: str) -> tuple[AclBinding, AclBinding]:
+    principal = f"User:{username}"
+    return (AclBinding(principal, ResourceType.TOPIC, topic, PatternType.LITERAL, Operation.READ),
+            AclBinding(principal, ResourceType.TOPIC, topic, PatternType.LITERAL, Operation.DESCRIBE))
+
+
+def group_binding(username: str, group_prefix: str) -> AclBinding:
+    return AclBinding(f"User:{username}", ResourceType.GROUP, group_prefix, PatternType.PREFIXED, Operation.READ)
+
+
+def live_grants(cluster: KafkaCluster, now: datetime):
+    # a disabled account (person or service account) keeps its grant rows but loses their effect at once
+    return (Grant.objects.filter(topic__cluster=cluster, state=GrantState.ACTIVE, valid_from__lte=now,
+                                 valid_until__gt=now, principal__user__is_active=True)
+            .exclude(topic__namespace__lifecycle=Lifecycle.RETIRED))
+
+
+def desired_state(cluster: KafkaCluster, now: datetime) -> DesiredState:
+    usernames: dict[int, list[str]] = defaultdict(list)
+    group_prefixes: dict[int, str] = {}
+    users, new_users = set(), set()
+    credentials = (KafkaCredential.objects.filter(cluster=cluster).exclude(state=CredentialState.REMOVED)
+                   .values_list("principal_id", "principal__name", "slot", "state"))
+    for principal_id, principal_name, slot, state in credentials:
+        username = f"{principal_name}.{slot}"
+        usernames[principal_id].append(username)
+        group_prefixes[principal_id] = f"{principal_name}."
+        (new_users if state == CredentialState.PENDING else users).add(username)
+
+    acls: set[AclBinding] = set()
+    holders: set[int] = set()
+    for principal_id, topic in live_grants(cluster, now).values_list("principal_id", "topic__name"):
+        for username in usernames.get(principal_id, ()):
+            acls.update(read_bindings(username, topic))
+        holders.add(principal_id)
+    for principal_id in holders:
+        for username in usernames.get(principal_id, ()):
+            acls.add(group_binding(username, group_prefixes[principal_id]))
+    return DesiredState(acls=frozenset(acls), users=frozenset(users), new_users=frozenset(new_users),
+                        managed_topics=frozenset(Topic.objects.filter(cluster=cluster).values_list("name", flat=True)))

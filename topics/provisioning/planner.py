@@ -1,0 +1,147 @@
+"""The provisioning planner: `plan = diff(desired, actual)`, a pure function (and `simulate`, which tests use
+to apply a plan to a state).
+
+Desired state comes from the database (topics.provisioning.desired), actual state from the broker (the Kafka
+adapter). What Logwarden owns, and so creates and deletes:
+- SCRAM users under its principal prefixes (`u.`, `sa.`);
+- those users' ACL bindings on managed resources: the catalogue's topics and the consumer groups under the
+  principal prefixes.
+A binding of one of its users on any other resource is not Logwarden's: it is reported, never deleted.
+A binding of another principal that lets it read a managed topic or join a managed consumer group (ALLOW
+READ or ALL) is drift: reported, and removed only when the cluster enforces. Everything else — producers'
+WRITE bindings, DENY bindings, cluster-level bindings — is left alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType
+
+# every Kafka user Logwarden creates starts with one of these (people, service accounts, shippers)
+# every Kafka user Logwarden creates starts with one of these (people, service accounts)
+MANAGED_USER_PREFIXES = ("u.", "sa.")
+_READS = frozenset({Operation.READ, Operation.ALL})
+
+
+def is_managed_user(username: str) -> bool:
+    return username.startswith(MANAGED_USER_PREFIXES)
+
+
+def is_managed_principal(principal: str) -> bool:
+    kind, _, name = principal.partition(":")
+    return kind == "User" and is_managed_user(name)
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    acls: frozenset[AclBinding]
+    users: frozenset[str]  # SCRAM users that must exist (their passwords were handed out already)
+    new_users: frozenset[str]  # SCRAM users to create now, with passwords generated at creation
+    managed_topics: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ActualState:
+    acls: frozenset[AclBinding]
+    users: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Plan:
+    create_users: tuple[str, ...] = ()
+    create_acls: tuple[AclBinding, ...] = ()
+    delete_acls: tuple[AclBinding, ...] = ()
+    delete_users: tuple[str, ...] = ()
+    # found, not necessarily acted on
+    drift_acls: tuple[AclBinding, ...] = ()  # other principals allowed to read managed topics or groups
+    unmanaged_acls: tuple[AclBinding, ...] = ()  # our users' bindings on resources Logwarden does not own
+    missing_users: tuple[str, ...] = ()  # credentials gone from the broker: only a rotation can restore them
+    enforce: bool = True
+
+    @property
+    def writes(self) -> int:
+        return len(self.create_users) + len(self.create_acls) + len(self.delete_acls) + len(self.delete_users)
+
+    @property
+    def empty(self) -> bool:
+        return self.writes == 0
+
+    def summary(self) -> dict[str, int]:
+        return {"create_users": len(self.create_users), "create_acls": len(self.create_acls),
+                "delete_acls": len(self.delete_acls), "delete_users": len(self.delete_users),
+                "drift_acls": len(self.drift_acls), "unmanaged_acls": len(self.unmanaged_acls),
+                "missing_users": len(self.missing_users)}
+
+
+def _group_reaches_managed(name: str, pattern: PatternType) -> bool:
+    """Whether a GROUP binding covers some consumer group under a managed principal prefix."""
+    if pattern == PatternType.LITERAL:
+        return name == "*" or is_managed_user(name)
+    # a prefix covers managed groups when it extends a managed prefix, or is itself the start of one
+    return is_managed_user(name) or any(prefix.startswith(name) for prefix in MANAGED_USER_PREFIXES)
+
+
+def reaches_managed_resource(binding: AclBinding, managed_topics: frozenset[str]) -> bool:
+    if binding.resource_type == ResourceType.TOPIC:
+        if binding.pattern_type == PatternType.LITERAL:
+            return binding.resource_name == "*" or binding.resource_name in managed_topics
+        return any(topic.startswith(binding.resource_name) for topic in managed_topics)
+    if binding.resource_type == ResourceType.GROUP:
+        return _group_reaches_managed(binding.resource_name, binding.pattern_type)
+    return False
+
+
+def is_foreign_read(binding: AclBinding, managed_topics: frozenset[str]) -> bool:
+    """Another principal allowed to read a managed topic or join a managed consumer group."""
+    return (not is_managed_principal(binding.principal) and binding.permission == Permission.ALLOW
+            and binding.operation in _READS and reaches_managed_resource(binding, managed_topics))
+
+
+def plan(desired: DesiredState, actual: ActualState, *, enforce: bool) -> Plan:
+    topics = desired.managed_topics
+    ours = {b for b in actual.acls if is_managed_principal(b.principal) and reaches_managed_resource(b, topics)}
+    elsewhere = sorted(b for b in actual.acls - desired.acls
+                       if is_managed_principal(b.principal) and not reaches_managed_resource(b, topics))
+    foreign = sorted(b for b in actual.acls if is_foreign_read(b, topics))
+    delete_acls = (ours - desired.acls) | (set(foreign) if enforce else set())
+    managed_users = {u for u in actual.users if is_managed_user(u)}
+    return Plan(
+        create_users=tuple(sorted(desired.new_users)),
+        create_acls=tuple(sorted(desired.acls - actual.acls)),
+        delete_acls=tuple(sorted(delete_acls)),
+        delete_users=tuple(sorted(managed_users - desired.users - desired.new_users)),
+        drift_acls=tuple(foreign),
+        unmanaged_acls=tuple(elsewhere),
+        missing_users=tuple(sorted(desired.users - actual.users)),
+        enforce=enforce,
+    )
+
+
+def simulate(actual: ActualState, plan_: Plan) -> ActualState:
+    """What the broker holds after `plan_` is applied to `actual` (for tests and dry runs)."""
+    return ActualState(acls=frozenset((actual.acls - set(plan_.delete_acls)) | set(plan_.create_acls)),
+                       users=frozenset((actual.users - set(plan_.delete_users)) | set(plan_.create_users)))
+
+
+def render(plan_: Plan, cluster: str) -> str:
+    """The plan as `terraform plan` shows one: a line per change, + create, - delete, ! found."""
+    out = [f"cluster {cluster}:"]
+    out += [f"  + scram user {u}" for u in plan_.create_users]
+    out += [f"  + acl {describe_acl(b)}" for b in plan_.create_acls]
+    out += [f"  - acl {describe_acl(b)}" for b in plan_.delete_acls]
+    out += [f"  - scram user {u}" for u in plan_.delete_users]
+    kept = "" if plan_.enforce else " (kept: cluster does not enforce)"
+    out += [f"  ! drift: foreign acl {describe_acl(b)}{kept}" for b in plan_.drift_acls]
+    out += [f"  ! not managed, left alone: acl {describe_acl(b)}" for b in plan_.unmanaged_acls]
+    out += [f"  ! missing on broker: scram user {u} (rotate the credential to restore it)"
+            for u in plan_.missing_users]
+    counts = plan_.summary()
+    out.append(f"  plan: {counts['create_users']} user(s) and {counts['create_acls']} acl(s) to create, "
+               f"{counts['delete_acls']} acl(s) and {counts['delete_users']} user(s) to delete")
+    return "\n".join(out)
+
+
+def describe_acl(b: AclBinding) -> str:
+    return (f"{b.principal} {b.permission.value} {b.operation.value} {b.resource_type.value}:"
+            f"{b.resource_name}{'*' if b.pattern_type == PatternType.PREFIXED else ''}")
+

@@ -1,0 +1,73 @@
+"""Kafka principals of people and service accounts, the principals someone acts for, and their first credential
+on a cluster."""
+from __future__ import annotations
+
+import re
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import ServiceAccount
+from portal.core import audit
+from topics import policy
+from topics.models import CredentialState, KafkaCluster, KafkaCredential, KafkaPrincipal
+
+_PLAIN = re.compile(r"[A-Za-z0-9-]")
+
+
+def escape_username(username: str) -> str:
+    """A username as a dot-free, unambiguous name part: [A-Za-z0-9-] stay, '_' becomes '__', every other
+    character '_' + two lowercase hex digits per UTF-8 byte ('john.smith' → 'john_2esmith').
+
+    Principal names end in '.' in consumer-group prefixes and usernames (`<name>.a`): a dot inside the name
+    would let one principal's prefix cover another's groups ('u.john.' covers 'u.john.smith.*')."""
+    parts = []
+    for char in username:
+        if _PLAIN.fullmatch(char):
+            parts.append(char)
+        elif char == "_":
+            parts.append("__")
+        else:
+            parts.append("".join(f"_{byte:02x}" for byte in char.encode()))
+    return "".join(parts)
+
+
+def principal_name(user) -> str:
+    account = ServiceAccount.objects.filter(user=user).first()
+    return f"sa.{account.name}" if account else f"u.{escape_username(user.get_username())}"
+
+
+def principal_for(user) -> KafkaPrincipal:
+    """The principal of a person or a service account's user, created on first use."""
+    existing = KafkaPrincipal.objects.filter(user=user).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            principal = KafkaPrincipal.objects.create(user=user, name=principal_name(user))
+            audit.record(audit.SYSTEM, "principal.create", principal, user=user.get_username())
+            return principal
+    except IntegrityError:  # created concurrently
+        return KafkaPrincipal.objects.get(user=user)
+
+
+def requestable_principals(user) -> list[KafkaPrincipal]:
+    """The principals `user` acts for, created on first use: themself and their teams' active service accounts
+    (topics.policy.requestable_users). They may request access for these, and their credential page lists them."""
+    return [principal_for(each) for each in policy.requestable_users(user)]
+
+
+def ensure_credential(principal: KafkaPrincipal, cluster: KafkaCluster) -> KafkaCredential:
+    """The principal's live credential on the cluster; a pending one (slot a) when it has none yet.
+
+    The reconciler turns a pending credential into a SCRAM user with a freshly generated password.
+    """
+    live = (KafkaCredential.objects.filter(principal=principal, cluster=cluster)
+            .exclude(state__in=[CredentialState.REMOVED, CredentialState.RETIRING]).order_by("created_at").first())
+    if live is not None:
+        return live
+    used = set(KafkaCredential.objects.filter(principal=principal, cluster=cluster)
+               .exclude(state=CredentialState.REMOVED).values_list("slot", flat=True))
+    slot = "a" if "a" not in used else "b"
+    credential = KafkaCredential.objects.create(principal=principal, cluster=cluster, slot=slot)
+    audit.record(audit.SYSTEM, "credential.create", credential, cluster=cluster.name, slot=slot)
+    return credential

@@ -1,0 +1,107 @@
+"""Topic sync: the log topics of the catalogue, with their retention class's configs, on each broker.
+
+Observe → diff → act happens inside the adapter's `ensure_topics` (list, compare configs, create or alter
+only what differs), batched per cluster; this module decides what is desired and records the outcome. The
+reconciler runs it first in every pass; `sync_topics` serves changes that touch only topics.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from portal.core import audit
+from topics.catalogue.clusters import admin_for
+from topics.kafka.adapter import KafkaAdmin
+from topics.kafka.errors import KafkaAdapterError
+from topics.kafka.types import TopicSpec
+from topics.models import KafkaCluster, Lifecycle, RetentionClass, Topic, TopicState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    reconfigured: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # cluster -> message
+
+
+def _specs(topics) -> dict[int, tuple[TopicSpec, object]]:
+    """Topic id → (its desired spec, when its configs were last verified), from one query."""
+    rows = topics.values_list("pk", "name", "synced_at", "cluster__replication_factor",
+                              "namespace__retention_class__retention_ms",
+                              "namespace__retention_class__retention_bytes",
+                              "namespace__retention_class__cleanup_policy",
+                              "namespace__retention_class__partitions")
+    return {pk: (TopicSpec(name, partitions=partitions, replication_factor=replication,
+                           configs=RetentionClass.configs_of(retention_ms, retention_bytes, cleanup)), synced_at)
+            for pk, name, synced_at, replication, retention_ms, retention_bytes, cleanup, partitions in rows}
+
+
+def _managed_topics():
+    return Topic.objects.exclude(namespace__lifecycle=Lifecycle.RETIRED)
+
+
+def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Collection[int] | None = None
+                        ) -> SyncReport:
+    """Ensures the given topics (all of the cluster's when None) on the broker; raises KafkaAdapterError.
+
+    Named topics have their configs read back and compared; in a full pass only the topics not verified
+    within LOGWARDEN_TOPIC_VERIFY_SECONDS are, so a periodic pass stays cheap and still repairs drift.
+    """
+    topics = _managed_topics().filter(cluster=cluster)
+    if topic_ids is not None:
+        topics = topics.filter(pk__in=list(topic_ids))
+    specs = _specs(topics)
+    now = timezone.now()
+    if topic_ids is None:
+        stale_before = now - timedelta(seconds=settings.LOGWARDEN_TOPIC_VERIFY_SECONDS)
+        verify = {spec.name for spec, synced_at in specs.values() if synced_at is None or synced_at < stale_before}
+    else:
+        verify = {spec.name for spec, _ in specs.values()}
+    try:
+        result = admin.ensure_topics([spec for spec, _ in specs.values()], verify_configs=verify)
+    except KafkaAdapterError as exc:
+        Topic.objects.filter(pk__in=list(specs)).update(state=TopicState.ERROR, last_error=str(exc)[:2000])
+        raise
+    Topic.objects.filter(pk__in=list(specs)).exclude(state=TopicState.READY, last_error="").update(
+        state=TopicState.READY, last_error="")
+    verified = verify | set(result.created)
+    Topic.objects.filter(pk__in=[pk for pk, (spec, _) in specs.items() if spec.name in verified]).update(
+        synced_at=now)
+    changed = {name: action for action, names in (("topic.create", result.created),
+                                                   ("topic.reconfigure", result.reconfigured)) for name in names}
+    audit.record_many(audit.SYSTEM, [
+        audit.Entry(changed[spec.name], "topics.topic", str(pk), f"{spec.name} @ {cluster.name}",
+                    {"cluster": cluster.name, "partitions": spec.partitions, **spec.configs})
+        for pk, (spec, _) in specs.items() if spec.name in changed])
+    return SyncReport(created=result.created, reconfigured=result.reconfigured, unchanged=result.unchanged)
+
+
+def sync_topics(topic_ids: Iterable[int] | None = None) -> SyncReport:
+    """Ensures the given topics (all topics of live namespaces, configs verified, when None)."""
+    topics = _managed_topics().select_related("cluster")
+    if topic_ids is not None:
+        topics = topics.filter(pk__in=list(topic_ids))
+    by_cluster: dict[KafkaCluster, list[int]] = defaultdict(list)
+    for topic in topics:
+        by_cluster[topic.cluster].append(topic.pk)
+    report = SyncReport()
+    for cluster, cluster_topic_ids in by_cluster.items():
+        try:
+            part = sync_cluster_topics(cluster, admin_for(cluster), cluster_topic_ids)
+        except KafkaAdapterError as exc:
+            report.errors[cluster.name] = str(exc)
+            log.warning("topic sync on cluster %s failed: %s", cluster.name, exc)
+            continue
+        report.created += part.created
+        report.reconfigured += part.reconfigured
+        report.unchanged += part.unchanged
+    return report

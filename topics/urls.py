@@ -1,8 +1,0 @@
-from django.urls import path
-
-from topics import views
-
-urlpatterns = [
-    path("", views.namespace_list, name="namespace-list"),
-    path("<str:name>/", views.namespace_detail, name="namespace-detail"),
-]

@@ -57,9 +57,13 @@ def pay(world, unique):
 
 @pytest.fixture
 def chk(world, unique):
-    """A namespace of team checkout with its topic row (high sensitivity: 2 approvals, 14 days)."""
+    """A namespace of team checkout with its topic row (high sensitivity: 2 approvals, 14 days), and the two owners
+    of checkout who may approve requests for it (olga, oscar)."""
     from portal.core.audit import SYSTEM
+    from tests.factories import checkout_owners
     from topics.catalogue import services as catalogue
+
+    checkout_owners()
 
     return catalogue.register_namespace(SYSTEM, name=f"chk-{unique}", owner_team=world.checkout, sensitivity="high")
 

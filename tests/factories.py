@@ -14,7 +14,7 @@ from portal.core.audit import SYSTEM
 from topics.access import services as access
 from topics.catalogue.clusters import default_cluster
 from topics.models import (AccessRequest, CredentialState, Grant, KafkaCluster, KafkaCredential, Namespace,
-                           RetentionClass, Topic)
+                           RetentionClass, SensitivityPolicy, Topic)
 from topics.provisioning import handoff
 from topics.provisioning.principals import principal_for
 
@@ -49,6 +49,18 @@ class World:
                 "outsider": self.outsider, "service_account": self.service_account.user}[role]
 
 
+# level: (approvals, longest grant, longest credential life), as the data migration topics/0004 makes them
+DEFAULT_POLICIES = {"low": (1, 90, 180), "standard": (1, 30, 90), "high": (2, 14, 30), "restricted": (2, 7, 30)}
+
+
+def default_policies() -> None:
+    """The sensitivity policies the data migration makes (transactional tests flush them; a level without one
+    fails closed)."""
+    for level, (approvals, grant_days, credential_days) in DEFAULT_POLICIES.items():
+        SensitivityPolicy.objects.get_or_create(level=level, defaults={
+            "approvals_required": approvals, "max_grant_days": grant_days, "max_credential_age_days": credential_days})
+
+
 def build_world() -> World:
     payments = Team.objects.create(slug="payments", name="Payments")
     checkout = Team.objects.create(slug="checkout", name="Checkout")
@@ -61,6 +73,7 @@ def build_world() -> World:
     issued = tokens.issue(SYSTEM, account, name="ci", expires_at=None)
     # transactional tests flush the rows the data migrations made: recreate what the world needs
     standard, _ = RetentionClass.objects.get_or_create(name="standard", defaults={"retention_ms": 7 * 86_400_000})
+    default_policies()
     return World(
         payments=payments, checkout=checkout,
         engineer=person("alice", "team-payments"),
@@ -73,6 +86,11 @@ def build_world() -> World:
         ns_checkout=Namespace.objects.create(name="checkout", owner_team=checkout, retention_class=standard,
                                              sensitivity="high"),
     )
+
+
+def checkout_owners() -> list:
+    """olga and oscar, owners in team checkout: the two approvers its highly sensitive namespaces need."""
+    return [person(username, "team-checkout", "logwarden-owners") for username in ("olga", "oscar")]
 
 
 def topic_of(namespace: Namespace, cluster: KafkaCluster | None = None) -> Topic:

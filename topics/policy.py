@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from accounts import policy as accounts_policy
 from accounts.models import Role, ServiceAccount
-from accounts.services.identity import identity_of
+from accounts.services.identity import identity_of, members_of
 from topics.models import (AccessRequest, Approval, Grant, KafkaCredential, KafkaPrincipal, Lifecycle, Namespace,
                            RequestItem, RequestState)
 
@@ -46,16 +46,39 @@ def requestable_users(who) -> list:
     return [who] + [account.user for account in accounts]
 
 
-def decides_by_role(who, item: RequestItem) -> bool:
-    """Who decides an item, whatever its namespace's lifecycle: its owners (admins when nobody owns it),
-    never the requester nor the principal's own person."""
-    request = item.request
-    if who.pk in (request.requester_id, request.principal.user_id):
+def _decides_for(who, namespace: Namespace, *, requester_id: int, principal: KafkaPrincipal) -> bool:
+    """Whether `who` may decide a request by `requester_id` for `principal` on the namespace: its owners, never
+    the requester nor anyone who can act as the principal (may_act_as: its person; for a service account whoever
+    may issue its tokens or display its credentials), so two distinct people are always involved. A namespace
+    nobody owns (or whose suggested owner an admin has not confirmed) has no deciders."""
+    if who.pk == requester_id or may_act_as(who, principal):
         return False
-    identity = identity_of(who)
-    if item.namespace.owner_team_id is None:
-        return identity.is_admin  # nobody owns it: the platform decides
-    return is_namespace_owner(who, item.namespace.owner_team_id)
+    return namespace.owner_team_id is not None and is_namespace_owner(who, namespace.owner_team_id)
+
+
+def decides_by_role(who, item: RequestItem) -> bool:
+    """Who decides an item, whatever its namespace's lifecycle (_decides_for)."""
+    return _decides_for(who, item.namespace, requester_id=item.request.requester_id,
+                        principal=item.request.principal)
+
+
+def possible_deciders(namespace: Namespace, *, requester, principal: KafkaPrincipal) -> list:
+    """Everyone who could decide a request by `requester` for `principal` on the namespace (its owning team's
+    people with the owner role, less the requester and those who can act as the principal), by username."""
+    if namespace.owner_team_id is None:
+        return []
+    return [person for person in members_of(namespace.owner_team)
+            if _decides_for(person, namespace, requester_id=requester.pk, principal=principal)]
+
+
+def deciders_left(item: RequestItem) -> list:
+    """Who may still decide a pending item: its possible deciders who have not decided it yet."""
+    if item.state != RequestState.PENDING or item.namespace.lifecycle == Lifecycle.RETIRED:
+        return []
+    decided = {approval.approver_id for approval in item.approvals.all()}
+    return [person for person in possible_deciders(item.namespace, requester=item.request.requester,
+                                                   principal=item.request.principal)
+            if person.pk not in decided]
 
 
 def may_decide(who, item: RequestItem) -> bool:
@@ -79,16 +102,23 @@ def requests_visible_to(who, queryset: QuerySet[AccessRequest] | None = None) ->
     return queryset.filter(Q(requester=who) | Q(pk__in=decided_here.values("request_id")))
 
 
+def request_items_visible_to(who, queryset: QuerySet[RequestItem] | None = None) -> QuerySet[RequestItem]:
+    """The items of one's own requests, the items on namespaces one owns, and all for auditors and admins: an
+    owner deciding one namespace of a request does not see what it asks of other teams."""
+    queryset = RequestItem.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    owned = Namespace.objects.filter(_owned_namespaces(who))
+    return queryset.filter(Q(request__requester=who) | Q(namespace__in=owned))
+
+
 def waiting_for(who) -> list[RequestItem]:
     """Pending items `who` may decide (may_decide) and has not decided yet, oldest first."""
     identity = identity_of(who)
-    # narrows to the namespaces `who` could own (or the ownerless ones, for admins); may_decide has the last word
-    decidable = Q(namespace__owner_team_id__in=identity.team_ids) if identity.has_role(Role.NAMESPACE_OWNER) else Q()
-    if identity.is_admin:
-        decidable |= Q(namespace__owner_team__isnull=True)
-    if not decidable:
+    if not identity.has_role(Role.NAMESPACE_OWNER) or not identity.team_ids:
         return []
-    items = (RequestItem.objects.filter(decidable, state=RequestState.PENDING)
+    # narrows to the namespaces `who` could own; may_decide has the last word
+    items = (RequestItem.objects.filter(namespace__owner_team_id__in=identity.team_ids, state=RequestState.PENDING)
              .exclude(pk__in=Approval.objects.filter(approver=who).values("item_id"))
              .select_related("request__principal", "request__requester", "namespace__owner_team")
              .order_by("request__created_at", "namespace__name"))
@@ -124,6 +154,17 @@ def grants_visible_to(who, queryset: QuerySet[Grant] | None = None) -> QuerySet[
 
 # --- principals and credentials ---------------------------------------------------------------------------
 
+def principals_visible_to(who, queryset: QuerySet[KafkaPrincipal] | None = None) -> QuerySet[KafkaPrincipal]:
+    """The principals one acts for (requestable_users), those of the grants and requests one may see, and all for
+    auditors and admins; any other principal (and so who owns it) is a 404."""
+    queryset = KafkaPrincipal.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    return queryset.filter(Q(user__in=[user.pk for user in requestable_users(who)])
+                           | Q(pk__in=grants_visible_to(who).values("principal_id"))
+                           | Q(pk__in=requests_visible_to(who).values("principal_id")))
+
+
 def may_act_as(who, principal: KafkaPrincipal) -> bool:
     """Whether `who` could act as the principal: it is theirs, or it is a service account whose tokens they
     may issue (accounts.policy.can_manage_service_accounts: its team's people and platform admins)."""
@@ -134,9 +175,15 @@ def may_act_as(who, principal: KafkaPrincipal) -> bool:
 
 
 def may_manage_credentials(who, principal: KafkaPrincipal) -> bool:
-    """See the new password, rotate, read client configuration: the holder, the people of a service
-    account's team, and platform admins."""
+    """Rotate, read client configuration (without the password): the holder, the people of a service
+    account's team, and platform admins. The password itself: may_see_password."""
     return may_act_as(who, principal) or identity_of(who).is_admin
+
+
+def may_see_password(who, principal: KafkaPrincipal) -> bool:
+    """A one-time password is shown only to those who can act as the principal: an admin may force a rotation of
+    someone else's credential, never read its password and so take over that identity."""
+    return may_act_as(who, principal)
 
 
 def may_force_rotation(who) -> bool:

@@ -4,9 +4,11 @@
 writes. Labels or annotations `logwarden.io/owner-team` and `logwarden.io/sensitivity` carry the owner and
 the sensitivity; `logwarden.io/ignore: "true"` and the excluded system namespaces are left out.
 
-Hints never override decisions made in the portal: the owner team is taken only while a namespace has none,
-and the sensitivity is only ever raised (low < standard < high < restricted), never lowered. Labels follow
-Kubernetes.
+Hints never override decisions made in the portal, and never decide on their own: the owner team is only a
+suggestion (while a namespace has no owner) that a platform admin confirms
+(topics.catalogue.services.confirm_owner) — whoever can label a namespace must not pick who approves access to
+its logs —, and the sensitivity is only ever raised (low < standard < high < restricted), never lowered. Labels
+follow Kubernetes.
 """
 from __future__ import annotations
 
@@ -45,11 +47,13 @@ class KnownNamespace:
     labels: Mapping[str, str] = field(default_factory=dict, hash=False)
     owner_team: str | None = None
     sensitivity: str = Sensitivity.STANDARD
+    suggested_owner_team: str | None = None
 
 
 @dataclass
 class DiscoveryPlan:
-    create: list[tuple[ObservedNamespace, str | None, str]] = field(default_factory=list)  # (ns, team, sensitivity)
+    # (ns, suggested owner team, sensitivity)
+    create: list[tuple[ObservedNamespace, str | None, str]] = field(default_factory=list)
     update: dict[str, dict[str, object]] = field(default_factory=dict)  # name -> changed fields
     orphan: list[str] = field(default_factory=list)
     revive: list[str] = field(default_factory=list)
@@ -91,8 +95,8 @@ def plan_discovery(observed: Iterable[ObservedNamespace], known: Iterable[KnownN
         changes: dict[str, object] = {}
         if dict(ns.labels) != dict(current.labels):
             changes["labels"] = dict(ns.labels)
-        if team is not None and current.owner_team is None:  # hints never override the portal's owner
-            changes["owner_team"] = team
+        if team is not None and current.owner_team is None and team != current.suggested_owner_team:
+            changes["suggested_owner_team"] = team  # a suggestion only, never the portal's owner
         if sensitivity is not None and _rank(sensitivity) > _rank(current.sensitivity):  # only ever raised
             changes["sensitivity"] = sensitivity
         if changes:
@@ -105,8 +109,8 @@ def plan_discovery(observed: Iterable[ObservedNamespace], known: Iterable[KnownN
 
 def known_namespaces() -> list[KnownNamespace]:
     return [KnownNamespace(n.name, n.lifecycle, n.discovered, n.labels, n.owner_team.slug if n.owner_team else None,
-                           n.sensitivity)
-            for n in Namespace.objects.select_related("owner_team")]
+                           n.sensitivity, n.suggested_owner_team.slug if n.suggested_owner_team else None)
+            for n in Namespace.objects.select_related("owner_team", "suggested_owner_team")]
 
 
 def discover(observed: Iterable[ObservedNamespace]) -> DiscoveryPlan:
@@ -128,13 +132,13 @@ def apply_discovery(plan: DiscoveryPlan) -> None:
 def _apply_changes(plan: DiscoveryPlan, now) -> None:
     teams = {t.slug: t for t in Team.objects.all()}
     for ns, team, sensitivity in plan.create:
-        catalogue.register_namespace(audit.SYSTEM, name=ns.name, owner_team=teams.get(team) if team else None,
+        catalogue.register_namespace(audit.SYSTEM, name=ns.name, suggested_owner_team=teams.get(team),
                                      sensitivity=sensitivity, labels=dict(ns.labels), discovered=True)
     existing = Namespace.objects.in_bulk([*plan.update, *plan.revive, *plan.orphan], field_name="name")
     for name, changes in plan.update.items():
         namespace = existing[name]
         for key, value in changes.items():
-            setattr(namespace, key, teams[value] if key == "owner_team" else value)
+            setattr(namespace, key, teams[value] if key == "suggested_owner_team" else value)
         namespace.save()
         audit.record(audit.SYSTEM, "namespace.update", namespace, source="discovery", changes=changes)
     for names, lifecycle, action in ((plan.revive, Lifecycle.ACTIVE, "namespace.revive"),

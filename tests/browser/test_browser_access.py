@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+from django_auth_ldap.backend import LDAPBackend
 from playwright.sync_api import expect
 
 from accounts.models import GroupMapping, Role, Team
 from portal.core.audit import SYSTEM
 from tests.browser.support import ALICE, BOB, sign_in
+from tests.factories import default_policies
 from tests.helpers import require_env
 from topics.catalogue.services import register_namespace
 from topics.models import RetentionClass
@@ -31,7 +33,11 @@ def catalogue(celery_eager):
     GroupMapping.objects.create(ldap_group="team-payments", team=payments)
     GroupMapping.objects.create(ldap_group="logwarden-owners", role=Role.NAMESPACE_OWNER)
     RetentionClass.objects.get_or_create(name="standard", defaults={"retention_ms": 7 * 86_400_000})
+    default_policies()
     register_namespace(SYSTEM, name="payments", owner_team=payments, description="Card payments API")
+    # the portal knows its people (and so who could approve a request) from the directory as of their sign-in:
+    # bob, payments' owner, has signed in before alice asks
+    LDAPBackend().populate_user(BOB.uid)
 
 
 def test_alice_requests_access_bob_approves_it_and_sees_the_grant(live_server, page):

@@ -23,7 +23,9 @@ def test_discovery_creates_updates_and_orphans_namespaces(kube_cluster, kafka_ad
 
     assert name in first["created"]
     namespace = Namespace.objects.get(name=name)
-    assert (namespace.owner_team, namespace.sensitivity, namespace.discovered) == (team, "high", True)
+    # the label only suggests an owner: nobody decides requests for it until an admin confirms
+    assert (namespace.owner_team, namespace.suggested_owner_team) == (None, team)
+    assert (namespace.sensitivity, namespace.discovered) == ("high", True)
     assert namespace.labels["app"] == "api" and namespace.last_seen_at is not None
     topic = namespace.topics.get()
     assert topic.state == TopicState.READY and topic.name in kafka_admin.list_topics()

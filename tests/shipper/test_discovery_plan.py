@@ -15,7 +15,7 @@ def plan(observed, known=()):
     return plan_discovery(observed, known, teams=TEAMS, excluded=EXCLUDED)
 
 
-def test_new_namespaces_are_created_with_owner_and_sensitivity_from_annotations_or_labels():
+def test_new_namespaces_are_created_with_a_suggested_owner_and_sensitivity_from_annotations_or_labels():
     result = plan([
         ObservedNamespace("payments", annotations={OWNER_KEY: "payments", SENSITIVITY_KEY: "high"}),
         ObservedNamespace("checkout", labels={OWNER_KEY: "checkout"}),
@@ -43,13 +43,22 @@ def test_orphaned_namespace_that_returns_is_revived_and_retired_ones_stay_retire
     assert result.revive == ["back"] and not result.update and not result.create
 
 
-def test_changed_labels_a_missing_owner_and_a_higher_sensitivity_are_updated():
+def test_changed_labels_a_suggested_owner_and_a_higher_sensitivity_are_updated():
+    """The label's owner team is only a suggestion: the plan never sets the owner itself (an admin confirms)."""
     known = [KnownNamespace("payments", "active", True, labels={"a": "1"}, owner_team=None, sensitivity="standard")]
     observed = [ObservedNamespace("payments", labels={"a": "2"},
                                   annotations={OWNER_KEY: "payments", SENSITIVITY_KEY: "restricted"})]
 
     assert plan(observed, known).update == {
-        "payments": {"labels": {"a": "2"}, "owner_team": "payments", "sensitivity": "restricted"}}
+        "payments": {"labels": {"a": "2"}, "suggested_owner_team": "payments", "sensitivity": "restricted"}}
+
+
+def test_a_suggestion_already_made_is_not_made_again_and_a_new_label_replaces_it():
+    known = [KnownNamespace("payments", "active", True, labels={OWNER_KEY: "payments"},
+                            suggested_owner_team="payments")]
+    assert plan([ObservedNamespace("payments", labels={OWNER_KEY: "payments"})], known).empty
+    assert plan([ObservedNamespace("payments", labels={OWNER_KEY: "checkout"})], known).update == {
+        "payments": {"labels": {OWNER_KEY: "checkout"}, "suggested_owner_team": "checkout"}}
 
 
 def test_hints_never_replace_the_owner_the_portal_set():

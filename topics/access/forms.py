@@ -3,23 +3,14 @@ for, which namespaces, how long) and its ValidationErrors go back on the same fo
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Case, When
 
-from topics.access import services as access
 from topics.models import KafkaPrincipal, Lifecycle, Namespace, Sensitivity, SensitivityPolicy
-from topics.provisioning.principals import requestable_principals
+from topics.provisioning.principals import requestable_principal, requestable_principals
 
 
 def sensitivity_policies() -> dict[str, SensitivityPolicy]:
     """Each sensitivity level's policy (approvals required, longest grant), in the levels' order."""
-    return {level: access.policy_for(level) for level in Sensitivity.values}
-
-
-class PrincipalField(forms.ModelChoiceField):
-    requester_id: int | None = None
-
-    def label_from_instance(self, obj: KafkaPrincipal) -> str:
-        return f"{obj.name} ({'you' if obj.user_id == self.requester_id else 'service account'})"
+    return {level: SensitivityPolicy.for_level(level) for level in Sensitivity.values}
 
 
 class NamespacesField(forms.ModelMultipleChoiceField):
@@ -31,8 +22,7 @@ class NamespacesField(forms.ModelMultipleChoiceField):
 
 
 class AccessRequestForm(forms.Form):
-    principal = PrincipalField(KafkaPrincipal.objects.none(), label="For", empty_label=None,
-                               help_text="Yourself, or a service account of one of your teams.")
+    principal = forms.ChoiceField(label="For", help_text="Yourself, or a service account of one of your teams.")
     namespaces = NamespacesField(Namespace.objects.filter(lifecycle=Lifecycle.ACTIVE).order_by("name"),
                                  to_field_name="name",
                                  widget=forms.SelectMultiple(attrs={"size": 8}),
@@ -44,13 +34,19 @@ class AccessRequestForm(forms.Form):
                                        help_text="At most the shortest maximum of the namespaces chosen.")
 
     def __init__(self, *args, requester, policies: dict[str, SensitivityPolicy], **kwargs) -> None:
+        """The principals are offered by name (requestable_principals: reading them creates none); the one
+        chosen is created, if it was not yet, when the form is submitted."""
         super().__init__(*args, **kwargs)
-        principals = requestable_principals(requester)
+        self.requester = requester
+        me, *accounts = requestable_principals(requester)  # myself first
         field = self.fields["principal"]
-        field.queryset = KafkaPrincipal.objects.filter(pk__in=[p.pk for p in principals]).order_by(
-            Case(When(user_id=requester.pk, then=0), default=1), "name")  # myself first
-        field.requester_id, field.initial = requester.pk, principals[0].pk
+        field.choices = [(me.name, f"{me.name} (you)")] + [
+            (account.name, f"{account.name} (service account)") for account in sorted(accounts, key=lambda p: p.name)]
+        field.initial = me.name
         self.fields["namespaces"].policies = policies
+
+    def clean_principal(self) -> KafkaPrincipal:
+        return requestable_principal(self.requester, self.cleaned_data["principal"])
 
 
 class DecisionForm(forms.Form):

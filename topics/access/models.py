@@ -14,12 +14,15 @@ from django.db.models import Q
 from topics.catalogue.models import Namespace, Sensitivity, Topic
 
 
+MAX_APPROVALS = 5
+
+
 class SensitivityPolicy(models.Model):
     """Per sensitivity level: how many distinct approvers, and the longest grant and credential life."""
 
     level = models.CharField(max_length=16, choices=Sensitivity.choices, unique=True)
     approvals_required = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1),
-                                                                                MaxValueValidator(5)])
+                                                                                MaxValueValidator(MAX_APPROVALS)])
     max_grant_days = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(1)])
     max_credential_age_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
 
@@ -29,6 +32,21 @@ class SensitivityPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()}: {self.approvals_required} approver(s), ≤ {self.max_grant_days} days"
+
+    @classmethod
+    def for_level(cls, level: str) -> SensitivityPolicy:
+        """The level's policy; a level without a row fails closed: it takes the strictest value of every rule
+        among the configured levels (or the strictest the fields allow when none is configured), never a
+        lenient default."""
+        configured = list(cls.objects.all())
+        for policy in configured:
+            if policy.level == level:
+                return policy
+        if not configured:
+            return cls(level=level, approvals_required=MAX_APPROVALS, max_grant_days=1, max_credential_age_days=1)
+        return cls(level=level, approvals_required=max(p.approvals_required for p in configured),
+                   max_grant_days=min(p.max_grant_days for p in configured),
+                   max_credential_age_days=min(p.max_credential_age_days for p in configured))
 
 
 class RequestState(models.TextChoices):

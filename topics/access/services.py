@@ -3,11 +3,13 @@
 - A requester asks for themself or for a service account of one of their teams, for one or more namespaces,
   with a reason and a duration bounded by the strictest namespace's policy.
 - Each namespace (request item) is decided by its owners: members of the owning team with the namespace-owner
-  role. Nobody decides on their own request or on a request for their own principal, and no admin grants
-  directly to their own principal. A team's service account may be approved by an owner of its own team when
-  someone else asked for it: two people are always involved. An item needs as many distinct approvals as the
-  stricter of its policy when requested and the current policy requires; one rejection rejects it. A grant
-  lasts no longer than the current policy allows; items of a retired namespace can no longer be decided.
+  role. Nobody decides on their own request or on a request for a principal they can act as (their own; a
+  service account whose tokens they may issue or whose password they may see), and no admin grants directly to
+  their own principal: two people are always involved. A request nobody could approve (no confirmed owner, or
+  fewer possible approvers than its policy needs) is refused when it is made, never left pending. An item needs
+  as many distinct approvals as the stricter of its policy when requested and the current policy requires (a
+  level without a policy row fails closed: SensitivityPolicy.for_level); one rejection rejects it. A grant lasts
+  no longer than the current policy allows; items of a retired namespace can no longer be decided.
 - A request closes when no item is pending: approved (all), partially approved (some), or else rejected,
   withdrawn or expired, by how its last items closed.
 - Deciders serialise on the item row (SELECT … FOR UPDATE) and the database allows one decision per approver
@@ -30,11 +32,6 @@ from topics.models import (AccessRequest, Approval, Decision, Grant, GrantSource
 from topics.provisioning.principals import ensure_credential, requestable_principals
 
 
-def policy_for(level: str) -> SensitivityPolicy:
-    found = SensitivityPolicy.objects.filter(level=level).first()
-    return found if found is not None else SensitivityPolicy(level=level)
-
-
 def create_request(requester, *, principal: KafkaPrincipal, namespaces: Sequence[Namespace], reason: str,
                    duration_days: int) -> AccessRequest:
     namespaces = list({n.pk: n for n in namespaces}.values())  # the same namespace twice counts once
@@ -46,9 +43,13 @@ def create_request(requester, *, principal: KafkaPrincipal, namespaces: Sequence
     inactive = [n.name for n in namespaces if n.lifecycle != Lifecycle.ACTIVE]
     if inactive:
         errors["namespaces"] = [f"Not open to requests (not active): {', '.join(inactive)}."]
+    elif "principal" not in errors and namespaces:
+        undecidable = [_why_undecidable(n, requester, principal) for n in namespaces]
+        if any(undecidable):
+            errors["namespaces"] = [why for why in undecidable if why]
     if not reason.strip():
         errors["reason"] = ["Say why access is needed."]
-    limits = {n.name: policy_for(n.sensitivity).max_grant_days for n in namespaces}
+    limits = {n.name: SensitivityPolicy.for_level(n.sensitivity).max_grant_days for n in namespaces}
     longest = min(limits.values(), default=0)
     if duration_days < 1 or (limits and duration_days > longest):
         strictest = min(limits, key=limits.get) if limits else ""
@@ -61,10 +62,27 @@ def create_request(requester, *, principal: KafkaPrincipal, namespaces: Sequence
                                                duration_days=duration_days)
         for namespace in namespaces:
             RequestItem.objects.create(request=request, namespace=namespace,
-                                       approvals_required=policy_for(namespace.sensitivity).approvals_required)
+                                       approvals_required=SensitivityPolicy.for_level(namespace.sensitivity).approvals_required)
         audit.record(requester, "request.create", request, principal=principal.name,
                      namespaces=[n.name for n in namespaces], duration_days=duration_days, reason=reason.strip())
     return request
+
+
+def _why_undecidable(namespace: Namespace, requester, principal: KafkaPrincipal) -> str:
+    """Why nobody could ever approve a request for `principal` on the namespace ('' when enough people could):
+    it would otherwise stay pending until it expires."""
+    if namespace.owner_team_id is None:
+        suggested = (f" (its Kubernetes label suggests {namespace.suggested_owner_team.name})"
+                     if namespace.suggested_owner_team_id else "")
+        return (f"{namespace.name} has no confirmed owner team yet{suggested}, so nobody may approve requests for "
+                f"it: a platform admin must confirm its owner first.")
+    required = SensitivityPolicy.for_level(namespace.sensitivity).approvals_required
+    deciders = policy.possible_deciders(namespace, requester=requester, principal=principal)
+    if len(deciders) >= required:
+        return ""
+    who = f"only {', '.join(person.username for person in deciders)} may" if deciders else "nobody may"
+    return (f"{namespace.name} needs {required} approver(s) from the owners of {namespace.owner_team.name}, "
+            f"other than the requester and anyone who can act as {principal.name}: {who} approve it.")
 
 
 def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestItem:
@@ -77,14 +95,15 @@ def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestI
         item = RequestItem.objects.select_for_update().select_related(
             "request__principal", "namespace").get(pk=item.pk)
         if not policy.decides_by_role(approver, item):
-            raise PermissionDenied("You may not decide on this request (it is yours, for your own principal, "
-                                   "or for a namespace you do not own).")
+            raise PermissionDenied("You may not decide on this request (it is yours, for a principal you can act "
+                                   "as, or for a namespace you do not own).")
         if item.state != RequestState.PENDING:
             raise ValidationError({"decision": [f"No longer open to decisions: {item.get_state_display().lower()}."]})
         if item.namespace.lifecycle == Lifecycle.RETIRED:
             raise ValidationError({"decision": [f"No longer open to decisions: namespace retired "
                                                 f"({item.namespace.name})."]})
-        required = max(item.approvals_required, policy_for(item.namespace.sensitivity).approvals_required)
+        current = SensitivityPolicy.for_level(item.namespace.sensitivity)
+        required = max(item.approvals_required, current.approvals_required)
         if required != item.approvals_required:  # the policy got stricter since the request: it applies now
             item.approvals_required = required
             item.save(update_fields=["approvals_required"])
@@ -112,7 +131,7 @@ def _grant_item(item: RequestItem, approver) -> list[Grant]:
     """Grants the item's topics for the requested duration, capped at what the current policy allows."""
     now = timezone.now()
     request = item.request
-    days = min(request.duration_days, policy_for(item.namespace.sensitivity).max_grant_days)
+    days = min(request.duration_days, SensitivityPolicy.for_level(item.namespace.sensitivity).max_grant_days)
     topics = list(item.namespace.topics.select_related("cluster"))
     grants = [Grant.objects.create(principal=request.principal, topic=topic, valid_from=now,
                                    valid_until=now + timedelta(days=days),
@@ -193,7 +212,7 @@ def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int,
     errors: dict[str, list[str]] = {}
     if not reason.strip():
         errors["reason"] = ["Say why access is granted."]
-    longest = policy_for(topic.namespace.sensitivity).max_grant_days
+    longest = SensitivityPolicy.for_level(topic.namespace.sensitivity).max_grant_days
     if not 1 <= days <= longest:
         errors["days"] = [f"Between 1 and {longest} days (the maximum for {topic.namespace.sensitivity} namespaces)."]
     if errors:

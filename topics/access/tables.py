@@ -30,8 +30,15 @@ class AccessRequestTable(Table):
 
 
 class RequestItemTable(Table):
-    columns = ("Namespace", "Sensitivity", "Approvals", "State", "Decided")
+    """A request's namespaces, each with who may still decide it (topics.policy.deciders_left)."""
+
+    columns = ("Namespace", "Sensitivity", "Approvals", "State", "Who may still decide", "Decided")
     row_template = "topics/access/_item_row.html"
+
+    def __init__(self, rows: QuerySet, **kwargs) -> None:
+        super().__init__(rows, **kwargs)
+        for item in self.rows:
+            item.deciders_left = policy.deciders_left(item)
 
     def prepare(self, rows: QuerySet) -> QuerySet:
         return _with_approvals(rows)
@@ -55,10 +62,13 @@ class GrantTable(Table):
 
     def __init__(self, rows: QuerySet, *, user, **kwargs) -> None:
         super().__init__(rows, **kwargs)
+        asked_in = {grant.request_item.request_id for grant in self.rows if grant.request_item is not None}
+        openable = set(policy.requests_visible_to(user).filter(pk__in=asked_in).values_list("pk", flat=True))
         for grant in self.rows:
             active = grant.state == GrantState.ACTIVE
             grant.revocable = active and policy.may_revoke(user, grant)
             grant.releasable = active and policy.may_release(user, grant)
+            grant.request_openable = grant.request_item is not None and grant.request_item.request_id in openable
 
     def prepare(self, rows: QuerySet) -> QuerySet:
         return rows.select_related("principal", "topic__namespace", "topic__cluster", "granted_by", "ended_by",

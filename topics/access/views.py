@@ -18,7 +18,8 @@ from topics.access import services as access
 from topics.access.filtersets import AccessRequestFilterSet, GrantFilterSet
 from topics.access.forms import AccessRequestForm, DecisionForm, EndGrantForm, sensitivity_policies
 from topics.access.tables import AccessRequestTable, ApprovalTable, GrantTable, RequestItemTable
-from topics.models import AccessRequest, Approval, Decision, Grant, GrantState, KafkaPrincipal, RequestItem
+from topics.models import (AccessRequest, Approval, Decision, Grant, GrantState, KafkaPrincipal, RequestItem,
+                           RequestState)
 
 REQUEST_FILTERS = ("state", "namespace")
 GRANT_FILTERS = ("namespace", "principal", "state", "source")
@@ -52,13 +53,16 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 @portal_page
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    access_request = get_object_or_404(AccessRequest.objects.select_related("principal", "requester"), pk=pk)
-    require(policy.requests_visible_to(request.user).filter(pk=pk).exists())
+    """A request and, of its namespaces, those the viewer may see (topics.policy.request_items_visible_to); a
+    request they may not see is a 404, as one that does not exist."""
+    visible = policy.requests_visible_to(request.user, AccessRequest.objects.select_related("principal", "requester"))
+    access_request = get_object_or_404(visible, pk=pk)
+    items = policy.request_items_visible_to(request.user, access_request.items.all())
     return render(request, "topics/access/request_detail.html", {
         "access_request": access_request,
-        "items": RequestItemTable(access_request.items.all()),
-        "approvals": ApprovalTable(Approval.objects.filter(item__request=access_request)),
-        "grants": GrantTable(Grant.objects.filter(request_item__request=access_request), user=request.user,
+        "items": RequestItemTable(items),
+        "approvals": ApprovalTable(Approval.objects.filter(item__in=items)),
+        "grants": GrantTable(Grant.objects.filter(request_item__in=items), user=request.user,
                              empty_message="No grants from this request (yet)."),
         "waiting": any(item.request_id == access_request.pk for item in policy.waiting_for(request.user)),
     })
@@ -67,7 +71,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_page
 @require_http_methods(["GET", "POST"])
 def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    access_request = get_object_or_404(AccessRequest, pk=pk)
+    access_request = get_object_or_404(policy.requests_visible_to(request.user), pk=pk)
     require(access_request.requester_id == request.user.pk)
     back = reverse("access-request-detail", args=[pk])
     if request.method == "POST":
@@ -95,14 +99,25 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def approval_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """One decision on one item; a refused decider gets a 403 from the service."""
-    item = get_object_or_404(RequestItem.objects.select_related("request__principal", "namespace"), pk=pk)
+    item = get_object_or_404(policy.request_items_visible_to(
+        request.user, RequestItem.objects.select_related("request__principal", "namespace")), pk=pk)
     form = DecisionForm(request.POST, item_id=item.pk)
     if submit(form, lambda data: access.decide(request.user, item, form.decision, data["comment"])):
-        verb = "Approved" if form.decision == Decision.APPROVE else "Rejected"
-        messages.success(request, f"{verb}: request #{item.request_id} for {item.request.principal} on "
-                                  f"{item.namespace}.")
+        item.refresh_from_db()
+        messages.success(request, f"{_decision_outcome(form.decision, item)}: request #{item.request_id} for "
+                                  f"{item.request.principal} on {item.namespace}.")
         return redirect("access-approvals")
     return _approval_page(request, bound=form)
+
+
+def _decision_outcome(decision: str, item: RequestItem) -> str:
+    """What a decision did: an approval short of the required number leaves the item pending ("1 of 2")."""
+    if decision != Decision.APPROVE:
+        return "Rejected"
+    if item.state == RequestState.PENDING:
+        given = item.approvals.filter(decision=Decision.APPROVE).count()
+        return f"Approval {given} of {item.approvals_required} recorded, the request stays pending"
+    return "Approved"
 
 
 def _approval_page(request: HttpRequest, *, bound: DecisionForm | None = None) -> HttpResponse:
@@ -110,6 +125,8 @@ def _approval_page(request: HttpRequest, *, bound: DecisionForm | None = None) -
     when the item has left the queue meanwhile, its errors as messages)."""
     items = policy.waiting_for(request.user)
     prefetch_related_objects(items, Prefetch("approvals", queryset=Approval.objects.select_related("approver")))
+    for item in items:
+        item.deciders_left = policy.deciders_left(item)
     forms = {item.pk: DecisionForm(item_id=item.pk) for item in items}
     if bound is not None and bound.item_id in forms:
         forms[bound.item_id] = bound
@@ -138,8 +155,8 @@ ENDINGS = {GrantState.REVOKED: ("Revoke", policy.may_revoke), GrantState.RELEASE
 @require_http_methods(["GET", "POST"])
 def grant_end(request: HttpRequest, pk: int, how: str) -> HttpResponse:
     """Revokes (owners, admins: a reason is required) or releases (the holder) one grant, after a confirmation."""
-    grant = get_object_or_404(Grant.objects.select_related("principal", "topic__namespace", "topic__cluster",
-                                                           "request_item__request"), pk=pk)
+    grant = get_object_or_404(policy.grants_visible_to(request.user, Grant.objects.select_related(
+        "principal", "topic__namespace", "topic__cluster", "request_item__request")), pk=pk)
     verb, allowed = ENDINGS[how]
     require(allowed(request.user, grant))
     form = EndGrantForm(request.POST or None, reason_required=how == GrantState.REVOKED)
@@ -152,8 +169,10 @@ def grant_end(request: HttpRequest, pk: int, how: str) -> HttpResponse:
 
 @portal_page
 def principal_detail(request: HttpRequest, name: str) -> HttpResponse:
-    """A principal and the grants of it the viewer may see."""
-    principal = get_object_or_404(KafkaPrincipal.objects.select_related("user__service_account__team"), name=name)
+    """A principal the viewer may see (topics.policy.principals_visible_to, else a 404) and the grants of it they
+    may see."""
+    principal = get_object_or_404(policy.principals_visible_to(
+        request.user, KafkaPrincipal.objects.select_related("user__service_account__team")), name=name)
     grants = policy.grants_visible_to(request.user, principal.grants.all())
     return render(request, "topics/access/principal_detail.html", {
         "principal": principal, "grants": GrantTable(grants, request=request, user=request.user,

@@ -119,6 +119,11 @@ class Namespace(models.Model):
     # a team that owns namespaces cannot be deleted: ownership (and so approvals) must be handed over first
     owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="namespaces")
+    # whoever can label a Kubernetes namespace must not pick its approvers: a label only suggests an owner, which
+    # owns (and so decides) nothing until a platform admin confirms it (topics.catalogue.services.confirm_owner)
+    suggested_owner_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_namespaces",
+        help_text="Suggested by the namespace's Kubernetes label; owns nothing until a platform admin confirms it")
     sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, default=Sensitivity.STANDARD)
     retention_class = models.ForeignKey(RetentionClass, on_delete=models.PROTECT, related_name="namespaces")
     lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)

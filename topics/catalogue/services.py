@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import Team
 from portal.core import audit, audited
-from topics import queue
+from topics import policy, queue
 from topics.catalogue.clusters import default_cluster
 from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Topic
 
@@ -43,17 +43,20 @@ def _ensure_topic_rows(namespace: Namespace, clusters: Iterable[KafkaCluster]) -
 
 def register_namespace(actor, *, name: str, owner_team: Team | None = None, sensitivity: str = "standard",
                        retention_class: RetentionClass | None = None, labels: dict | None = None,
-                       description: str = "", discovered: bool = False) -> Namespace:
+                       description: str = "", discovered: bool = False,
+                       suggested_owner_team: Team | None = None) -> Namespace:
     with transaction.atomic():
         namespace = Namespace(name=name, owner_team=owner_team, sensitivity=sensitivity,
                               retention_class=retention_class or default_retention_class(), labels=labels or {},
-                              description=description, discovered=discovered)
+                              description=description, discovered=discovered,
+                              suggested_owner_team=suggested_owner_team)
         namespace.full_clean()
         namespace.save()
         cluster = default_cluster()
         topics = _ensure_topic_rows(namespace, [cluster] if cluster else [])
         audit.record(actor, "namespace.register", namespace, source="discovery" if discovered else "manual",
                      owner_team=owner_team.slug if owner_team else None, sensitivity=sensitivity,
+                     suggested_owner_team=suggested_owner_team.slug if suggested_owner_team else None,
                      retention_class=namespace.retention_class.name, topics=[t.name for t in topics])
         queue.sync_topics(t.pk for t in topics)
     return namespace
@@ -66,6 +69,26 @@ def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:
     with transaction.atomic():
         if "retention_class" in audited.save(actor, namespace, **changes):
             queue.sync_topics(namespace.topics.values_list("pk", flat=True))
+    return namespace
+
+
+def confirm_owner(actor, namespace: Namespace) -> Namespace:
+    """A platform admin confirms the owner team a Kubernetes label suggested: from now on its owners decide the
+    namespace's requests (until then nobody may, so that labelling a namespace does not pick its approvers)."""
+    if not policy.can_manage_catalogue(actor):
+        raise PermissionDenied("Only platform admins confirm a namespace's owner.")
+    with transaction.atomic():
+        namespace = Namespace.objects.select_for_update(of=("self",)).select_related(
+            "owner_team", "suggested_owner_team").get(pk=namespace.pk)
+        if namespace.owner_team is not None:
+            raise ValidationError({"owner_team": [f"{namespace.name} is already owned by {namespace.owner_team}."]})
+        if namespace.suggested_owner_team is None:
+            raise ValidationError({"suggested_owner_team": [f"No owner team is suggested for {namespace.name}: "
+                                                            f"set its owner team instead."]})
+        team = namespace.suggested_owner_team
+        namespace.owner_team, namespace.suggested_owner_team = team, None
+        namespace.save(update_fields=["owner_team", "suggested_owner_team"])
+        audit.record(actor, "namespace.confirm_owner", namespace, owner_team=team.slug)
     return namespace
 
 

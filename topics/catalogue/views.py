@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import portal_page
 from accounts.models import Role, Team
@@ -60,7 +61,8 @@ def namespace_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
     """A namespace: owner, sensitivity, retention, labels, topics; admins edit it here (POST)."""
-    namespace = get_object_or_404(Namespace.objects.select_related("owner_team", "retention_class"), name=name)
+    namespace = get_object_or_404(Namespace.objects.select_related("owner_team", "suggested_owner_team",
+                                                                   "retention_class"), name=name)
     can_manage = policy.can_manage_catalogue(request.user)
     form = None
     if request.method == "POST":
@@ -72,5 +74,20 @@ def namespace_detail(request: HttpRequest, name: str) -> HttpResponse:
     elif can_manage:
         form = NamespaceEditForm(namespace=namespace)
     return render(request, "topics/namespace_detail.html", {
-        "namespace": namespace, "topics": TopicTable(namespace.topics.all()), "form": form,
+        "namespace": namespace, "topics": TopicTable(namespace.topics.all()), "form": form, "can_manage": can_manage,
         "panels": panels("namespace-detail", request, namespace)})
+
+
+@portal_page
+@require_POST
+def namespace_confirm_owner(request: HttpRequest, name: str) -> HttpResponse:
+    """A platform admin confirms the owner team a Kubernetes label suggested (the service refuses others)."""
+    require(policy.can_manage_catalogue(request.user))
+    namespace = get_object_or_404(Namespace, name=name)
+    try:
+        namespace = catalogue.confirm_owner(request.user, namespace)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{namespace.owner_team} now owns {namespace.name}: its owners decide requests.")
+    return redirect("namespace-detail", name=name)

@@ -29,8 +29,9 @@ PASSWORD_PLACEHOLDER = "<the password shown once>"
 
 def show_password(actor, credential: KafkaCredential) -> str:
     """The credential's new password, exactly once. Raises handoff.HandoffUnavailable afterwards."""
-    if not policy.may_manage_credentials(actor, credential.principal):
-        raise PermissionDenied("You may not see this credential.")
+    if not policy.may_see_password(actor, credential.principal):
+        raise PermissionDenied("Only who can act as the principal sees its password (an admin may force a "
+                               "rotation, never read another's password).")
     password = handoff.claim(credential)
     audit.record(actor, "credential.display", credential, username=credential.username)
     return password
@@ -92,7 +93,6 @@ def rotate_due(now=None) -> list[KafkaCredential]:
     A principal whose rotation is under way (a retiring or pending credential on that cluster) waits for the
     next pass; a credential that cannot be rotated is logged and skipped, never stopping the others."""
     now = now or timezone.now()
-    max_age = {p.level: p.max_credential_age_days for p in SensitivityPolicy.objects.all()}
     busy = set(KafkaCredential.objects.filter(state__in=[CredentialState.RETIRING, CredentialState.PENDING])
                .values_list("principal_id", "cluster_id"))
     rotated = []
@@ -102,7 +102,7 @@ def rotate_due(now=None) -> list[KafkaCredential]:
             continue
         levels = set(live_grants(credential.cluster, now).filter(principal=credential.principal)
                      .values_list("topic__namespace__sensitivity", flat=True))
-        limits = [max_age.get(level, SensitivityPolicy().max_credential_age_days) for level in levels]
+        limits = [SensitivityPolicy.for_level(level).max_credential_age_days for level in levels]
         if limits and credential.activated_at + timedelta(days=min(limits)) <= now:
             try:
                 rotated.append(rotate(audit.SYSTEM, credential.principal, credential.cluster, trigger="policy",

@@ -51,9 +51,23 @@ def principal_for(user) -> KafkaPrincipal:
 
 
 def requestable_principals(user) -> list[KafkaPrincipal]:
-    """The principals `user` acts for, created on first use: themself and their teams' active service accounts
-    (topics.policy.requestable_users). They may request access for these, and their credential page lists them."""
-    return [principal_for(each) for each in policy.requestable_users(user)]
+    """The principals `user` acts for: themself and their teams' active service accounts
+    (topics.policy.requestable_users). They may request access for these, and their credential page lists them.
+
+    Reads only (pages and API calls that list them are GETs): a principal not created yet is an unsaved instance
+    (pk None) that principal_for creates when it is first used, by a request."""
+    users = policy.requestable_users(user)
+    existing = {principal.user_id: principal for principal in KafkaPrincipal.objects.filter(user__in=users)}
+    return [existing.get(each.pk) or KafkaPrincipal(user=each, name=principal_name(each)) for each in users]
+
+
+def requestable_principal(user, name: str) -> KafkaPrincipal | None:
+    """The principal named `name` among those `user` acts for, created now if it was not yet (None: not theirs).
+    For the POSTs that use it: a request names it."""
+    found = next((principal for principal in requestable_principals(user) if principal.name == name), None)
+    if found is None or found.pk is not None:
+        return found
+    return principal_for(found.user)
 
 
 def ensure_credential(principal: KafkaPrincipal, cluster: KafkaCluster) -> KafkaCredential:

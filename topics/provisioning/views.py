@@ -26,11 +26,12 @@ RECENT_RUNS = 20
 
 @portal_page
 def credential_list(request: HttpRequest) -> HttpResponse:
-    """The Kafka credentials of my principals (myself and my teams' service accounts)."""
-    principals = requestable_principals(request.user)
+    """The Kafka credentials of my principals (myself and my teams' service accounts); one not created yet (no
+    request named it) has none."""
     return render(request, "topics/provisioning/credential_list.html", {
-        "panels": [(principal, CredentialTable(principal.credentials.exclude(state=CredentialState.REMOVED)))
-                   for principal in principals]})
+        "panels": [(principal, CredentialTable(
+            principal.credentials.exclude(state=CredentialState.REMOVED) if principal.pk is not None
+            else KafkaCredential.objects.none())) for principal in requestable_principals(request.user)]})
 
 
 @portal_page

@@ -34,6 +34,7 @@ def namespace(world, name, *, team=None, sensitivity="standard"):
 @pytest.mark.django_db
 def test_nobody_decides_on_their_own_request(world):
     topic_of(world.ns_payments)
+    person("pat", "team-payments", "logwarden-owners")  # another owner of payments, who may decide it
     request = ask(world, world.ns_payments, requester=world.owner)
     with pytest.raises(PermissionDenied):
         access.decide(world.owner, request.items.get(), "approve", "looks fine to me")
@@ -202,30 +203,56 @@ def test_holder_releases_a_grant_early_and_outsiders_cannot_end_it(world):
 # --- no self-approval through a service account --------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_a_service_accounts_request_needs_two_people(world):
+def test_no_owner_who_can_act_as_the_service_account_decides_its_request(world):
+    """bob owns payments and, being in team payments, may issue payments-etl's tokens and see its password: were
+    he to approve its access too, one person would hold both ends. Nobody else could approve: refused now."""
     topic_of(world.ns_payments)
-    asked_by_bob = access.create_request(world.owner, principal=principal_for(world.service_account.user),
-                                         namespaces=[world.ns_payments], reason="etl", duration_days=3)
-    assert not policy.may_decide(world.owner, asked_by_bob.items.get())  # bob asked: he does not also approve
-    with pytest.raises(PermissionDenied, match="may not decide"):
-        access.decide(world.owner, asked_by_bob.items.get(), "approve", "my own ask")
+    with pytest.raises(ValidationError) as refused:
+        ask(world, world.ns_payments, principal_user=world.service_account.user)
+    [why] = refused.value.message_dict["namespaces"]
+    assert "payments needs 1 approver" in why and "act as sa.payments-etl" in why and "nobody may approve it" in why
+    assert not AccessRequest.objects.exists()
 
-    asked_by_alice = ask(world, world.ns_payments, principal_user=world.service_account.user).items.get()
-    access.decide(world.owner, asked_by_alice, "approve", "alice asked, bob approves")
+    shared = namespace(world, "shared", team=world.checkout)
+    both_teams = person("olga", "team-checkout", "team-payments", "logwarden-owners")  # may act as payments-etl
+    oscar = person("oscar", "team-checkout", "logwarden-owners")
+    item = ask(world, shared, principal_user=world.service_account.user).items.get()
+    assert [p.username for p in policy.deciders_left(item)] == ["oscar"]
+    assert not policy.may_decide(both_teams, item) and item not in policy.waiting_for(both_teams)
+    with pytest.raises(PermissionDenied, match="may not decide"):
+        access.decide(both_teams, item, "approve", "my own team's program")
+    access.decide(oscar, item, "approve", "oscar is not of payments")
     assert Grant.objects.get().principal.name == "sa.payments-etl"
 
 
 @pytest.mark.django_db
-def test_an_admin_does_not_approve_their_own_access_to_an_ownerless_namespace(world):
+def test_a_namespace_with_fewer_possible_approvers_than_its_policy_needs_refuses_requests(world):
+    """A two-approver namespace with one owner would leave the request pending until it expires."""
+    sensitive = namespace(world, "vault", team=world.checkout, sensitivity=Sensitivity.HIGH)
+    person("olga", "team-checkout", "logwarden-owners")
+    with pytest.raises(ValidationError) as refused:
+        ask(world, sensitive, world.ns_payments)
+    [why] = refused.value.message_dict["namespaces"]
+    assert why.startswith("vault needs 2 approver(s) from the owners of Checkout") and "only olga may approve" in why
+    assert not AccessRequest.objects.exists()
+
+    person("oscar", "team-checkout", "logwarden-owners")
+    item = ask(world, sensitive).items.get()
+    assert [p.username for p in policy.deciders_left(item)] == ["olga", "oscar"]
+
+
+@pytest.mark.django_db
+def test_an_ownerless_namespace_refuses_requests_until_an_owner_is_confirmed(world):
     ownerless = namespace(world, "ownerless")
     ownerless.owner_team = None
     ownerless.save()
-    item = access.create_request(world.admin, principal=principal_for(world.admin), namespaces=[ownerless],
-                                 reason="curious", duration_days=1).items.get()
-
-    assert not policy.may_decide(world.admin, item)
-    with pytest.raises(PermissionDenied):
-        access.decide(world.admin, item, "approve", "fine")
+    with pytest.raises(ValidationError) as refused:
+        access.create_request(world.admin, principal=principal_for(world.admin), namespaces=[ownerless],
+                              reason="curious", duration_days=1)
+    assert refused.value.message_dict["namespaces"] == [
+        "ownerless has no confirmed owner team yet, so nobody may approve requests for it: a platform admin must "
+        "confirm its owner first."]
+    assert not AccessRequest.objects.exists()
 
 
 @pytest.mark.django_db
@@ -285,6 +312,36 @@ def test_a_namespace_made_more_sensitive_after_the_request_needs_its_new_approva
     item.refresh_from_db()
     assert item.state == RequestState.PENDING and not Grant.objects.exists()
     assert "capped_to_days" not in AuditEvent.objects.filter(action="request.approve").get().data
+
+
+@pytest.mark.django_db
+def test_a_level_without_a_policy_row_fails_closed_to_the_strictest_configured_rules(world):
+    SensitivityPolicy.objects.filter(level="high").delete()
+    SensitivityPolicy.objects.filter(level="restricted").update(approvals_required=3, max_grant_days=10,
+                                                                max_credential_age_days=20)
+    SensitivityPolicy.objects.filter(level="standard").update(approvals_required=1, max_grant_days=5,
+                                                              max_credential_age_days=60)
+    # the strictest of what is left (low 1/90/180, standard 1/5/60, restricted 3/10/20), rule by rule
+    fallback = SensitivityPolicy.for_level("high")
+    assert (fallback.approvals_required, fallback.max_grant_days, fallback.max_credential_age_days) == (3, 5, 20)
+
+    vault = namespace(world, "vault", sensitivity=Sensitivity.HIGH)
+    for username in ("pat", "quinn"):
+        person(username, "team-payments", "logwarden-owners")
+    with pytest.raises(ValidationError) as refused:
+        ask(world, vault, days=6)
+    assert refused.value.message_dict["duration_days"] == ["Between 1 and 5 days (the maximum for vault)."]
+    assert ask(world, vault, days=5).items.get().approvals_required == 3
+
+
+@pytest.mark.django_db
+def test_with_no_policy_rows_at_all_every_level_takes_the_strictest_the_fields_allow(world):
+    SensitivityPolicy.objects.all().delete()
+    fallback = SensitivityPolicy.for_level("low")
+    assert (fallback.approvals_required, fallback.max_grant_days, fallback.max_credential_age_days) == (5, 1, 1)
+    with pytest.raises(ValidationError) as refused:
+        ask(world, world.ns_payments, days=1)
+    assert "payments needs 5 approver(s)" in refused.value.message_dict["namespaces"][0]
 
 
 # --- withdrawing and expiring settle the request like decisions do -------------------------------------------

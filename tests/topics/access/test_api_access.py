@@ -15,7 +15,7 @@ import pytest
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
 from tests.api_clients import assert_allowed_as_expected, call, client_as, matrix
-from tests.factories import person, topic_of
+from tests.factories import checkout_owners, person, topic_of
 from tests.helpers import events
 from topics.access import services as access
 from topics.catalogue import services as catalogue
@@ -36,7 +36,8 @@ def signed_in(world, user):
 @pytest.fixture
 def scene(world):
     """payments' namespace with a topic row (no broker), alice's pending request for it, an earlier request of
-    hers already approved by bob (so she holds a grant), and every world principal."""
+    hers already approved by bob (so she holds a grant), every world principal, and checkout's two owners."""
+    owners_of_checkout = checkout_owners()
     for role in ("engineer", "owner", "auditor", "admin", "outsider", "service_account"):
         principal_for(world.user_for(role))  # a first GET would create them: keep reads free of writes
     cluster = default_cluster()
@@ -49,7 +50,7 @@ def scene(world):
     pending = access.create_request(world.engineer, principal=alice, namespaces=[world.ns_payments],
                                     reason="incident 42", duration_days=7)
     return SimpleNamespace(cluster=cluster, pending=pending, item=pending.items.get(),
-                           grant=Grant.objects.get(principal=alice))
+                           grant=Grant.objects.get(principal=alice), checkout_owners=owners_of_checkout)
 
 
 # --- authorization matrix ----------------------------------------------------------------------------------
@@ -60,7 +61,7 @@ REQUESTS = {
     "request-list": lambda s: ("get", "/api/access-requests/", None),
     "request-retrieve": lambda s: ("get", f"/api/access-requests/{s.pending.pk}/", None),
     "request-create": lambda s: ("post", "/api/access-requests/", {
-        "principal": "sa.payments-etl", "namespaces": ["payments"], "reason": "nightly export", "duration_days": 7}),
+        "principal": "sa.payments-etl", "namespaces": ["checkout"], "reason": "nightly export", "duration_days": 7}),
     "request-withdraw": lambda s: ("post", f"/api/access-requests/{s.pending.pk}/withdraw/", None),
     "request-delete": lambda s: ("delete", f"/api/access-requests/{s.pending.pk}/", None),
     "approval-list": lambda s: ("get", "/api/approvals/", None),
@@ -130,13 +131,13 @@ def test_principals_are_the_callers_own_and_their_teams_service_accounts(world, 
 
 def test_requesting_access_through_the_api(world, scene):
     response = client_as(world, "engineer").post("/api/access-requests/", {
-        "principal": "sa.payments-etl", "namespaces": ["payments", "checkout"], "reason": " nightly export ",
+        "principal": "u.alice", "namespaces": ["payments", "checkout"], "reason": " nightly export ",
         "duration_days": 14}, format="json")
 
     assert response.status_code == 201, response.content
     body = response.json()
     assert {k: body[k] for k in ("requester", "principal", "namespaces", "reason", "duration_days", "state")} == {
-        "requester": "alice", "principal": "sa.payments-etl", "namespaces": ["checkout", "payments"],
+        "requester": "alice", "principal": "u.alice", "namespaces": ["checkout", "payments"],
         "reason": "nightly export", "duration_days": 14, "state": "pending"}
     assert [(i["namespace"], i["state"], i["approvals_required"], i["approvals"]) for i in body["items"]] == [
         ("checkout", "pending", 2, []), ("payments", "pending", 1, [])]  # checkout is highly sensitive
@@ -276,8 +277,7 @@ def test_an_approval_grants_and_is_audited(world, scene):
 
 
 def test_two_approvers_for_a_sensitive_namespace(world, scene):
-    second_owner = person("olga", "team-checkout", "logwarden-owners")
-    third_owner = person("omar", "team-checkout", "logwarden-owners")
+    second_owner, third_owner = scene.checkout_owners
     request = access.create_request(world.engineer, principal=principal_for(world.engineer),
                                     namespaces=[world.ns_checkout], reason="checkout incident", duration_days=3)
     url = f"/api/request-items/{request.items.get().pk}/decide/"
@@ -290,7 +290,7 @@ def test_two_approvers_for_a_sensitive_namespace(world, scene):
     assert first.status_code == 200 and first.json()["state"] == "pending"
     assert again.status_code == 400 and "already decided" in again.json()["decision"][0]
     assert second.status_code == 200 and second.json()["state"] == "approved"
-    assert [a["approver"] for a in second.json()["approvals"]] == ["olga", "omar"]
+    assert [a["approver"] for a in second.json()["approvals"]] == ["olga", "oscar"]
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -308,9 +308,40 @@ def test_bad_decisions_are_refused_by_field_and_save_nothing(world, scene, body,
     assert AuditEvent.objects.count() == audited and not scene.item.approvals.exists()
 
 
+def test_items_say_who_may_still_decide(world, scene):
+    request = access.create_request(world.engineer, principal=principal_for(world.engineer),
+                                    namespaces=[world.ns_checkout, world.ns_payments], reason="both", duration_days=3)
+    olga = scene.checkout_owners[0]
+    access.decide(olga, request.items.get(namespace=world.ns_checkout), "approve", "first of two")
+
+    detail = client_as(world, "engineer").get(f"/api/access-requests/{request.pk}/").json()
+    assert [(i["namespace"], i["deciders_left"]) for i in detail["items"]] == [
+        ("checkout", ["oscar"]), ("payments", ["bob"])]
+    [queued] = call(signed_in(world, scene.checkout_owners[1]), "get", "/api/approvals/").json()["results"]
+    assert queued["deciders_left"] == ["oscar"]
+    done = client_as(world, "engineer").get(f"/api/access-requests/{scene.grant.request_item.request_id}/").json()
+    assert done["items"][0]["deciders_left"] == []  # approved: nobody decides any more
+
+
+def test_an_owner_sees_only_the_items_on_their_namespaces_and_others_are_404(world, scene):
+    request = access.create_request(world.engineer, principal=principal_for(world.engineer),
+                                    namespaces=[world.ns_checkout, world.ns_payments], reason="both", duration_days=3)
+    olga = signed_in(world, scene.checkout_owners[0])
+
+    detail = call(olga, "get", f"/api/access-requests/{request.pk}/").json()
+    assert [i["namespace"] for i in detail["items"]] == ["checkout"] and detail["namespaces"] == ["checkout"]
+    payments_item = request.items.get(namespace=world.ns_payments)
+    missing = call(olga, "get", "/api/request-items/999999/")
+    hidden = call(olga, "get", f"/api/request-items/{payments_item.pk}/")
+    assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json()) == (404, missing.json())
+    forged = call(olga, "post", f"/api/request-items/{payments_item.pk}/decide/", {"decision": "approve",
+                                                                                   "comment": "not mine"})
+    assert forged.status_code == 404 and not payments_item.approvals.exists()
+
+
 def test_a_decided_item_cannot_be_decided_again(world, scene):
     earlier_item = scene.grant.request_item
-    second_owner = person("olga", "team-payments", "logwarden-owners")
+    second_owner = person("pat", "team-payments", "logwarden-owners")
 
     response = call(signed_in(world, second_owner), "post", f"/api/request-items/{earlier_item.pk}/decide/",
                     {"decision": "reject", "comment": "no"})
@@ -320,10 +351,11 @@ def test_a_decided_item_cannot_be_decided_again(world, scene):
 
 
 def test_nobody_approves_a_request_they_made(world, scene):
-    for_etl = access.create_request(world.owner, principal=principal_for(world.service_account.user),
-                                    namespaces=[world.ns_payments], reason="export", duration_days=3)
+    person("pat", "team-payments", "logwarden-owners")  # another owner of payments, who may decide it
+    own = access.create_request(world.owner, principal=principal_for(world.owner),
+                                namespaces=[world.ns_payments], reason="export", duration_days=3)
 
-    response = client_as(world, "owner").post(f"/api/request-items/{for_etl.items.get().pk}/decide/",
+    response = client_as(world, "owner").post(f"/api/request-items/{own.items.get().pk}/decide/",
                                               {"decision": "approve", "comment": "mine"}, format="json")
 
     assert response.status_code == 403 and "may not decide" in response.json()["detail"]

@@ -19,7 +19,7 @@ from accounts.services import service_accounts, tokens
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
 from tests.api_clients import assert_allowed_as_expected, call, client_as, matrix
-from tests.factories import activate, topic_of
+from tests.factories import activate, person, topic_of
 from topics.access import services as access
 from topics.catalogue import services as catalogue
 from topics.catalogue.clusters import default_cluster
@@ -79,9 +79,9 @@ MATRIX = {
     "rotate": (201, 201, 403, 201, 403, 201, 401),
     "rotate-forced": (403, 403, 403, 201, 403, 403, 401),
     "delete": (405, 405, 405, 405, 405, 405, 401),
-    # erin's own credential: erin and admins
+    # erin's own credential: erin and admins; its password erin only (an admin would take over her identity)
     "other-retrieve": (404, 404, 404, 200, 200, 404, 401),
-    "other-show-password": (404, 404, 404, 200, 200, 404, 401),
+    "other-show-password": (404, 404, 404, 403, 200, 404, 401),
     "other-client-config": (404, 404, 404, 200, 200, 404, 401),
     "other-rotate": (403, 403, 403, 201, 201, 403, 401),
 }
@@ -235,6 +235,22 @@ def test_an_admin_forces_a_rotation(world, creds):
     assert AuditEvent.objects.get(action="credential.rotate").data["trigger"] == "forced"
 
 
+def test_an_admin_who_forces_a_rotation_never_reads_the_new_password(world, creds):
+    """Forcing a rotation of erin's credential and then reading its new password would hand the admin erin's
+    Kafka identity: the password is erin's to see."""
+    admin = client_as(world, "admin")
+    rotated = admin.post("/api/credentials/rotate/", rotation("u.erin", force=True), format="json")
+    assert rotated.status_code == 201, rotated.content
+    new = activate(KafkaCredential.objects.get(pk=rotated.json()["id"]), password="erins-fresh-secret")
+
+    refused = admin.post(f"/api/credentials/{new.pk}/show-password/")
+    assert refused.status_code == 403 and "erins-fresh-secret" not in refused.content.decode()
+    assert CredentialHandoff.objects.filter(credential=new).exists()  # still waiting for erin
+    shown = client_as(world, "outsider").post(f"/api/credentials/{new.pk}/show-password/")
+    assert shown.status_code == 200 and shown.json()["password"] == "erins-fresh-secret"
+    assert [e.actor_label for e in AuditEvent.objects.filter(action="credential.display")] == ["erin"]
+
+
 @pytest.mark.parametrize(("body", "field"), [
     (rotation("sa.payments-etl", overlap_hours=-1), "overlap_hours"),
     (rotation("sa.payments-etl", overlap_hours=15 * 24), "overlap_hours"),  # LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS
@@ -295,13 +311,15 @@ def test_a_malformed_token_is_refused(world, creds):
 @pytest.mark.kafka
 def test_a_service_account_obtains_uses_and_rotates_its_credentials_with_its_token(
         world, unique, kafka_connection, celery_eager, django_capture_on_commit_callbacks):
-    """alice asks for her team's new service account, bob approves; with its token the account lists its
-    credential, shows the password once, reads the topic, rotates, and both passwords work in the overlap."""
+    """alice asks for her team's new service account on checkout's namespace, olga of checkout approves (nobody of
+    payments may: they can act as the account); with its token the account lists its credential, shows the
+    password once, reads the topic, rotates, and both passwords work in the overlap."""
     account = service_accounts.create(SYSTEM, name=f"etl-{unique}", team=world.payments)
     sa = client_as(replace(world, service_account=account,
                            token=tokens.issue(SYSTEM, account, name="ci", expires_at=None).secret), "service_account")
     with django_capture_on_commit_callbacks(execute=True):
-        namespace = catalogue.register_namespace(SYSTEM, name=f"sa-{unique}", owner_team=world.payments)
+        namespace = catalogue.register_namespace(SYSTEM, name=f"sa-{unique}", owner_team=world.checkout)
+    olga = person("olga", "team-checkout", "logwarden-owners")
     topic = namespace.topics.get().name
     produce(kafka_connection, topic, [b"record-1"])
 
@@ -310,7 +328,8 @@ def test_a_service_account_obtains_uses_and_rotates_its_credentials_with_its_tok
         "duration_days": 7}, format="json")
     assert asked.status_code == 201, asked.content
     with django_capture_on_commit_callbacks(execute=True):
-        decided = client_as(world, "owner").post(f"/api/request-items/{asked.json()['items'][0]['id']}/decide/",
+        decided = client_as(replace(world, owner=olga), "owner").post(
+            f"/api/request-items/{asked.json()['items'][0]['id']}/decide/",
                                                  {"decision": "approve", "comment": "for the export"}, format="json")
     assert decided.status_code == 200 and decided.json()["state"] == "approved"
 

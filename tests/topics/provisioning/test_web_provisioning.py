@@ -14,7 +14,6 @@ from topics.catalogue import services as catalogue
 from topics.kafka.adapter import produce, read_records
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
 from topics.models import AccessRequest, CredentialState, KafkaCredential, ReconcileRun
-from topics.provisioning.principals import principal_for
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +29,7 @@ def test_a_new_password_is_shown_once_works_on_the_broker_and_is_never_stored_or
     topic = namespace.topics.get().name
     produce(kafka_connection, topic, [b"GET /health 200"])
     as_role("engineer").post("/access/requests/new/", {
-        "principal": principal_for(world.engineer).pk, "namespaces": [namespace.name], "reason": "read logs",
+        "principal": "u.alice", "namespaces": [namespace.name], "reason": "read logs",
         "duration_days": "3"})
     with django_capture_on_commit_callbacks(execute=True):  # the approval's reconcile runs on the real broker
         as_role("owner").post(f"/access/approvals/{AccessRequest.objects.get().items.get().pk}/",

@@ -3,13 +3,13 @@ input; topics.access.services validates, saves and audits. Related rows are name
 principals (u.alice, sa.payments-etl), namespaces, clusters and people (usernames)."""
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from topics import policy
 from topics.models import AccessRequest, Approval, Decision, Grant, KafkaPrincipal, Namespace, RequestItem, Topic
 from topics.provisioning.api.serializers import PRINCIPAL_HELP
-from topics.provisioning.principals import requestable_principals
+from topics.provisioning.principals import requestable_principal
 
 
 class PrincipalSerializer(serializers.ModelSerializer):
@@ -23,20 +23,22 @@ class PrincipalSerializer(serializers.ModelSerializer):
         extra_kwargs = {"group_prefix": {"help_text": "Its consumer groups must start with this."}}
 
 
-@extend_schema_field(OpenApiTypes.STR)
-class RequestablePrincipalField(serializers.SlugRelatedField):
-    """A principal the caller may request access for (topics.provisioning.principals.requestable_principals), by
-    name."""
+class RequestablePrincipalField(serializers.CharField):
+    """A principal the caller may request access for (topics.provisioning.principals.requestable_principal), by
+    name; created when the request names it, never by reading."""
 
     default_error_messages = {"does_not_exist": "Not a principal you may request access for: {value}. "
                                                 "GET /api/principals/ lists yours."}
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(slug_field="name", help_text=PRINCIPAL_HELP, **kwargs)
+        super().__init__(help_text=PRINCIPAL_HELP, **kwargs)
 
-    def get_queryset(self):
-        mine = requestable_principals(self.context["request"].user)
-        return KafkaPrincipal.objects.filter(pk__in=[p.pk for p in mine])
+    def to_internal_value(self, data) -> KafkaPrincipal:
+        name = super().to_internal_value(data)
+        principal = requestable_principal(self.context["request"].user, name)
+        if principal is None:
+            self.fail("does_not_exist", value=name)
+        return principal
 
 
 # --- requests and decisions --------------------------------------------------------------------------------
@@ -55,11 +57,17 @@ class RequestItemSerializer(serializers.ModelSerializer):
 
     namespace = serializers.SlugRelatedField(slug_field="name", read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)
+    deciders_left = serializers.SerializerMethodField(
+        help_text="Who may still decide it (usernames): its owners who have not decided yet, other than the "
+                  "requester and anyone who can act as the principal. Empty once it is closed.")
 
     class Meta:
         model = RequestItem
-        fields = ["id", "namespace", "state", "approvals_required", "approvals", "decided_at"]
+        fields = ["id", "namespace", "state", "approvals_required", "approvals", "deciders_left", "decided_at"]
         read_only_fields = fields
+
+    def get_deciders_left(self, item: RequestItem) -> list[str]:
+        return [person.username for person in policy.deciders_left(item)]
 
 
 class QueuedItemSerializer(RequestItemSerializer):
@@ -75,7 +83,7 @@ class QueuedItemSerializer(RequestItemSerializer):
 
     class Meta(RequestItemSerializer.Meta):
         fields = ["id", "request", "requester", "principal", "namespace", "sensitivity", "reason", "duration_days",
-                  "requested_at", "state", "approvals_required", "approvals"]
+                  "requested_at", "state", "approvals_required", "approvals", "deciders_left"]
         read_only_fields = fields
 
 

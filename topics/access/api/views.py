@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Case, Prefetch, QuerySet, Value, When
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.models import ServiceAccount
 from portal.api.support import PerActionSerializerMixin, ScopedMixin, service_errors
 from topics import policy
 from topics.access import services as access
@@ -43,8 +44,8 @@ class AccessPermission(permissions.BasePermission):
 
 
 class RequestItemPermission(AccessPermission):
-    message = ("You may not decide on this request (it is yours, for your own principal, or for a namespace you "
-               "do not own).")
+    message = ("You may not decide on this request (it is yours, for a principal you can act as, or for a "
+               "namespace you do not own).")
     object_rules = {"decide": policy.may_decide}
 
 
@@ -66,17 +67,22 @@ ITEMS = RequestItem.objects.select_related("request__requester", "request__princ
     Prefetch("approvals", queryset=Approval.objects.select_related("approver")))
 
 
-class PrincipalViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class PrincipalViewSet(viewsets.GenericViewSet):
     """The principals the caller may request access for: themself, then their teams' active service accounts
-    (a service account: itself)."""
+    (a service account: itself). Listing them creates none (a principal is created when a request names it)."""
 
-    queryset = KafkaPrincipal.objects.annotate(
-        kind=Case(When(user__service_account__isnull=True, then=Value("person")), default=Value("service_account")))
+    queryset = KafkaPrincipal.objects.none()  # the list is requestable_principals, not a queryset
     permission_classes = [AccessPermission]
     serializer_class = PrincipalSerializer
 
-    def scoped(self, user) -> QuerySet:
-        return self.queryset.filter(pk__in=[p.pk for p in requestable_principals(user)])
+    def list(self, request, *args, **kwargs) -> Response:
+        principals = sorted(requestable_principals(request.user), key=lambda principal: principal.name)
+        programs = set(ServiceAccount.objects.filter(user__in=[p.user_id for p in principals])
+                       .values_list("user_id", flat=True))
+        for principal in principals:
+            principal.kind = "service_account" if principal.user_id in programs else "person"
+        page = self.paginate_queryset(principals)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class AccessRequestViewSet(ScopedMixin, PerActionSerializerMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -85,18 +91,20 @@ class AccessRequestViewSet(ScopedMixin, PerActionSerializerMixin, mixins.ListMod
     and admins all. Anyone signed in asks (for themself or their teams' service accounts); the requester
     withdraws a pending request."""
 
-    queryset = AccessRequest.objects.select_related("requester", "principal").prefetch_related(
-        Prefetch("items", queryset=RequestItem.objects.select_related("namespace").prefetch_related(
-            Prefetch("approvals", queryset=Approval.objects.select_related("approver")),
-            Prefetch("grants", queryset=Grant.objects.select_related(
-                "principal", "topic__namespace", "topic__cluster", "request_item", "granted_by", "ended_by")))))
+    queryset = AccessRequest.objects.select_related("requester", "principal")
     permission_classes = [AccessPermission]
     filterset_class = AccessRequestFilterSet
     serializer_class = AccessRequestSerializer
     serializer_classes = {"retrieve": AccessRequestDetailSerializer, "create": AccessRequestCreateSerializer}
 
     def scoped(self, user) -> QuerySet:
-        return policy.requests_visible_to(user, self.queryset)
+        """The requests `user` may see, each with the items they may see (request_items_visible_to)."""
+        items = policy.request_items_visible_to(user, RequestItem.objects.select_related("namespace", "request"))
+        items = items.prefetch_related(
+            Prefetch("approvals", queryset=Approval.objects.select_related("approver")),
+            Prefetch("grants", queryset=Grant.objects.select_related(
+                "principal", "topic__namespace", "topic__cluster", "request_item", "granted_by", "ended_by")))
+        return policy.requests_visible_to(user, self.queryset).prefetch_related(Prefetch("items", queryset=items))
 
     def _detail(self, request: AccessRequest, status_code: int = status.HTTP_200_OK) -> Response:
         shown = self.scoped(self.request.user).get(pk=request.pk)
@@ -143,7 +151,7 @@ class RequestItemViewSet(ScopedMixin, PerActionSerializerMixin, mixins.RetrieveM
     serializer_classes = {"decide": DecisionSerializer}
 
     def scoped(self, user) -> QuerySet:
-        return self.queryset.filter(request__in=policy.requests_visible_to(user))
+        return policy.request_items_visible_to(user, self.queryset)
 
     @extend_schema(responses=RequestItemSerializer)
     @action(detail=True, methods=["post"])

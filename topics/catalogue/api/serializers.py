@@ -59,13 +59,17 @@ class NamespaceSerializer(serializers.ModelSerializer):
                                               help_text="The owning team's slug; null: no owner yet.")
     retention_class = serializers.SlugRelatedField(slug_field="name", queryset=RetentionClass.objects.all(),
                                                    help_text="The retention class's name.")
+    suggested_owner_team = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True,
+        help_text="The owner team its Kubernetes label suggests; it owns nothing until a platform admin confirms it "
+                  "(POST …/confirm-owner/).")
     labels = serializers.DictField(child=serializers.CharField(allow_blank=True), read_only=True)
     topics = NamespaceTopicSerializer(many=True, read_only=True)
 
     class Meta:
         model = Namespace
-        fields = ["name", "owner_team", "sensitivity", "retention_class", "lifecycle", "discovered", "labels",
-                  "description", "created_at", "last_seen_at", "orphaned_at", "topics"]
+        fields = ["name", "owner_team", "suggested_owner_team", "sensitivity", "retention_class", "lifecycle",
+                  "discovered", "labels", "description", "created_at", "last_seen_at", "orphaned_at", "topics"]
         read_only_fields = ["name", "lifecycle", "discovered", "created_at", "last_seen_at", "orphaned_at"]
 
 

@@ -72,8 +72,8 @@ class NamespaceViewSet(PerActionSerializerMixin, mixins.ListModelMixin, mixins.R
     """Namespaces and their log topics: anyone signed in reads them; admins register namespaces by hand, change
     their owner, sensitivity, retention class and description, and retire them (they are never deleted)."""
 
-    queryset = Namespace.objects.select_related("owner_team", "retention_class").prefetch_related(
-        Prefetch("topics", queryset=Topic.objects.select_related("cluster")))
+    queryset = Namespace.objects.select_related("owner_team", "suggested_owner_team", "retention_class")\
+        .prefetch_related(Prefetch("topics", queryset=Topic.objects.select_related("cluster")))
     lookup_field = "name"
     permission_classes = [CataloguePermission]
     filterset_class = NamespaceFilterSet
@@ -87,6 +87,14 @@ class NamespaceViewSet(PerActionSerializerMixin, mixins.ListModelMixin, mixins.R
     def perform_update(self, serializer) -> None:
         with service_errors():
             catalogue.update_namespace(self.request.user, serializer.instance, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=NamespaceSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-owner")
+    def confirm_owner(self, request, *args, **kwargs) -> Response:
+        """Makes the owner team its Kubernetes label suggested the owner: from now on its owners decide requests."""
+        with service_errors():
+            namespace = catalogue.confirm_owner(request.user, self.get_object())
+        return Response(NamespaceSerializer(namespace, context=self.get_serializer_context()).data)
 
     @extend_schema(responses=NamespaceSerializer)
     @action(detail=True, methods=["post"])

@@ -66,6 +66,8 @@ def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:
     unknown = set(changes) - set(NAMESPACE_FIELDS)
     if unknown:
         raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
+    if changes.get("owner_team") is not None:
+        changes["suggested_owner_team"] = None  # an owner an admin sets settles what a label suggested
     with transaction.atomic():
         if "retention_class" in audited.save(actor, namespace, **changes):
             queue.sync_topics(namespace.topics.values_list("pk", flat=True))

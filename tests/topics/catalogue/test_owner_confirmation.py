@@ -66,3 +66,13 @@ def test_an_admin_confirms_the_suggested_owner_on_the_namespace_page(client, wor
     unlabelled = Namespace.objects.create(name="bare", retention_class=labelled.retention_class)
     message = html(client.post(f"/namespaces/{unlabelled.name}/confirm-owner/", follow=True))
     assert "No owner team is suggested for bare" in message
+
+
+def test_an_owner_an_admin_sets_otherwise_settles_the_suggestion(world, labelled):
+    response = client_as(world, "admin").patch("/api/namespaces/labelled/", {"owner_team": "checkout"},
+                                               format="json")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["owner_team"], response.json()["suggested_owner_team"]) == ("checkout", None)
+    assert AuditEvent.objects.get(action="namespace.update").data["changes"]["suggested_owner_team"] == {
+        "from": "payments", "to": None}

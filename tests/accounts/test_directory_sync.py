@@ -7,11 +7,13 @@ from __future__ import annotations
 import ldap
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import authenticate
 from django.contrib.sessions.models import Session
 from django_auth_ldap.config import LDAPSearch
 from ldap import modlist
 
 from accounts.ldap.backend import DirectoryUnavailable
+from accounts.ldap.settings import ldap_settings
 from accounts.services.identity import identity_of
 from accounts.tasks import sync_directory_task
 from portal.core.audit import SYSTEM
@@ -94,6 +96,15 @@ def test_a_person_the_people_filter_leaves_out_is_disabled(world, admin_conn, se
     assert result["disabled"] == ["erin"]
     erin = type(world.outsider).objects.get(pk=world.outsider.pk)
     assert not erin.is_active
+
+
+def test_a_person_the_people_filter_leaves_out_cannot_sign_in(world, admin_conn, monkeypatch, settings):
+    monkeypatch.setenv("LDAP_PEOPLE_FILTER", "(&(objectClass=person)(!(employeeType=disabled)))")
+    settings.AUTH_LDAP_USER_SEARCH = ldap_settings(django_settings.LDAP_URI)["AUTH_LDAP_USER_SEARCH"]
+    assert authenticate(username="erin", password=PEOPLE["erin"].password) is not None
+    modify(admin_conn, PEOPLE["erin"].dn, [(ldap.MOD_ADD, "employeeType", [b"disabled"])])
+
+    assert authenticate(username="erin", password=PEOPLE["erin"].password) is None
 
 
 def test_group_changes_in_the_directory_reach_roles_at_the_next_sync_and_are_audited(world, admin_conn):

@@ -1,8 +1,76 @@
-from django.contrib import admin
+"""The admin site's pages of accounts. Every save and delete is audited (portal.admin.AuditedModelAdmin);
+enabling and disabling people and service accounts goes through their services, which also end sessions and
+the effect of grants on the broker, so those flags are read-only in the forms and changed by the actions."""
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
-from accounts.services import tokens
+from accounts.services import people, service_accounts, tokens
 from portal.admin import AuditedModelAdmin
+from portal.core import audit
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class PersonAdmin(AuditedModelAdmin, UserAdmin):
+    """Django's user admin, audited. A new user's password never reaches the audit trail."""
+
+    readonly_fields = ("is_active",)
+    actions = ["disable", "enable"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        with transaction.atomic():
+            obj.save()
+            audit.record(request.user, "user.create", obj, **self.audit_context, username=obj.username,
+                         is_staff=obj.is_staff, is_superuser=obj.is_superuser,
+                         local_sign_in=obj.has_usable_password())
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            # success redirects to the user's page; a refused submission to the password page again
+            if (request.method == "POST" and isinstance(response, HttpResponseRedirect)
+                    and response.url != request.get_full_path()):
+                user = User.objects.get(pk=id)
+                audit.record(request.user, "user.password_change", user, **self.audit_context,
+                             local_sign_in=user.has_usable_password())
+        return response
+
+    @admin.action(description="Disable the selected users (ends their sessions and grants' effect)")
+    def disable(self, request, queryset):
+        for user in queryset.select_related("service_account"):
+            if user == request.user:
+                messages.error(request, "You cannot disable yourself.")
+                continue
+            account = getattr(user, "service_account", None)
+            if account is not None:
+                service_accounts.set_active(request.user, account, False)
+            else:
+                people.disable(request.user, user, reason="disabled in the admin site", context=self.audit_context)
+
+    @admin.action(description="Enable the selected users")
+    def enable(self, request, queryset):
+        for user in queryset.select_related("service_account"):
+            account = getattr(user, "service_account", None)
+            if account is not None:
+                service_accounts.set_active(request.user, account, True)
+            else:
+                people.enable(request.user, user, context=self.audit_context)
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedModelAdmin, GroupAdmin):
+    """Django's group admin, audited (groups mirror the directory's at each sign-in and directory sync)."""
 
 
 @admin.register(Team)
@@ -23,10 +91,24 @@ class ServiceAccountAdmin(AuditedModelAdmin):
     list_display = ("name", "team", "is_active", "created_at")
     list_filter = ("team", "is_active")
     search_fields = ("name",)
-    readonly_fields = ("user", "created_by", "created_at")
+    readonly_fields = ("user", "created_by", "created_at", "is_active")
+    actions = ["disable", "enable"]
 
     def has_add_permission(self, request):
         return False  # created through the portal, which also creates the account's API user
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a deleted account's user would keep its grants: disable it instead
+
+    @admin.action(description="Disable the selected service accounts (their ACLs leave the broker)")
+    def disable(self, request, queryset):
+        for account in queryset.select_related("user"):
+            service_accounts.set_active(request.user, account, False)  # audited as service_account.disable
+
+    @admin.action(description="Enable the selected service accounts")
+    def enable(self, request, queryset):
+        for account in queryset.select_related("user"):
+            service_accounts.set_active(request.user, account, True)
 
 
 @admin.register(ApiToken)

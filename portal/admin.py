@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.core import audited
+from portal.core import audit, audited
 from portal.models import AuditEvent
 
 
@@ -13,11 +13,30 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:  # the form changed `obj` in memory; audited.save needs the stored row to tell what changed
             stored = type(obj).objects.get(pk=obj.pk)
+            many_to_many = {field.name for field in obj._meta.many_to_many}  # saved by save_related
             changed = audited.save(request.user, stored, context=self.audit_context,
-                                   **{field: getattr(obj, field) for field in form.changed_data})
+                                   **{field: getattr(obj, field) for field in form.changed_data
+                                      if field not in many_to_many})
         else:
             changed = audited.save(request.user, obj, context=self.audit_context)
         self.after_save(obj, changed)
+
+    def save_related(self, request, form, formsets, change):
+        """Many-to-many fields (a user's groups, a group's permissions) are saved after the row, so their
+        changes are audited here, as the same `<kind>.update` event shape."""
+        fields = [name for name in form.changed_data
+                  if name in {field.name for field in form.instance._meta.many_to_many}]
+        before = {name: self._members(form.instance, name) for name in fields}
+        super().save_related(request, form, formsets, change)
+        diff = {name: {"from": before[name], "to": self._members(form.instance, name)} for name in fields}
+        diff = {name: values for name, values in diff.items() if values["from"] != values["to"]}
+        if diff:
+            audit.record(request.user, f"{audited.kind(form.instance)}.update", form.instance,
+                         **self.audit_context, changes=diff)
+
+    @staticmethod
+    def _members(obj, name: str) -> list[str]:
+        return sorted(str(member) for member in getattr(obj, name).all())
 
     def after_save(self, obj, changed_fields: set[str]) -> None:
         """Hook for follow-up work (such as a broker sync) once fields of an object changed."""

@@ -161,6 +161,9 @@ CELERY_BEAT_SCHEDULE = {
                             "schedule": float(LOGWARDEN_DISCOVERY_INTERVAL_SECONDS)},
     "reconcile-all": {"task": "topics.reconcile_all",
                       "schedule": float(env_int("LOGWARDEN_RECONCILE_INTERVAL_SECONDS", 60, minimum=5))},
+    # people removed or disabled in LDAP lose their roles, sessions and grants' effect within one interval
+    "sync-directory": {"task": "accounts.sync_directory",
+                       "schedule": 60.0 * env_int("LOGWARDEN_DIRECTORY_SYNC_MINUTES", 15, minimum=1)},
 }
 
 # --- Kubernetes -----------------------------------------------------------------------------------------

@@ -6,8 +6,11 @@
     LDAP_USER_BASE       where people are searched by uid
     LDAP_GROUP_BASE      where groupOfNames groups are searched; every group of a person becomes a Django group
     LDAP_ADMIN_GROUP_DN  members are Django staff and superusers (default: cn=logwarden-admins,<LDAP_GROUP_BASE>)
+    LDAP_PEOPLE_FILTER   who the directory lists as current people (default: (objectClass=person)); exclude
+                         disabled entries here, e.g. (&(objectClass=person)(!(employeeType=disabled)))
 
-Flags and groups are refreshed at every sign-in, so a change in the directory takes effect at the next one.
+Flags and groups are refreshed at every sign-in and by the periodic directory sync (accounts.ldap.sync), which
+also disables people the directory no longer lists.
 """
 from __future__ import annotations
 
@@ -34,12 +37,19 @@ def ldap_settings(uri: str) -> dict[str, Any]:
     if bind_dn and not bind_password:
         # A DN with an empty password is an "unauthenticated bind", which servers refuse or treat as anonymous.
         raise ImproperlyConfigured("LDAP_BIND_PASSWORD: required when LDAP_BIND_DN is set")
+    people_filter = env_str("LDAP_PEOPLE_FILTER", "(objectClass=person)")
+    if not (people_filter.startswith("(") and people_filter.endswith(")")
+            and people_filter.count("(") == people_filter.count(")")):
+        raise ImproperlyConfigured(f"LDAP_PEOPLE_FILTER: an LDAP filter in balanced parentheses, such as "
+                                   f"(objectClass=person), not {people_filter!r}")
     admin_group = env_str("LDAP_ADMIN_GROUP_DN", f"cn=logwarden-admins,{group_base}")
     return {
         "AUTH_LDAP_SERVER_URI": uri,
         "AUTH_LDAP_BIND_DN": bind_dn,
         "AUTH_LDAP_BIND_PASSWORD": bind_password,
-        "AUTH_LDAP_USER_SEARCH": LDAPSearch(user_base, ldap.SCOPE_SUBTREE, "(uid=%(user)s)"),
+        # a person the filter leaves out (disabled) cannot sign in, and the directory sync disables them
+        "AUTH_LDAP_USER_SEARCH": LDAPSearch(user_base, ldap.SCOPE_SUBTREE, f"(&{people_filter}(uid=%(user)s))"),
+        "LOGWARDEN_LDAP_PEOPLE_SEARCH": LDAPSearch(user_base, ldap.SCOPE_SUBTREE, people_filter, ["uid"]),
         "AUTH_LDAP_GROUP_SEARCH": LDAPSearch(group_base, ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)"),
         "AUTH_LDAP_GROUP_TYPE": GroupOfNamesType(name_attr="cn"),
         # The user's Django groups become exactly their LDAP groups at each sign-in, removals included.

@@ -165,6 +165,8 @@ def test_refused_portal_account_is_a_clear_error_naming_the_bind_settings(direct
     ({"LDAP_USER_BASE": ""}, "LDAP_USER_BASE: required when LDAP_URI is set"),
     ({"LDAP_GROUP_BASE": ""}, "LDAP_GROUP_BASE: required when LDAP_URI is set"),
     ({"LDAP_BIND_PASSWORD": ""}, "LDAP_BIND_PASSWORD: required when LDAP_BIND_DN is set"),
+    ({"LDAP_PEOPLE_FILTER": "objectClass=person"}, "LDAP_PEOPLE_FILTER: an LDAP filter in balanced parentheses"),
+    ({"LDAP_PEOPLE_FILTER": "(&(objectClass=person)"}, "LDAP_PEOPLE_FILTER: an LDAP filter in balanced parentheses"),
 ])
 def test_incomplete_ldap_settings_are_named_without_a_traceback(env, message):
     complete = {"LDAP_URI": "ldap://127.0.0.1:1/", "LDAP_BIND_DN": "cn=portal,dc=example,dc=org",

@@ -95,3 +95,114 @@ def test_admin_site_changes_are_audited_like_the_api_changes(admin_client, world
     [update] = AuditEvent.objects.filter(action="retention_class.update")
     assert update.data == {"source": "admin",
                            "changes": {"retention_ms": {"from": 14 * 86_400_000, "to": 7 * 86_400_000}}}
+
+
+# --- people, groups and service accounts go through the services, audited -------------------------------------
+
+def _user_form(user, **changes) -> dict:
+    """The admin's user change form as the page would submit it, with `changes`."""
+    data = {"username": user.username, "first_name": user.first_name, "last_name": user.last_name,
+            "email": user.email, "groups": list(user.groups.values_list("pk", flat=True)),
+            "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+            "date_joined_1": user.date_joined.strftime("%H:%M:%S.%f"), "last_login_0": "", "last_login_1": ""}
+    for flag in ("is_staff", "is_superuser"):
+        if getattr(user, flag):
+            data[flag] = "on"
+    return {**data, **changes}
+
+
+def test_admin_site_superuser_flag_and_group_changes_are_audited(admin_client, world):
+    from django.contrib.auth.models import Group
+
+    admins = Group.objects.get(name="logwarden-admins")
+    data = _user_form(world.engineer, is_superuser="on",
+                      groups=[*world.engineer.groups.values_list("pk", flat=True), admins.pk])
+
+    response = admin_client.post(f"/admin/auth/user/{world.engineer.pk}/change/", data)
+
+    assert response.status_code == 302
+    world.engineer.refresh_from_db()
+    assert world.engineer.is_superuser
+    changes = {}
+    for event in AuditEvent.objects.filter(action="user.update", target_label="alice"):
+        assert event.actor_label == "admin" and event.data["source"] == "admin"
+        changes.update(event.data["changes"])
+    assert changes == {"is_superuser": {"from": False, "to": True},
+                       "groups": {"from": ["team-payments"], "to": ["logwarden-admins", "team-payments"]}}
+
+
+def test_admin_site_cannot_flip_is_active_in_the_form_and_disables_people_through_the_service(
+        admin_client, client, world):
+    client.force_login(world.engineer)
+    page = admin_client.get(f"/admin/auth/user/{world.engineer.pk}/change/")
+    assert 'name="is_active"' not in page.content.decode()
+
+    response = admin_client.post("/admin/auth/user/", {"action": "disable", "_selected_action": [world.engineer.pk]})
+
+    assert response.status_code == 302
+    world.engineer.refresh_from_db()
+    assert not world.engineer.is_active and not world.engineer.groups.exists()
+    assert client.get("/access/credentials/").status_code == 302  # her session ended
+    [event] = AuditEvent.objects.filter(action="user.disable")
+    assert event.actor_label == "admin" and event.data["source"] == "admin" and event.data["sessions_ended"] == 1
+
+
+def test_admin_site_password_change_is_audited_without_the_password(admin_client, world):
+    password = "a-new-local-password-123"
+    response = admin_client.post(f"/admin/auth/user/{world.engineer.pk}/password/", {
+        "password1": password, "password2": password, "usable_password": "true", "set_usable_password": "true"})
+
+    assert response.status_code == 302
+    world.engineer.refresh_from_db()
+    assert world.engineer.check_password(password)
+    [event] = AuditEvent.objects.filter(action="user.password_change")
+    assert event.data == {"source": "admin", "local_sign_in": True}
+    assert not any(password in str(e.data) for e in AuditEvent.objects.all())
+
+
+def test_admin_site_group_changes_are_audited(admin_client, world):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.get(name="team-checkout")
+    permission = Permission.objects.get(codename="view_team")
+
+    response = admin_client.post(f"/admin/auth/group/{group.pk}/change/", {
+        "name": "team-checkout-eu", "permissions": [permission.pk]})
+
+    assert response.status_code == 302
+    changes = {}
+    for event in AuditEvent.objects.filter(action="group.update"):
+        assert event.data["source"] == "admin"
+        changes.update(event.data["changes"])
+    assert changes == {"name": {"from": "team-checkout", "to": "team-checkout-eu"},
+                       "permissions": {"from": [], "to": [str(permission)]}}
+
+
+@pytest.mark.kafka
+def test_admin_site_disabling_a_service_account_takes_its_acls_off_the_broker(
+        admin_client, world, unique, kafka_admin, celery_eager, django_capture_on_commit_callbacks):
+    from tests.factories import ask, person
+    from topics.access import services as access
+    from topics.catalogue import services as catalogue
+    from topics.models import KafkaCredential
+
+    account = world.service_account
+    olga = person("olga", "team-checkout", "logwarden-owners")
+    with django_capture_on_commit_callbacks(execute=True):
+        shared = catalogue.register_namespace(SYSTEM, name=f"adm-off-{unique}", owner_team=world.checkout)
+    with django_capture_on_commit_callbacks(execute=True):
+        access.decide(olga, ask(world, shared, principal_user=account.user).items.get(), "approve", "export")
+    username, topic = KafkaCredential.objects.get(principal__user=account.user).username, shared.topics.get().name
+    assert kafka_admin.describe_acls(principal=f"User:{username}", resource_name=topic)
+    page = admin_client.get(f"/admin/accounts/serviceaccount/{account.pk}/change/")
+    assert 'name="is_active"' not in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/accounts/serviceaccount/", {
+            "action": "disable", "_selected_action": [account.pk]})
+
+    assert response.status_code == 302
+    assert not kafka_admin.describe_acls(principal=f"User:{username}", resource_name=topic)
+    [event] = AuditEvent.objects.filter(action="service_account.disable")
+    assert event.actor_label == "admin"
+    assert admin_client.get(f"/admin/accounts/serviceaccount/{account.pk}/delete/").status_code == 403

@@ -14,6 +14,7 @@ from tests.helpers import run_manage
     ({"LDAP_URI": "127.0.0.1:389"}, "LDAP_URI: expected a URL starting with ldap://"),
     ({"KAFKA_BOOTSTRAP": "127.0.0.1:9092"}, "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: both must be set"),
     ({"LOGWARDEN_KUBECONFIG": "/nonexistent/kubeconfig"}, "LOGWARDEN_KUBECONFIG/KUBECONFIG: no file"),
+    ({"LOGWARDEN_DIRECTORY_SYNC_MINUTES": "0"}, "LOGWARDEN_DIRECTORY_SYNC_MINUTES: must be at least 1"),
     ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "1"}, "DJANGO_DEBUG: must be off"),
     ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY: set a random value"),
 ])
@@ -55,3 +56,7 @@ def test_check_services_names_an_unreachable_kafka():
     assert result.returncode != 0
     assert "no Kafka broker answered at KAFKA_BOOTSTRAP=127.0.0.1:1" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_the_directory_sync_runs_every_15_minutes_by_default(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["sync-directory"] == {"task": "accounts.sync_directory", "schedule": 900.0}

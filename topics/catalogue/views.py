@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import portal_page
 from accounts.models import Role, Team
-from accounts.services.identity import identity_of
+from accounts.services.identity import Identity, identity_of
 from portal.web.pages import require, submit
 from portal.web.panels import panels
 from topics import policy
@@ -17,23 +19,48 @@ from topics.catalogue import services as catalogue
 from topics.catalogue.filtersets import NamespaceFilterSet
 from topics.catalogue.forms import NamespaceEditForm, NamespaceForm
 from topics.catalogue.tables import NamespaceTable, TopicTable
-from topics.models import Namespace
+from topics.models import CredentialState, Grant, GrantState, KafkaCredential, Namespace, ReconcileRun
 
 # the API's NamespaceFilterSet also filters by name (the search box covers it) and by discovered
 BROWSER_FILTERS = ("q", "owner_team", "sensitivity", "lifecycle", "retention_class")
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """The dashboard: the signed-in person's teams and their namespaces, and quick links."""
+    """The dashboard: my live access and when it ends, what waits on my decision, what is not on the broker
+    yet; my teams and their namespaces."""
     if not request.user.is_authenticated:
         return render(request, "topics/home.html")
     identity = identity_of(request.user)
     teams = Team.objects.filter(pk__in=identity.team_ids)
+    grants = list(_current_grants(request.user, identity))
     return render(request, "topics/home.html", {
         "roles": sorted(Role(role).label for role in identity.roles), "teams": teams,
         "namespaces": NamespaceTable(Namespace.objects.filter(owner_team__in=teams),
                                      empty_message="Your teams own no namespace yet."),
+        "grants": grants, "on_broker": [grant for grant in grants if grant.on_broker],
+        "pending_on_broker": [grant for grant in grants if not grant.on_broker],
+        "waiting": policy.waiting_for(request.user),
     })
+
+
+def _current_grants(user, identity: Identity) -> QuerySet[Grant]:
+    """The running grants of my principal and my teams' service accounts', soonest ending first, each with
+    `on_broker`: its credential exists on the broker (active or retiring) and a reconcile of its cluster
+    succeeded after it began, so its ACLs are there. A grant without both is still a change pending on the
+    broker (the reconciler's own records say so; nothing asks the broker here)."""
+    now = timezone.now()
+    credential_made = KafkaCredential.objects.filter(
+        principal=OuterRef("principal"), cluster=OuterRef("topic__cluster"),
+        state__in=[CredentialState.ACTIVE, CredentialState.RETIRING])
+    reconciled_since = ReconcileRun.objects.filter(cluster=OuterRef("topic__cluster"), succeeded=True,
+                                                   started_at__gte=OuterRef("valid_from"))
+    mine = Q(principal__user=user) | Q(principal__user__service_account__team_id__in=identity.team_ids,
+                                       principal__user__service_account__is_active=True)
+    return (Grant.objects.filter(mine, state=GrantState.ACTIVE, valid_from__lte=now, valid_until__gt=now)
+            .select_related("principal", "topic__namespace", "topic__cluster")
+            .annotate(credential_made=Exists(credential_made), reconciled=Exists(reconciled_since))
+            .annotate(on_broker=Q(credential_made=True) & Q(reconciled=True))
+            .order_by("valid_until", "topic__name"))
 
 
 @portal_page

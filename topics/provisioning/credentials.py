@@ -25,6 +25,7 @@ from topics.provisioning.desired import live_grants
 
 log = logging.getLogger(__name__)
 PASSWORD_PLACEHOLDER = "<the password shown once>"
+CLIENT_CONFIG_FILES = ("librdkafka.properties", "java.properties", "kcat.sh", "consumer.py")  # of client_config
 
 
 def show_password(actor, credential: KafkaCredential) -> str:

@@ -21,7 +21,7 @@ def broker_changes(run: ReconcileRun) -> list[str]:
 
 
 class CredentialTable(Table):
-    columns = ("Username", "Cluster", "State", "Activated", "Password")
+    columns = ("Username", "Cluster", "State", "Activated", "Password", "Client configuration", "")
     row_template = "topics/provisioning/_credential_row.html"
     empty_message = "No credentials yet: the first is made on the broker once a grant of this principal is active."
 

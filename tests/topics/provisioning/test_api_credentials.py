@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
@@ -19,34 +18,16 @@ from accounts.services import service_accounts, tokens
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
 from tests.api_clients import assert_allowed_as_expected, call, client_as, matrix
-from tests.factories import activate, person, topic_of
+from tests.factories import activate, person
+from tests.topics.provisioning.conftest import PASSWORD
 from topics.access import services as access
 from topics.catalogue import services as catalogue
-from topics.catalogue.clusters import default_cluster
 from topics.kafka.adapter import produce, read_records
 from topics.models import CredentialHandoff, CredentialState, KafkaCredential
 from topics.provisioning import credentials
 from topics.provisioning.principals import principal_for
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "fresh-password-0123456789"
-
-
-@pytest.fixture
-def creds(world):
-    """payments' service account holds a grant on payments, erin one on checkout; both credentials are active
-    with their new password waiting; alice has a principal but no grant."""
-    cluster = default_cluster()
-    for namespace in (world.ns_payments, world.ns_checkout):
-        topic_of(namespace, cluster)
-    for role in ("engineer", "owner", "auditor", "admin"):
-        principal_for(world.user_for(role))  # a first GET would create them: keep reads free of writes
-    etl, erin = principal_for(world.service_account.user), principal_for(world.outsider)
-    access.grant_directly(world.admin, principal=etl, topic=world.ns_payments.topics.get(), days=7, reason="export")
-    access.grant_directly(world.admin, principal=erin, topic=world.ns_checkout.topics.get(), days=7, reason="debug")
-    return SimpleNamespace(cluster=cluster,
-                           etl=activate(KafkaCredential.objects.get(principal=etl), password=PASSWORD),
-                           other=activate(KafkaCredential.objects.get(principal=erin), password=PASSWORD))
 
 
 def rotation(principal: str, **extra) -> dict:

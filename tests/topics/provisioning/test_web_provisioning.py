@@ -10,10 +10,12 @@ import pytest
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
 from tests.helpers import actions, create_acls_visibly, html
+from tests.topics.provisioning.conftest import PASSWORD
 from topics.catalogue import services as catalogue
 from topics.kafka.adapter import produce, read_records
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
 from topics.models import AccessRequest, CredentialState, KafkaCredential, ReconcileRun
+from topics.provisioning import credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,81 @@ def test_my_credentials_list_my_principals_and_their_group_prefixes(as_role, wor
     page = html(as_role("engineer").get("/access/credentials/"))
     assert "<code>u.alice.</code>" in page and "<code>sa.payments-etl.</code>" in page
     assert "sa.payments-etl" not in html(as_role("outsider").get("/access/credentials/"))
+
+
+# --- credentials: rotation and client configuration files, as in the API ----------------------------------
+
+def test_i_rotate_my_teams_credential_from_the_credentials_page(as_role, world, creds):
+    rotate_url = f"/access/credentials/{creds.etl.pk}/rotate/"
+    page = html(as_role("engineer").get("/access/credentials/"))
+    assert f'href="{rotate_url}"' in page
+    assert 'name="force"' not in html(as_role("engineer").get(rotate_url))  # forcing is for admins
+
+    response = as_role("engineer").post(rotate_url, {"overlap_hours": "6"}, follow=True)
+
+    assert response.redirect_chain == [("/access/credentials/", 302)]
+    assert "Rotation started: sa.payments-etl.b" in html(response)
+    creds.etl.refresh_from_db()
+    assert creds.etl.state == CredentialState.RETIRING
+    new = KafkaCredential.objects.get(principal=creds.etl.principal, slot="b")
+    assert new.state == CredentialState.PENDING
+    [event] = AuditEvent.objects.filter(action="credential.rotate")
+    assert (event.actor_label, event.data["trigger"], event.data["overlap_seconds"]) == ("alice", "holder", 6 * 3600)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"overlap_hours": "-1"}, "greater than or equal to 0"),
+    ({"overlap_hours": str(15 * 24)}, "less than or equal to 336"),
+    ({"overlap_hours": "soon"}, "Enter a whole number."),
+])
+def test_a_bad_overlap_is_shown_on_its_field_and_rotates_nothing(as_role, world, creds, data, message):
+    response = as_role("engineer").post(f"/access/credentials/{creds.etl.pk}/rotate/", data)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["overlap_hours"] and message in html(response)
+    assert f'value="{data["overlap_hours"]}"' in html(response)  # what was typed stays
+    assert KafkaCredential.objects.get(pk=creds.etl.pk).state == CredentialState.ACTIVE
+    assert "credential.rotate" not in actions()
+
+
+def test_a_second_rotation_in_the_overlap_is_refused_on_the_page(as_role, world, creds):
+    url = f"/access/credentials/{creds.etl.pk}/rotate/"
+    as_role("engineer").post(url, {"overlap_hours": "1"})
+
+    response = as_role("engineer").post(url, {"overlap_hours": "1"})
+
+    # the first rotation retired the credential: it is no longer offered, and a replayed form is refused
+    assert response.status_code == 200 and "already under way" in html(response)
+    assert actions().count("credential.rotate") == 1
+
+
+def test_rotation_follows_the_apis_rules(as_role, world, creds):
+    erins = f"/access/credentials/{creds.other.pk}/rotate/"
+    assert as_role("engineer").post(erins, {"overlap_hours": "1"}).status_code == 404  # not hers to see
+    # only admins force: anyone else's "force" is no field of their form
+    as_role("owner").post(f"/access/credentials/{creds.etl.pk}/rotate/", {"overlap_hours": "1", "force": "on"})
+
+    response = as_role("admin").post(erins, {"overlap_hours": "0", "force": "on"})
+
+    assert response.status_code == 302
+    triggers = {event.target_label: event.data["trigger"] for event in AuditEvent.objects.filter(
+        action="credential.rotate")}
+    assert triggers == {"sa.payments-etl.b": "holder", "u.erin.b": "forced"}
+
+
+@pytest.mark.parametrize("file_name", ["librdkafka.properties", "java.properties", "kcat.sh", "consumer.py"])
+def test_client_configuration_files_download_from_the_credentials_page(as_role, world, creds, file_name):
+    url = f"/access/credentials/{creds.etl.pk}/config/{file_name}"
+    assert f'href="{url}"' in html(as_role("engineer").get("/access/credentials/"))
+
+    response = as_role("engineer").get(url)
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    assert response["Content-Disposition"] == f'attachment; filename="sa.payments-etl.a-{file_name}"'
+    assert response.content.decode() == credentials.client_config(creds.etl)[file_name]
+    assert PASSWORD not in response.content.decode()
+    assert as_role("outsider").get(url).status_code == 404
+    assert as_role("engineer").get(f"/access/credentials/{creds.etl.pk}/config/secrets.yaml").status_code == 404
 
 
 # --- reconcile ------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.support import NamesField
+from portal.core.limits import MaxTextLength
 from topics.models import AccessRequest, Approval, Decision, Grant, KafkaPrincipal, Namespace, RequestItem, Topic
 from topics.provisioning.api.serializers import PRINCIPAL_HELP
 from topics.provisioning.principals import requestable_principals
@@ -81,7 +83,8 @@ class QueuedItemSerializer(RequestItemSerializer):
 
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
-    comment = serializers.CharField(help_text="Why (kept with the decision and in the audit trail).")
+    comment = serializers.CharField(validators=[MaxTextLength()],
+                                    help_text="Why (kept with the decision and in the audit trail).")
 
 
 class GrantSerializer(serializers.ModelSerializer):
@@ -135,9 +138,10 @@ class AccessRequestCreateSerializer(serializers.Serializer):
     duration is the strictest namespace's policy (topics.access.services)."""
 
     principal = RequestablePrincipalField()
-    namespaces = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Namespace.objects.all(),
-                                              help_text="Namespace names.")
-    reason = serializers.CharField(help_text="Why access is needed (the owners read it).")
+    namespaces = NamesField(queryset=Namespace.objects.all(), slug_field="name",
+                            help_text="Namespace names (at most LOGWARDEN_MAX_LIST_LENGTH).")
+    reason = serializers.CharField(validators=[MaxTextLength()],
+                                   help_text="Why access is needed (the owners read it).")
     duration_days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
 
 
@@ -152,7 +156,8 @@ class GrantCreateSerializer(serializers.Serializer):
     topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.select_related("cluster", "namespace"),
                                                required=False, help_text="The topic's id; or give `namespace`.")
     days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
-    reason = serializers.CharField(help_text="Why access is granted (recorded in the audit trail).")
+    reason = serializers.CharField(validators=[MaxTextLength()],
+                                   help_text="Why access is granted (recorded in the audit trail).")
 
     def validate(self, attrs: dict) -> dict:
         namespace = attrs.pop("namespace", None)
@@ -168,4 +173,5 @@ class GrantCreateSerializer(serializers.Serializer):
 
 
 class RevokeSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the grant is revoked (recorded in the audit trail).")
+    reason = serializers.CharField(validators=[MaxTextLength()],
+                                   help_text="Why the grant is revoked (recorded in the audit trail).")

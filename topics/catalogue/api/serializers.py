@@ -18,6 +18,16 @@ class KafkaClusterSerializer(serializers.ModelSerializer):
                   "sasl_password_ref", "topic_name_template", "replication_factor", "enforce_acls", "is_default"]
         read_only_fields = ["name"]
 
+    def validate(self, attrs: dict) -> dict:
+        """Moving a cluster's bootstrap sends its password to the new address: the caller names the password's
+        reference again in the same change, so a changed address alone never takes the password along."""
+        cluster = self.instance
+        if (cluster is not None and cluster.sasl_password_ref and "sasl_password_ref" not in attrs
+                and attrs.get("bootstrap", cluster.bootstrap) != cluster.bootstrap):
+            raise serializers.ValidationError({"sasl_password_ref": [
+                "Changing bootstrap sends the cluster's password there: give sasl_password_ref again."]})
+        return attrs
+
 
 class KafkaClusterCreateSerializer(KafkaClusterSerializer):
     class Meta(KafkaClusterSerializer.Meta):

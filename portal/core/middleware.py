@@ -69,7 +69,10 @@ def is_api(request: HttpRequest) -> bool:
 
 
 def error_detail(status: int) -> str:
-    return HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status code without a standard phrase
+        return "Error"
 
 
 class ApiErrorsAsJson:

@@ -445,3 +445,24 @@ def test_changing_a_cluster_bootstrap_needs_its_password_reference_again(world, 
     assert moved.status_code == 200, moved.content
     cluster.refresh_from_db()
     assert cluster.bootstrap == "kafka-eu-3:9092"
+
+
+@pytest.mark.parametrize("labels", [{"app": "v" * 64}, {"k" * 318: "v"}, {f"k{i}": "v" for i in range(101)}])
+def test_namespace_labels_beyond_kubernetes_limits_are_refused(world, labels):
+    before = (Namespace.objects.count(), AuditEvent.objects.count())
+
+    response = client_as(world, "admin").post("/api/namespaces/", {"name": "search", "labels": labels},
+                                              format="json")
+
+    assert response.status_code == 400 and "labels" in response.json(), response.content[:300]
+    assert len(response.content) < 500
+    assert (Namespace.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_a_retire_reason_longer_than_the_limit_is_refused(world):
+    response = client_as(world, "admin").post("/api/namespaces/payments/retire/", {"reason": "r" * 2001},
+                                              format="json")
+
+    assert response.status_code == 400 and "reason" in response.json()
+    world.ns_payments.refresh_from_db()
+    assert world.ns_payments.lifecycle == "active"

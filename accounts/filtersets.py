@@ -5,10 +5,11 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from portal.core.filters import BooleanFilter, FilterSet
 from accounts.models import ApiToken, GroupMapping, Role, ServiceAccount, Team
 
 
-class TeamFilterSet(django_filters.FilterSet):
+class TeamFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", help_text="Part of the slug or name (any case).")
 
     class Meta:
@@ -19,7 +20,7 @@ class TeamFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(slug__icontains=value) | Q(name__icontains=value))
 
 
-class GroupMappingFilterSet(django_filters.FilterSet):
+class GroupMappingFilterSet(FilterSet):
     ldap_group = django_filters.CharFilter(lookup_expr="icontains", help_text="Part of the group's cn (any case).")
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), to_field_name="slug",
                                             help_text="The team's slug.")
@@ -30,7 +31,7 @@ class GroupMappingFilterSet(django_filters.FilterSet):
         fields = ["ldap_group", "team", "role"]
 
 
-class ServiceAccountFilterSet(django_filters.FilterSet):
+class ServiceAccountFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search",
                                   help_text="Part of the name or description (any case).")
     team = django_filters.ModelChoiceFilter(queryset=Team.objects.all(), to_field_name="slug",
@@ -44,8 +45,8 @@ class ServiceAccountFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
 
 
-class ApiTokenFilterSet(django_filters.FilterSet):
-    revoked = django_filters.BooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True,
+class ApiTokenFilterSet(FilterSet):
+    revoked = BooleanFilter(field_name="revoked_at", lookup_expr="isnull", exclude=True,
                                            help_text="true: revoked tokens only; false: tokens not revoked.")
 
     class Meta:

@@ -4,11 +4,29 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from accounts.models import Role, ServiceAccount, Team
+from portal.core.throttles import RateLimit
 
 DEFAULT_TOKEN_LIFETIME = datetime.timedelta(days=90)
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form; failed sign-ins count against the address (the `sign_in` rate), and past the rate
+    no password is checked at all, locally or against LDAP, until the window has passed."""
+
+    def clean(self):
+        limit = RateLimit("sign_in")
+        if limit.exceeded(self.request):
+            raise forms.ValidationError(f"Too many failed sign-ins from your address: try again in "
+                                        f"{int(limit.wait() or 1)} seconds.", code="throttled")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            limit.count(self.request)
+            raise
 
 
 class ServiceAccountForm(forms.ModelForm):

@@ -11,6 +11,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from portal.core.limits import MaxTextLength
+
 DNS_LABEL = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"  # RFC 1123 label: Kubernetes names, and ours alike
 slug_validator = RegexValidator(DNS_LABEL, "Use lowercase letters, digits and hyphens (DNS-1123 label, at most 63).")
 
@@ -25,7 +27,7 @@ class Role(models.TextChoices):
 class Team(models.Model):
     slug = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxTextLength()])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -63,7 +65,7 @@ class ServiceAccount(models.Model):
 
     name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="service_accounts")
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxTextLength()])
     # the Django user the API authenticates as; its password is unusable
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_account")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

@@ -2,7 +2,8 @@
 
 The embedded default needs nothing outside: SQLite, and Celery in-process unless REDIS_URL names a broker.
 `DATABASE_URL`, `REDIS_URL` and `KAFKA_BOOTSTRAP` switch to PostgreSQL, Redis and any Kafka cluster.
-`LOGWARDEN_ENV=production` refuses to start with DEBUG on or the development SECRET_KEY.
+`LOGWARDEN_ENV=production` refuses to start with DEBUG on, the development SECRET_KEY, a key shared by two
+purposes, or any of HTTPS-only cookies, the SSL redirect, HSTS and the Content Security Policy turned off.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.core.config import env_bool, env_choice, env_host_ports, env_int, env_str, env_url
+from portal.core.config import env_bool, env_choice, env_host_ports, env_int, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,12 +22,57 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 DEBUG = env_bool("DJANGO_DEBUG", ENVIRONMENT == "development")
 ALLOWED_HOSTS = [h for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
-if ENVIRONMENT == "production":
+PRODUCTION = ENVIRONMENT == "production"
+# sessions, CSRF and signed values use SECRET_KEY (old keys in DJANGO_SECRET_KEY_FALLBACKS keep sessions alive
+# through a rotation); the audit chain's HMAC and the hand-off's encryption each have their own key, so rotating
+# one never touches the others. Outside production they default to SECRET_KEY.
+SECRET_KEY_FALLBACKS = [k for k in env_str("DJANGO_SECRET_KEY_FALLBACKS").split(",") if k]
+LOGWARDEN_AUDIT_KEY = env_str("LOGWARDEN_AUDIT_KEY", SECRET_KEY)
+LOGWARDEN_HANDOFF_KEY = env_str("LOGWARDEN_HANDOFF_KEY", SECRET_KEY)
+
+if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DJANGO_DEBUG: must be off when LOGWARDEN_ENV=production")
-    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY: set a random value of at least 32 characters when LOGWARDEN_ENV=production")
+    for _name, _key in (("DJANGO_SECRET_KEY", SECRET_KEY), ("LOGWARDEN_AUDIT_KEY", LOGWARDEN_AUDIT_KEY),
+                        ("LOGWARDEN_HANDOFF_KEY", LOGWARDEN_HANDOFF_KEY)):
+        if _key == DEVELOPMENT_SECRET_KEY or len(_key) < 32:
+            raise ImproperlyConfigured(
+                f"{_name}: set a random value of at least 32 characters when LOGWARDEN_ENV=production")
+    if len({SECRET_KEY, LOGWARDEN_AUDIT_KEY, LOGWARDEN_HANDOFF_KEY}) < 3:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY, LOGWARDEN_AUDIT_KEY and LOGWARDEN_HANDOFF_KEY: each needs "
+                                   "its own value when LOGWARDEN_ENV=production")
+
+# --- HTTPS, cookies, headers ----------------------------------------------------------------------------
+# On by default in production and refused off there; off by default elsewhere (development runs on http).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("LOGWARDEN_SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("LOGWARDEN_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("LOGWARDEN_HSTS_SECONDS", 365 * 86_400 if PRODUCTION else 0, minimum=0)
+# behind a proxy that terminates TLS, the header it sets on https requests ("X-Forwarded-Proto: https");
+# only set it when that proxy always sets or strips the header, else a client could claim https
+_proxy_header = env_str("LOGWARDEN_PROXY_SSL_HEADER")
+if _proxy_header:
+    _header, _, _value = (part.strip() for part in _proxy_header.partition(":"))
+    if not (_header and _value):
+        raise ImproperlyConfigured(f"LOGWARDEN_PROXY_SSL_HEADER: expected 'Header-Name: value' "
+                                   f"(for example 'X-Forwarded-Proto: https'), got {_proxy_header!r}")
+    SECURE_PROXY_SSL_HEADER = (f"HTTP_{_header.upper().replace('-', '_')}", _value)
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+LOGWARDEN_CONTENT_SECURITY_POLICY = env_str(
+    "LOGWARDEN_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+# a session ends this long after sign-in, and when the browser closes
+SESSION_COOKIE_AGE = env_int("LOGWARDEN_SESSION_HOURS", 8, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+if PRODUCTION:
+    for _name, _on in (("LOGWARDEN_SECURE_COOKIES", SESSION_COOKIE_SECURE),
+                       ("LOGWARDEN_SSL_REDIRECT", SECURE_SSL_REDIRECT),
+                       ("LOGWARDEN_HSTS_SECONDS", SECURE_HSTS_SECONDS),
+                       ("LOGWARDEN_CONTENT_SECURITY_POLICY", LOGWARDEN_CONTENT_SECURITY_POLICY)):
+        if not _on:
+            raise ImproperlyConfigured(f"{_name}: must be on (not empty or 0) when LOGWARDEN_ENV=production")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,7 +93,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # outermost: whatever answers below it (a 404, a 413, a 500), a client of /api/ gets JSON
+    "portal.core.middleware.ApiErrorsAsJson",
     "django.middleware.security.SecurityMiddleware",
+    "portal.core.middleware.LimitRequestBody",
     # before anything reads the request: NUL characters never reach a view, a form or PostgreSQL
     "portal.core.middleware.RejectNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -56,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.core.middleware.ContentSecurityPolicy",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -172,12 +222,33 @@ KUBECONFIG = env_str("LOGWARDEN_KUBECONFIG") or env_str("KUBECONFIG")
 if KUBECONFIG and not Path(KUBECONFIG).is_file():
     raise ImproperlyConfigured(f"LOGWARDEN_KUBECONFIG/KUBECONFIG: no file at {KUBECONFIG!r}")
 
+# --- bad input ------------------------------------------------------------------------------------------
+# free text (reasons, comments, descriptions), request bodies, lists in a body, API pages
+LOGWARDEN_MAX_TEXT_LENGTH = env_int("LOGWARDEN_MAX_TEXT_LENGTH", 2000, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LOGWARDEN_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+LOGWARDEN_MAX_LIST_LENGTH = env_int("LOGWARDEN_MAX_LIST_LENGTH", 100, minimum=1)
+LOGWARDEN_API_MAX_PAGE_SIZE = env_int("LOGWARDEN_API_MAX_PAGE_SIZE", 500, minimum=1)
+# anonymous health probes share one check per this many seconds
+LOGWARDEN_HEALTH_CACHE_SECONDS = env_int("LOGWARDEN_HEALTH_CACHE_SECONDS", 5, minimum=0)
+
 # --- REST API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["portal.api.support.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.support.Pagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "portal.api.support.exception_handler",
+    # per signed-in caller (people and service accounts) and per anonymous address; the other scopes are
+    # counted by portal.core.throttles: refused API tokens, failed sign-ins, anonymous health probes
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle",
+                                 "rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_rate("LOGWARDEN_API_RATE", "1200/min"),
+        "anon": env_rate("LOGWARDEN_API_ANONYMOUS_RATE", "60/min"),
+        "token_failure": env_rate("LOGWARDEN_TOKEN_FAILURE_RATE", "20/min"),
+        "sign_in": env_rate("LOGWARDEN_SIGN_IN_FAILURE_RATE", "10/min"),
+        "health": env_rate("LOGWARDEN_HEALTH_RATE", "120/min"),
+    },
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.api.authentication.ServiceAccountTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

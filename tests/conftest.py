@@ -128,3 +128,12 @@ def as_role(client, world):
         client.force_login(world.user_for(role))
         return client
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counts and the anonymous health states live in the per-process cache: each test starts
+    without its neighbours'."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,6 +1,7 @@
 """What the apps' REST APIs share: permissions backed by the apps' policy modules, querysets scoped to the caller,
-services' refusals as 400/409 responses, a serializer per action, and writes through portal.core.audited for
-rows without a domain service.
+services' refusals as 400/409 responses, a serializer per action, writes through portal.core.audited for
+rows without a domain service, and the strict parts of the contract: filter and page parameters that cannot be
+used are a 400 naming them, and error messages never echo more than a short excerpt of a value.
 
 Every object is addressed by its unique name where it has one (team slug, namespace, cluster, retention
 class and service account names, token prefix), else by its id; request bodies name related rows the same way.
@@ -10,13 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, QuerySet
-from rest_framework import exceptions, permissions, status
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, permissions, serializers, status, views
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 
 from portal.core import audited
+from portal.core.limits import excerpt
+
+MESSAGE_LENGTH = 200
 
 
 class Conflict(exceptions.APIException):
@@ -99,3 +106,98 @@ class AuditedWritesMixin:
     def perform_destroy(self, instance) -> None:
         with service_errors():
             audited.delete(self.request.user, instance)
+
+
+def _shortened(detail):
+    """Every message cut to a short excerpt: a refused value is named, never echoed back whole."""
+    if isinstance(detail, dict):
+        return {key: _shortened(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_shortened(item) for item in detail]
+    if isinstance(detail, str) and len(detail) > MESSAGE_LENGTH:
+        return excerpt(detail, MESSAGE_LENGTH)
+    return detail
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with every message shortened (settings.REST_FRAMEWORK's EXCEPTION_HANDLER)."""
+    response = views.exception_handler(exc, context)
+    if response is not None:
+        response.data = _shortened(response.data)
+    return response
+
+
+def _refused(parameter: str, message: str) -> exceptions.ValidationError:
+    return exceptions.ValidationError({parameter: [message]})
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter's backend; a filter parameter given empty (`?state=`) is refused, not ignored."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            for parameter in _parameters(filterset):
+                if parameter in request.query_params and not request.query_params[parameter].strip():
+                    raise _refused(parameter, "Empty: give a value or leave the parameter out.")
+        return filterset
+
+
+def _parameters(filterset) -> Iterator[str]:
+    for name, field in filterset.form.fields.items():
+        suffixes = getattr(field.widget, "suffixes", None)
+        yield from (f"{name}_{suffix}" for suffix in suffixes) if suffixes else (name,)
+
+
+class Pagination(PageNumberPagination):
+    """`page` (from 1) and `page_size` (up to settings.LOGWARDEN_API_MAX_PAGE_SIZE); other values are a 400."""
+
+    page_size_query_param = "page_size"
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.LOGWARDEN_API_MAX_PAGE_SIZE
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise _refused(self.page_size_query_param,
+                           f"Expected a whole number from 1 to {self.max_page_size}, got {excerpt(raw)!r}.")
+        return int(raw)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        if not raw.isdigit() or int(raw) < 1:
+            raise _refused(self.page_query_param, f"Expected a page number from 1, got {excerpt(raw)!r}.")
+        return int(raw)
+
+
+class NamesField(serializers.ListField):
+    """A list of rows named by `slug_field`, at most settings.LOGWARDEN_MAX_LIST_LENGTH of them, resolved in
+    one query; names that match no row are refused together (each as a short excerpt), duplicates count once."""
+
+    def __init__(self, *, queryset: QuerySet, slug_field: str, **kwargs) -> None:
+        super().__init__(child=serializers.CharField(), allow_empty=False, **kwargs)
+        self.queryset, self.slug_field = queryset, slug_field
+
+    def to_internal_value(self, data):
+        limit = settings.LOGWARDEN_MAX_LIST_LENGTH
+        if isinstance(data, list) and len(data) > limit:
+            raise serializers.ValidationError(f"At most {limit} items (this list has {len(data)}).")
+        names = list(dict.fromkeys(super().to_internal_value(data)))
+        found = self.queryset.filter(**{f"{self.slug_field}__in": names})
+        rows = {getattr(row, self.slug_field): row for row in found}
+        unknown = [excerpt(name) for name in names if name not in rows]
+        if unknown:
+            raise serializers.ValidationError(f"No such {self.slug_field}: {', '.join(unknown[:5])}"
+                                              + (f" and {len(unknown) - 5} more." if len(unknown) > 5 else "."))
+        return [rows[name] for name in names]
+
+    def to_representation(self, value):
+        return [getattr(row, self.slug_field) for row in value]

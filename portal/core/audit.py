@@ -4,14 +4,14 @@ Secrets never enter the trail: values under keys that name a secret are replaced
 payload that is not JSON is refused rather than stringified.
 
 Tamper evidence: each event's hash is an HMAC-SHA256 over its predecessor's hash and its own fields, keyed with
-a key derived from settings.SECRET_KEY (sha256("logwarden-audit-chain:" + SECRET_KEY)). The database refuses
+a key derived from settings.LOGWARDEN_AUDIT_KEY (sha256("logwarden-audit-chain:" + key)). The database refuses
 updates and deletes, and someone who gets around that (a DBA dropping the trigger, or truncating the table and
 writing a new history) still cannot produce hashes that verify without the key, which lives in the
 application's environment, not in the database.
 
-Rotating SECRET_KEY needs re-anchoring: events written before the rotation verify only with the old key. Before
-rotating, run `verify_chain(secret_key=<old key>)` and keep that report with the sequence and hash of the last
-event (the anchor); after rotating, new events chain on from that hash under the new key, so
+Rotating LOGWARDEN_AUDIT_KEY needs re-anchoring: events written before the rotation verify only with the old
+key. Before rotating, run `verify_chain(secret_key=<old key>)` and keep that report with the sequence and hash of
+the last event (the anchor); after rotating, new events chain on from that hash under the new key, so
 `verify_chain(secret_key=<old key>, until=<anchor sequence>)` and `verify_chain(after=<anchor sequence>)` together
 prove the whole trail.
 """
@@ -72,9 +72,9 @@ def _canonical(fields: Mapping[str, Any]) -> str:
 
 
 def _chain_key(secret_key: str | None = None) -> hmac.HMAC:
-    """The chain's HMAC, keyed once (copied per event): the key is derived from SECRET_KEY, never SECRET_KEY
-    itself, and read at each use."""
-    secret_key = settings.SECRET_KEY if secret_key is None else secret_key
+    """The chain's HMAC, keyed once (copied per event): the key is derived from LOGWARDEN_AUDIT_KEY, never that
+    setting itself, and read at each use."""
+    secret_key = settings.LOGWARDEN_AUDIT_KEY if secret_key is None else secret_key
     key = hashlib.sha256(f"logwarden-audit-chain:{secret_key}".encode()).digest()
     return hmac.new(key, digestmod=hashlib.sha256)
 
@@ -183,7 +183,7 @@ class ChainReport:
 def verify_chain(*, secret_key: str | None = None, after: int | None = None,
                  until: int | None = None) -> ChainReport:
     """Checks every event's link and keyed hash, in order. By default the whole trail with the current
-    SECRET_KEY; `secret_key`, `after` and `until` (sequences) verify the stretches of a re-anchored trail."""
+    LOGWARDEN_AUDIT_KEY; `secret_key`, `after` and `until` (sequences) verify the stretches of a re-anchored trail."""
     key, previous, checked = _chain_key(secret_key), GENESIS, 0
     events = AuditEvent.objects.order_by("sequence")
     if after is not None:

@@ -14,7 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})$")
+# \Z, not $: "$" would accept a trailing newline, which would end a line of a generated client configuration
+HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(\d{1,5})\Z")
 _PASSWORD_PARAM = re.compile(r"(?i)([?&;](?:password|passwd|pwd|secret|token)=)[^&;#]*")
 MASK = "***"
 
@@ -62,17 +63,33 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def is_host_port(text: str) -> bool:
+    """`host:port` (a name, an IPv4 address or a bracketed IPv6 address, and a port from 1 to 65535)."""
+    match = HOST_PORT.match(text)
+    return bool(match) and 0 < int(match.group(2)) < 65536
+
+
 def env_host_ports(name: str) -> str:
     """A comma-separated list of host:port pairs (Kafka bootstrap servers), or '' when unset."""
     raw = env_str(name)
     if not raw:
         return ""
     for part in raw.split(","):
-        match = _HOST_PORT.match(part.strip())
-        if not match or not 0 < int(match.group(2)) < 65536:
+        if not is_host_port(part.strip()):
             raise ImproperlyConfigured(
                 f"{name}: expected host:port[,host:port…] (for example 127.0.0.1:9092), got {masked(part.strip())!r}")
     return ",".join(p.strip() for p in raw.split(","))
+
+
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)\Z")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate limit as DRF writes it: a number of requests per second, minute, hour or day (`10/min`)."""
+    value = env_str(name, default)
+    if not _RATE.match(value) or int(value.split("/")[0]) < 1:
+        raise ImproperlyConfigured(f"{name}: expected a rate such as 10/min (per s, min, hour or day), got {value!r}")
+    return value
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

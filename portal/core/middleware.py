@@ -1,4 +1,14 @@
-"""Request checks that run before any view.
+"""Request checks that run before any view, and the error shape of the API.
+
+`ApiErrorsAsJson`: everything under /api/ answers in JSON, errors too — a 404 from the URL resolver, a 413, a
+500, Django's debug pages in development — so an API client never has to parse HTML. DRF's own responses
+(which negotiate their format) pass as they are.
+
+`ContentSecurityPolicy`: every response carries settings.LOGWARDEN_CONTENT_SECURITY_POLICY (Django 5.2 has no
+setting of its own for it); a view that sets its own keeps it.
+
+`LimitRequestBody`: a body longer than settings.DATA_UPLOAD_MAX_MEMORY_SIZE (LOGWARDEN_MAX_BODY_BYTES) is a
+413 before anything reads it.
 
 `RejectNulCharacters`: PostgreSQL text cannot hold NUL (U+0000); a NUL that reaches a query fails there with a
 DataError, which the client would see as a 500. No legitimate input to Logwarden contains one, so a request
@@ -9,6 +19,9 @@ from __future__ import annotations
 
 import re
 
+from http import HTTPStatus
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 
 NUL = "\x00"
@@ -42,7 +55,67 @@ class RejectNulCharacters:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if contains_nul(request):
-            if request.path_info.startswith("/api/"):
+            if is_api(request):
                 return JsonResponse({"detail": MESSAGE}, status=400)
             return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+API_PREFIX = "/api/"
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def error_detail(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status code without a standard phrase
+        return "Error"
+
+
+class ApiErrorsAsJson:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (is_api(request) and response.status_code >= 400 and not hasattr(response, "data")
+                and not response.get("Content-Type", "").startswith("application/json")):
+            return JsonResponse({"detail": error_detail(response.status_code)}, status=response.status_code)
+        return response
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = f"The request body is larger than {limit} bytes."
+    if is_api(request):
+        return JsonResponse({"detail": message}, status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+class LimitRequestBody:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads a malformed length as no body
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return too_large(request)
+        return self.get_response(request)
+
+
+class ContentSecurityPolicy:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = settings.LOGWARDEN_CONTENT_SECURITY_POLICY
+        if policy:
+            response.headers.setdefault("Content-Security-Policy", policy)
+        return response

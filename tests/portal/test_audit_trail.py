@@ -127,11 +127,11 @@ def test_a_chain_rebuilt_with_the_key_verifies():
 
 
 @pytest.mark.django_db
-def test_the_chain_does_not_verify_under_another_secret_key():
+def test_the_chain_does_not_verify_under_another_audit_key():
     first = audit.record(audit.SYSTEM, "a")
     audit.record(audit.SYSTEM, "b")
 
-    with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40):
+    with override_settings(LOGWARDEN_AUDIT_KEY="another-audit-key-" + "x" * 40):
         report = audit.verify_chain()
 
     assert not report.intact and report.first_broken == first.sequence
@@ -139,12 +139,12 @@ def test_the_chain_does_not_verify_under_another_secret_key():
 
 
 @pytest.mark.django_db
-def test_a_rotated_secret_key_is_verified_by_re_anchoring():
-    old_key, new_key = settings.SECRET_KEY, "rotated-secret-key-" + "y" * 40
+def test_a_rotated_audit_key_is_verified_by_re_anchoring():
+    old_key, new_key = settings.LOGWARDEN_AUDIT_KEY, "rotated-audit-key-" + "y" * 40
     audit.record(audit.SYSTEM, "before.rotation")
     anchor = audit.record(audit.SYSTEM, "before.rotation")
 
-    with override_settings(SECRET_KEY=new_key):
+    with override_settings(LOGWARDEN_AUDIT_KEY=new_key):
         after = audit.record(audit.SYSTEM, "after.rotation")
         whole = audit.verify_chain()
         old_part = audit.verify_chain(secret_key=old_key, until=anchor.sequence)

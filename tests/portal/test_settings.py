@@ -17,6 +17,8 @@ from tests.helpers import run_manage
     ({"LOGWARDEN_DIRECTORY_SYNC_MINUTES": "0"}, "LOGWARDEN_DIRECTORY_SYNC_MINUTES: must be at least 1"),
     ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "1"}, "DJANGO_DEBUG: must be off"),
     ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY: set a random value"),
+    ({"LOGWARDEN_MAX_TEXT_LENGTH": "0"}, "LOGWARDEN_MAX_TEXT_LENGTH: must be at least 1"),
+    ({"LOGWARDEN_API_MAX_PAGE_SIZE": "many"}, "LOGWARDEN_API_MAX_PAGE_SIZE: expected a whole number"),
 ])
 def test_bad_setting_is_named_without_a_traceback(env, message):
     result = run_manage("check", **env)
@@ -25,9 +27,44 @@ def test_bad_setting_is_named_without_a_traceback(env, message):
     assert "Traceback" not in result.stderr
 
 
-def test_production_starts_with_a_real_secret_and_debug_off():
-    result = run_manage("check", LOGWARDEN_ENV="production", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50)
+# one key per purpose, random-looking (Django's deployment check refuses a key of few distinct characters)
+PRODUCTION = {"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "0",
+              "DJANGO_SECRET_KEY": "s3ss10n-k3y-" + "".join(chr(65 + i % 58) for i in range(50)),
+              "LOGWARDEN_AUDIT_KEY": "aud1t-k3y-" + "".join(chr(66 + i % 57) for i in range(50)),
+              "LOGWARDEN_HANDOFF_KEY": "h4nd0ff-k3y-" + "".join(chr(67 + i % 56) for i in range(50))}
+
+
+def test_production_starts_with_real_keys_and_debug_off():
+    result = run_manage("check", **PRODUCTION)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_passes_djangos_deployment_checks_for_https_cookies_and_framing():
+    result = run_manage("check", "--deploy", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    # HSTS, SSL redirect, secure and HttpOnly session cookie, secure CSRF cookie, X-Frame-Options DENY
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W013", "security.W016",
+                    "security.W019"):
+        assert warning not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"LOGWARDEN_AUDIT_KEY": ""}, "LOGWARDEN_AUDIT_KEY: set a random value"),
+    ({"LOGWARDEN_HANDOFF_KEY": "short"}, "LOGWARDEN_HANDOFF_KEY: set a random value"),
+    ({"LOGWARDEN_AUDIT_KEY": PRODUCTION["DJANGO_SECRET_KEY"]}, "each needs its own value"),
+    ({"LOGWARDEN_SECURE_COOKIES": "0"}, "LOGWARDEN_SECURE_COOKIES: must be on"),
+    ({"LOGWARDEN_SSL_REDIRECT": "off"}, "LOGWARDEN_SSL_REDIRECT: must be on"),
+    ({"LOGWARDEN_HSTS_SECONDS": "0"}, "LOGWARDEN_HSTS_SECONDS: must be on"),
+    ({"LOGWARDEN_CONTENT_SECURITY_POLICY": " "}, "LOGWARDEN_CONTENT_SECURITY_POLICY: must be on"),
+    ({"LOGWARDEN_PROXY_SSL_HEADER": "X-Forwarded-Proto"}, "LOGWARDEN_PROXY_SSL_HEADER: expected 'Header-Name: value'"),
+    ({"LOGWARDEN_SESSION_HOURS": "0"}, "LOGWARDEN_SESSION_HOURS: must be at least 1"),
+])
+def test_production_refuses_to_start_without_its_safeguards(env, message):
+    result = run_manage("check", **{**PRODUCTION, **env})
+
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(("env", "message"), [

@@ -10,12 +10,13 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from portal.core.filters import DateTimeRangeFilter, FilterSet
 from topics.models import (AccessRequest, Grant, GrantSource, GrantState, KafkaCluster, KafkaPrincipal, Namespace,
                            RequestItem, RequestState)
 from topics.provisioning.filtersets import principal_filter
 
 
-class AccessRequestFilterSet(django_filters.FilterSet):
+class AccessRequestFilterSet(FilterSet):
     state = django_filters.ChoiceFilter(choices=RequestState.choices)
     namespace = django_filters.ModelChoiceFilter(field_name="items__namespace", queryset=Namespace.objects.all(),
                                                  to_field_name="name", distinct=True, label="Namespace",
@@ -24,7 +25,7 @@ class AccessRequestFilterSet(django_filters.FilterSet):
                                                  widget=forms.TextInput,
                                                  help_text="Who the access is for, e.g. u.alice or sa.payments-etl.")
     requester = django_filters.CharFilter(field_name="requester__username", help_text="Who asked: a username.")
-    created_at = django_filters.IsoDateTimeFromToRangeFilter(
+    created_at = DateTimeRangeFilter(
         help_text="created_at_after / created_at_before: ISO 8601 date-times, both included.")
 
     class Meta:
@@ -32,7 +33,7 @@ class AccessRequestFilterSet(django_filters.FilterSet):
         fields = ["state", "namespace", "principal", "requester", "created_at"]
 
 
-class GrantFilterSet(django_filters.FilterSet):
+class GrantFilterSet(FilterSet):
     namespace = django_filters.ModelChoiceFilter(field_name="topic__namespace", queryset=Namespace.objects.all(),
                                                  to_field_name="name", label="Namespace",
                                                  help_text="The namespace's name.")
@@ -43,7 +44,7 @@ class GrantFilterSet(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(choices=GrantSource.choices)
     cluster = django_filters.ModelChoiceFilter(field_name="topic__cluster", queryset=KafkaCluster.objects.all(),
                                                to_field_name="name", label="Cluster", help_text="The cluster's name.")
-    valid_until = django_filters.IsoDateTimeFromToRangeFilter(
+    valid_until = DateTimeRangeFilter(
         help_text="valid_until_after / valid_until_before: ISO 8601 date-times, both included.")
 
     class Meta:
@@ -51,7 +52,7 @@ class GrantFilterSet(django_filters.FilterSet):
         fields = ["namespace", "principal", "state", "source", "cluster", "valid_until"]
 
 
-class RequestItemFilterSet(django_filters.FilterSet):
+class RequestItemFilterSet(FilterSet):
     namespace = django_filters.ModelChoiceFilter(queryset=Namespace.objects.all(), to_field_name="name",
                                                  help_text="The namespace's name.")
     principal = principal_filter("request__principal")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from portal.core.limits import MaxTextLength
 from topics.models import KafkaPrincipal, Lifecycle, Namespace, Sensitivity, SensitivityPolicy
 from topics.provisioning.principals import requestable_principal, requestable_principals
 
@@ -25,10 +26,12 @@ class AccessRequestForm(forms.Form):
     principal = forms.ChoiceField(label="For", help_text="Yourself, or a service account of one of your teams.")
     namespaces = NamespacesField(Namespace.objects.filter(lifecycle=Lifecycle.ACTIVE).order_by("name"),
                                  to_field_name="name",
-                                 widget=forms.SelectMultiple(attrs={"size": 8}),
+                                 widget=forms.SelectMultiple(
+                                     attrs={"size": 8, "data-searchable": "Search namespaces"}),
                                  help_text="Ctrl-click (⌘-click on a Mac) to choose several. The owners of each "
                                            "namespace decide on it separately.")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
+    reason = forms.CharField(validators=[MaxTextLength()],
+                             widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="What you need the logs for: the owners read this.")
     duration_days = forms.IntegerField(label="Duration in days", widget=forms.NumberInput(attrs={"min": 1}),
                                        help_text="At most the shortest maximum of the namespaces chosen.")
@@ -53,7 +56,8 @@ class DecisionForm(forms.Form):
     """One decision on one request item. The page has one form per item waiting (told apart by their ids);
     the decision is the button pressed, passed as it is to the service, which checks it."""
 
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="The requester sees it.")
+    comment = forms.CharField(validators=[MaxTextLength()],
+                              widget=forms.Textarea(attrs={"rows": 2}), help_text="The requester sees it.")
 
     def __init__(self, *args, item_id: int, **kwargs) -> None:
         super().__init__(*args, auto_id=f"id_item{item_id}_%s", **kwargs)
@@ -67,7 +71,8 @@ class DecisionForm(forms.Form):
 class EndGrantForm(forms.Form):
     """Why a grant ends: required to revoke, optional to release."""
 
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+    reason = forms.CharField(validators=[MaxTextLength()],
+                             widget=forms.Textarea(attrs={"rows": 2}),
                              help_text="The holder sees it, and the audit trail keeps it.")
 
     def __init__(self, *args, reason_required: bool, **kwargs) -> None:

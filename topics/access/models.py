@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from portal.core.limits import MaxTextLength
 from topics.catalogue.models import Namespace, Sensitivity, Topic
 
 
@@ -61,7 +62,7 @@ class RequestState(models.TextChoices):
 class AccessRequest(models.Model):
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
     principal = models.ForeignKey("topics.KafkaPrincipal", on_delete=models.PROTECT, related_name="requests")
-    reason = models.TextField()
+    reason = models.TextField(validators=[MaxTextLength()])
     duration_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     state = models.CharField(max_length=20, choices=RequestState.choices, default=RequestState.PENDING,
                              db_index=True)
@@ -102,7 +103,7 @@ class Approval(models.Model):
     item = models.ForeignKey(RequestItem, on_delete=models.CASCADE, related_name="approvals")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
-    comment = models.TextField()
+    comment = models.TextField(validators=[MaxTextLength()])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -136,11 +137,11 @@ class Grant(models.Model):
     state = models.CharField(max_length=16, choices=GrantState.choices, default=GrantState.ACTIVE, db_index=True)
     granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    reason = models.TextField(blank=True)
+    reason = models.TextField(blank=True, validators=[MaxTextLength()])
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="+")
-    end_reason = models.TextField(blank=True)
+    end_reason = models.TextField(blank=True, validators=[MaxTextLength()])
 
     class Meta:
         ordering = ["-valid_from"]

@@ -8,11 +8,12 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 
+from portal.core.filters import BooleanFilter, FilterSet
 from accounts.models import Team
 from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic, TopicState
 
 
-class NamespaceFilterSet(django_filters.FilterSet):
+class NamespaceFilterSet(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search",
                                   help_text="Words in the name, description or owner team (any case).")
     name = django_filters.CharFilter(lookup_expr="icontains", help_text="Part of the name (any case).")
@@ -22,7 +23,7 @@ class NamespaceFilterSet(django_filters.FilterSet):
     lifecycle = django_filters.ChoiceFilter(choices=Lifecycle.choices)
     retention_class = django_filters.ModelChoiceFilter(queryset=RetentionClass.objects.all(), to_field_name="name",
                                                        help_text="The retention class's name.")
-    discovered = django_filters.BooleanFilter(help_text="true: found in Kubernetes; false: registered by hand.")
+    discovered = BooleanFilter(help_text="true: found in Kubernetes; false: registered by hand.")
 
     class Meta:
         model = Namespace
@@ -35,7 +36,7 @@ class NamespaceFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class TopicFilterSet(django_filters.FilterSet):
+class TopicFilterSet(FilterSet):
     cluster = django_filters.ModelChoiceFilter(queryset=KafkaCluster.objects.all(), to_field_name="name",
                                                help_text="The cluster's name.")
     state = django_filters.ChoiceFilter(choices=TopicState.choices)
@@ -47,7 +48,7 @@ class TopicFilterSet(django_filters.FilterSet):
         fields = ["cluster", "state", "namespace"]
 
 
-class RetentionClassFilterSet(django_filters.FilterSet):
+class RetentionClassFilterSet(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains", help_text="Part of the name (any case).")
 
     class Meta:
@@ -55,7 +56,7 @@ class RetentionClassFilterSet(django_filters.FilterSet):
         fields = ["name", "cleanup_policy"]
 
 
-class KafkaClusterFilterSet(django_filters.FilterSet):
+class KafkaClusterFilterSet(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains", help_text="Part of the name (any case).")
 
     class Meta:

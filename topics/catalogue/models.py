@@ -6,6 +6,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 from accounts.models import DNS_LABEL, Team, slug_validator
+from portal.core.config import is_host_port
+from portal.core.limits import MaxTextLength, excerpt
 
 namespace_name_validator = RegexValidator(
     DNS_LABEL,
@@ -23,10 +25,20 @@ topic_template_validator = RegexValidator(
     "Must contain {namespace} once, with only letters, digits, '.', '_' and '-' around it.")
 
 
+def validate_bootstrap(value: str) -> None:
+    """host:port[,host:port…] and nothing else: the value is written into the client configurations the portal
+    generates (`bootstrap.servers=…`), where a newline, a control character or a space would add a property."""
+    for part in value.split(","):
+        if not is_host_port(part):
+            raise ValidationError(f"Expected host:port[,host:port…] without spaces (for example kafka-1:9092), "
+                                  f"got {excerpt(part)!r}.", code="invalid")
+
+
 class KafkaCluster(models.Model):
     name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
-    bootstrap = models.CharField(max_length=500, help_text="host:port[,host:port…] Logwarden administers through")
-    client_bootstrap = models.CharField(max_length=500, blank=True,
+    bootstrap = models.CharField(max_length=500, validators=[validate_bootstrap],
+                                 help_text="host:port[,host:port…] Logwarden administers through")
+    client_bootstrap = models.CharField(max_length=500, blank=True, validators=[validate_bootstrap],
                                         help_text="What consumers connect to, when it differs from bootstrap")
     security_protocol = models.CharField(max_length=20, default="SASL_PLAINTEXT", choices=[
         (p, p) for p in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")])
@@ -66,7 +78,7 @@ class KafkaCluster(models.Model):
 
 class RetentionClass(models.Model):
     name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxTextLength()])
     retention_ms = models.BigIntegerField(validators=[MinValueValidator(60_000)])
     retention_bytes = models.BigIntegerField(default=-1, help_text="-1: no size limit")
     cleanup_policy = models.CharField(max_length=20, default="delete",
@@ -129,7 +141,7 @@ class Namespace(models.Model):
     lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     discovered = models.BooleanField(default=False, help_text="Found in Kubernetes rather than registered by hand")
     labels = models.JSONField(default=dict, blank=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxTextLength()])
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     orphaned_at = models.DateTimeField(null=True, blank=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from portal.core.filters import DateTimeRangeFilter, FilterSet
 from topics.models import CredentialState, KafkaCluster, KafkaCredential, KafkaPrincipal, ReconcileRun
 
 
@@ -21,7 +22,7 @@ def _cluster() -> django_filters.ModelChoiceFilter:
                                             help_text="The cluster's name.")
 
 
-class KafkaCredentialFilterSet(django_filters.FilterSet):
+class KafkaCredentialFilterSet(FilterSet):
     principal = principal_filter()
     cluster = _cluster()
     state = django_filters.ChoiceFilter(choices=CredentialState.choices)
@@ -31,9 +32,9 @@ class KafkaCredentialFilterSet(django_filters.FilterSet):
         fields = ["principal", "cluster", "state"]
 
 
-class ReconcileRunFilterSet(django_filters.FilterSet):
+class ReconcileRunFilterSet(FilterSet):
     cluster = _cluster()
-    started_at = django_filters.IsoDateTimeFromToRangeFilter(
+    started_at = DateTimeRangeFilter(
         help_text="started_at_after / started_at_before: ISO 8601 date-times, both included.")
 
     class Meta:

@@ -1,6 +1,6 @@
 """The one-time hand-off of a freshly generated Kafka password, from the reconciler to its single display.
 
-The password is encrypted (Fernet, key derived from SECRET_KEY) into a row that expires quickly and is
+The password is encrypted (Fernet, key derived from LOGWARDEN_HANDOFF_KEY) into a row that expires quickly and is
 deleted by the read that decrypts it: the database never holds it in clear, and nobody reads it twice.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ class HandoffUnavailable(Exception):
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(f"logwarden-credential-handoff:{settings.SECRET_KEY}".encode()).digest()
+    key = hashlib.sha256(f"logwarden-credential-handoff:{settings.LOGWARDEN_HANDOFF_KEY}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -64,7 +64,7 @@ def claim(credential: KafkaCredential) -> str:
         return _fernet().decrypt(bytes(handoff.ciphertext)).decode()
     except InvalidToken:
         raise HandoffUnavailable(f"the password of {credential.username} cannot be decrypted "
-                                 f"(SECRET_KEY changed)") from None
+                                 f"(LOGWARDEN_HANDOFF_KEY changed)") from None
 
 
 def purge_expired() -> int:

@@ -414,3 +414,55 @@ def test_topic_shows_its_namespace_and_cluster_by_name(world, catalogue):
 
     assert body == {"id": catalogue.topic.pk, "name": "logs.payments", "namespace": "payments", "cluster": "eu-prod",
                     "state": "pending", "last_error": "", "synced_at": None}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("bootstrap", "kafka:9092\nsasl.jaas.config=evil"), ("bootstrap", "kafka:9092\n,kafka-2:9092"),
+    ("bootstrap", "kafka:9092 security.protocol=PLAINTEXT"), ("bootstrap", "kafka:9092\x1b[2J"),
+    ("bootstrap", "kafka"), ("bootstrap", "kafka:99999"), ("client_bootstrap", "kafka:9092\r\nx=y"),
+    ("client_bootstrap", "kafka:9092,"),
+])
+def test_a_cluster_address_that_could_inject_into_a_client_configuration_is_refused(world, field, value):
+    before = (KafkaCluster.objects.count(), AuditEvent.objects.count())
+    body = {"name": "us-prod", "bootstrap": "kafka-us:9092", field: value}
+
+    response = client_as(world, "admin").post("/api/clusters/", body, format="json")
+
+    assert response.status_code == 400 and field in response.json(), response.content
+    assert (KafkaCluster.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_changing_a_cluster_bootstrap_needs_its_password_reference_again(world, cluster):
+    admin = client_as(world, "admin")
+
+    refused = admin.patch("/api/clusters/eu-prod/", {"bootstrap": "attacker.example:9092"}, format="json")
+    assert refused.status_code == 400 and "sasl_password_ref" in refused.json()
+    cluster.refresh_from_db()
+    assert cluster.bootstrap != "attacker.example:9092"
+
+    moved = admin.patch("/api/clusters/eu-prod/", {"bootstrap": "kafka-eu-3:9092",
+                                                   "sasl_password_ref": cluster.sasl_password_ref}, format="json")
+    assert moved.status_code == 200, moved.content
+    cluster.refresh_from_db()
+    assert cluster.bootstrap == "kafka-eu-3:9092"
+
+
+@pytest.mark.parametrize("labels", [{"app": "v" * 64}, {"k" * 318: "v"}, {f"k{i}": "v" for i in range(101)}])
+def test_namespace_labels_beyond_kubernetes_limits_are_refused(world, labels):
+    before = (Namespace.objects.count(), AuditEvent.objects.count())
+
+    response = client_as(world, "admin").post("/api/namespaces/", {"name": "search", "labels": labels},
+                                              format="json")
+
+    assert response.status_code == 400 and "labels" in response.json(), response.content[:300]
+    assert len(response.content) < 500
+    assert (Namespace.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_a_retire_reason_longer_than_the_limit_is_refused(world):
+    response = client_as(world, "admin").post("/api/namespaces/payments/retire/", {"reason": "r" * 2001},
+                                              format="json")
+
+    assert response.status_code == 400 and "reason" in response.json()
+    world.ns_payments.refresh_from_db()
+    assert world.ns_payments.lifecycle == "active"

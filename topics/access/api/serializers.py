@@ -6,6 +6,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portal.api.support import NamesField
+from portal.core.limits import MaxTextLength
 from topics import policy
 from topics.models import AccessRequest, Approval, Decision, Grant, KafkaPrincipal, Namespace, RequestItem, Topic
 from topics.provisioning.api.serializers import PRINCIPAL_HELP
@@ -89,7 +91,8 @@ class QueuedItemSerializer(RequestItemSerializer):
 
 class DecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
-    comment = serializers.CharField(help_text="Why (kept with the decision and in the audit trail).")
+    comment = serializers.CharField(validators=[MaxTextLength()],
+                                    help_text="Why (kept with the decision and in the audit trail).")
 
 
 class GrantSerializer(serializers.ModelSerializer):
@@ -143,9 +146,10 @@ class AccessRequestCreateSerializer(serializers.Serializer):
     duration is the strictest namespace's policy (topics.access.services)."""
 
     principal = RequestablePrincipalField()
-    namespaces = serializers.SlugRelatedField(many=True, slug_field="name", queryset=Namespace.objects.all(),
-                                              help_text="Namespace names.")
-    reason = serializers.CharField(help_text="Why access is needed (the owners read it).")
+    namespaces = NamesField(queryset=Namespace.objects.all(), slug_field="name",
+                            help_text="Namespace names (at most LOGWARDEN_MAX_LIST_LENGTH).")
+    reason = serializers.CharField(validators=[MaxTextLength()],
+                                   help_text="Why access is needed (the owners read it).")
     duration_days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
 
 
@@ -160,7 +164,8 @@ class GrantCreateSerializer(serializers.Serializer):
     topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.select_related("cluster", "namespace"),
                                                required=False, help_text="The topic's id; or give `namespace`.")
     days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
-    reason = serializers.CharField(help_text="Why access is granted (recorded in the audit trail).")
+    reason = serializers.CharField(validators=[MaxTextLength()],
+                                   help_text="Why access is granted (recorded in the audit trail).")
 
     def validate(self, attrs: dict) -> dict:
         namespace = attrs.pop("namespace", None)
@@ -176,4 +181,5 @@ class GrantCreateSerializer(serializers.Serializer):
 
 
 class RevokeSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the grant is revoked (recorded in the audit trail).")
+    reason = serializers.CharField(validators=[MaxTextLength()],
+                                   help_text="Why the grant is revoked (recorded in the audit trail).")

@@ -3,10 +3,16 @@ portal.core.audited) validates, saves and audits. Related rows are named: team s
 namespace names."""
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import Team
+from portal.core.limits import MaxTextLength, excerpt
 from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
+
+# Kubernetes' limits: a value of at most 63 characters; a key's name of 63 after a DNS prefix of at most 253
+LABEL_VALUE_LENGTH = 63
+LABEL_KEY_LENGTH = 253 + 1 + 63
 
 
 class KafkaClusterSerializer(serializers.ModelSerializer):
@@ -17,6 +23,16 @@ class KafkaClusterSerializer(serializers.ModelSerializer):
         fields = ["name", "bootstrap", "client_bootstrap", "security_protocol", "sasl_mechanism", "sasl_username",
                   "sasl_password_ref", "topic_name_template", "replication_factor", "enforce_acls", "is_default"]
         read_only_fields = ["name"]
+
+    def validate(self, attrs: dict) -> dict:
+        """Moving a cluster's bootstrap sends its password to the new address: the caller names the password's
+        reference again in the same change, so a changed address alone never takes the password along."""
+        cluster = self.instance
+        if (cluster is not None and cluster.sasl_password_ref and "sasl_password_ref" not in attrs
+                and attrs.get("bootstrap", cluster.bootstrap) != cluster.bootstrap):
+            raise serializers.ValidationError({"sasl_password_ref": [
+                "Changing bootstrap sends the cluster's password there: give sasl_password_ref again."]})
+        return attrs
 
 
 class KafkaClusterCreateSerializer(KafkaClusterSerializer):
@@ -82,11 +98,24 @@ class NamespaceRegisterSerializer(NamespaceSerializer):
                                                              "platform's default class.")
     owner_team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), allow_null=True,
                                               required=False, help_text="The owning team's slug.")
-    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=LABEL_VALUE_LENGTH),
+                                   required=False, help_text="Kubernetes labels: values of at most 63 characters, "
+                                                             "at most LOGWARDEN_MAX_LIST_LENGTH of them.")
+
+    def validate_labels(self, labels: dict[str, str]) -> dict[str, str]:
+        limit = settings.LOGWARDEN_MAX_LIST_LENGTH
+        if len(labels) > limit:
+            raise serializers.ValidationError(f"At most {limit} labels (these are {len(labels)}).")
+        too_long = [excerpt(key) for key in labels if len(key) > LABEL_KEY_LENGTH]
+        if too_long:
+            raise serializers.ValidationError(f"Label keys are at most {LABEL_KEY_LENGTH} characters: "
+                                              f"{', '.join(too_long[:3])}.")
+        return labels
 
     class Meta(NamespaceSerializer.Meta):
         read_only_fields = [f for f in NamespaceSerializer.Meta.read_only_fields if f != "name"]
 
 
 class RetireSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the namespace is retired (recorded in the audit trail).")
+    reason = serializers.CharField(validators=[MaxTextLength()],
+                                   help_text="Why the namespace is retired (recorded in the audit trail).")

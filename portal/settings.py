@@ -185,6 +185,7 @@ KAFKA = {
     "sasl_username": env_str("KAFKA_SASL_USERNAME"),
     "sasl_password": env_str("KAFKA_SASL_PASSWORD"),
     "timeout_seconds": env_int("KAFKA_TIMEOUT_SECONDS", 10, minimum=1),
+    "scram_describe_batch": env_int("KAFKA_SCRAM_DESCRIBE_BATCH", 1000, minimum=1),
 }
 if KAFKA["bootstrap"] and KAFKA["security_protocol"].startswith("SASL") and not (
         KAFKA["sasl_username"] and KAFKA["sasl_password"]):

@@ -4,11 +4,12 @@ from topics.access.models import (AccessRequest, Approval, Decision, Grant, Gran
 from topics.catalogue.models import (KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic,
                                      TopicState, namespace_name_validator)
 from topics.provisioning.models import (CredentialHandoff, CredentialState, KafkaCredential, KafkaPrincipal,
-                                        ReconcileRun)
+                                        OwnedAclBinding, OwnedScramUser, ReconcileRun, RunStatus)
 
 __all__ = [
     "AccessRequest", "Approval", "CredentialHandoff", "CredentialState", "Decision", "Grant", "GrantSource",
-    "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace", "ReconcileRun",
-    "RequestItem", "RequestState", "RetentionClass", "Sensitivity", "SensitivityPolicy", "Topic", "TopicState",
+    "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace", "OwnedAclBinding",
+    "OwnedScramUser", "ReconcileRun", "RequestItem", "RequestState", "RetentionClass", "RunStatus", "Sensitivity",
+    "SensitivityPolicy", "Topic", "TopicState",
     "namespace_name_validator",
 ]

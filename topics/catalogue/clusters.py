@@ -31,7 +31,8 @@ def connection_for(cluster: KafkaCluster) -> KafkaConnection:
 
 
 def admin_for(cluster: KafkaCluster) -> KafkaAdmin:
-    return KafkaAdmin(connection_for(cluster), timeout=settings.KAFKA["timeout_seconds"])
+    return KafkaAdmin(connection_for(cluster), timeout=settings.KAFKA["timeout_seconds"],
+                      scram_describe_batch=settings.KAFKA["scram_describe_batch"])
 
 
 def default_cluster() -> KafkaCluster | None:

@@ -34,6 +34,10 @@ def validate_bootstrap(value: str) -> None:
                                   f"got {excerpt(part)!r}.", code="invalid")
 
 
+principal_lines_validator = RegexValidator(
+    r"^(User:[^\s]+\s*)*$", "One principal per line, each written User:<name>.")
+
+
 class KafkaCluster(models.Model):
     name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     bootstrap = models.CharField(max_length=500, validators=[validate_bootstrap],
@@ -52,6 +56,13 @@ class KafkaCluster(models.Model):
     replication_factor = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     enforce_acls = models.BooleanField(
         default=True, help_text="Remove other principals' read access to managed topics and consumer groups")
+    read_allowlist = models.TextField(
+        blank=True, validators=[principal_lines_validator],
+        help_text="Principals (User:name, one per line) whose read access to managed topics and groups is "
+                  "reported but never removed: platform producers, monitoring")
+    ownership_adopted_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the reconciler adopted the users and bindings Logwarden made before it recorded ownership")
     is_default = models.BooleanField(default=False, help_text="New namespaces get a topic here")
 
     class Meta:
@@ -71,6 +82,10 @@ class KafkaCluster(models.Model):
     @property
     def bootstrap_for_clients(self) -> str:
         return self.client_bootstrap or self.bootstrap
+
+    @property
+    def read_allowlisted(self) -> frozenset[str]:
+        return frozenset(self.read_allowlist.split())
 
     def topic_name_for(self, namespace: str) -> str:
         return self.topic_name_template.replace("{namespace}", namespace)

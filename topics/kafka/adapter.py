@@ -17,8 +17,8 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka import admin as ck
 
 from .errors import KafkaAdapterError, KafkaAuthorizationError, KafkaUnavailable
-from .types import (AclBinding, EnsureTopicsResult, Operation, PatternType, Permission, ResourceType, ScramUpsert,
-                    TopicSpec, TopicState)
+from .types import (AclBinding, BatchResult, EnsureTopicsResult, Operation, PatternType, Permission, ResourceType,
+                    ScramUpsert, TopicSpec, TopicState)
 
 log = logging.getLogger("logwarden.kafka")
 # librdkafka's own log lines (connection refused, retries) go through Python logging, not raw stderr
@@ -28,6 +28,9 @@ BATCH = 1000
 # librdkafka salts and hashes each SCRAM password client-side (PBKDF2) before the request goes out, so a
 # credential batch costs CPU per item: smaller batches keep each request well inside the timeout
 SCRAM_BATCH = 200
+# librdkafka refuses a DescribeUserScramCredentials request naming more than about 10,000 users
+# ("ApiArrayCnt out of range"), so users are described by name, this many per request unless configured
+SCRAM_DESCRIBE_BATCH = 1000
 T = TypeVar("T")
 
 _UNAVAILABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._TIMED_OUT,
@@ -102,9 +105,11 @@ def _chunks(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
 class KafkaAdmin:
     """Batched administrative operations on one cluster."""
 
-    def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0):
+    def __init__(self, connection: KafkaConnection, *, timeout: float = 10.0,
+                 scram_describe_batch: int = SCRAM_DESCRIBE_BATCH):
         self.connection = connection
         self.timeout = timeout
+        self.scram_describe_batch = scram_describe_batch
         config = connection.client_config()
         # fail fast instead of librdkafka's endless reconnect when nothing listens
         config.update({"socket.timeout.ms": int(timeout * 1000), "reconnect.backoff.max.ms": 1000,
@@ -131,7 +136,8 @@ class KafkaAdmin:
     def from_settings(cls) -> KafkaAdmin:
         from django.conf import settings
 
-        return cls(KafkaConnection.from_settings(), timeout=settings.KAFKA["timeout_seconds"])
+        return cls(KafkaConnection.from_settings(), timeout=settings.KAFKA["timeout_seconds"],
+                   scram_describe_batch=settings.KAFKA["scram_describe_batch"])
 
     # -- helpers ------------------------------------------------------------------------------------
     def _result(self, future: Future, what: str) -> Any:
@@ -142,6 +148,26 @@ class KafkaAdmin:
         except TimeoutError:
             raise KafkaUnavailable(f"no answer from Kafka at KAFKA_BOOTSTRAP={self.connection.bootstrap} "
                                    f"within {self.timeout:.0f}s ({what})") from None
+
+    def _outcomes(self, futures: Iterable[tuple[T, Future]], what: Callable[[T], str],
+                  tolerated: Collection[int] = ()) -> BatchResult:
+        """Each item's own outcome, read from its own future: one refused item does not hide the others'.
+        An error whose code is in `tolerated` means the item is already as asked (e.g. deleting what is gone)."""
+        done, failed = [], {}
+        for item, future in futures:
+            try:
+                future.result(timeout=self.timeout + 5)
+            except KafkaException as exc:
+                if exc.args and isinstance(exc.args[0], KafkaError) and exc.args[0].code() in tolerated:
+                    done.append(item)
+                else:
+                    failed[item] = str(self._translate(exc, what(item)))
+            except TimeoutError:
+                failed[item] = (f"no answer from Kafka at KAFKA_BOOTSTRAP={self.connection.bootstrap} within "
+                                f"{self.timeout:.0f}s ({what(item)})")
+            else:
+                done.append(item)
+        return BatchResult(tuple(done), failed)
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         try:
@@ -263,32 +289,57 @@ class KafkaAdmin:
 
     # -- SCRAM credentials --------------------------------------------------------------------------
     def list_scram_users(self) -> set[str]:
-        """Users that hold a SCRAM-SHA-512 credential."""
+        """Every user that holds a SCRAM-SHA-512 credential, in one request: for a few thousand users at most
+        (operators' checks and tests); the reconciler describes the users it knows by name."""
         future = self._client.describe_user_scram_credentials(request_timeout=self.timeout)
         descriptions = self._result(future, "describing SCRAM credentials")
-        return {user for user, description in descriptions.items()
-                if any(info.mechanism == ck.ScramMechanism.SCRAM_SHA_512
-                       for info in description.scram_credential_infos)}
+        return {user for user, description in descriptions.items() if _has_scram_sha_512(description)}
 
-    def upsert_scram_credentials(self, upserts: Sequence[ScramUpsert]) -> None:
+    def describe_scram_users(self, names: Iterable[str]) -> set[str]:
+        """Those of `names` that hold a SCRAM-SHA-512 credential, `scram_describe_batch` names per request."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(names)), self.scram_describe_batch):
+            futures = self._client.describe_user_scram_credentials(list(chunk), request_timeout=self.timeout)
+            for user, future in futures.items():
+                try:
+                    description = future.result(timeout=self.timeout + 5)
+                except KafkaException as exc:
+                    if exc.args[0].code() == KafkaError.RESOURCE_NOT_FOUND:
+                        continue
+                    raise self._translate(exc, f"describing the SCRAM credential of {user}") from None
+                except TimeoutError:
+                    raise KafkaUnavailable(f"no answer from Kafka at KAFKA_BOOTSTRAP={self.connection.bootstrap} "
+                                           f"within {self.timeout:.0f}s (describing SCRAM credentials)") from None
+                if _has_scram_sha_512(description):
+                    found.add(user)
+        return found
+
+    def upsert_scram_credentials(self, upserts: Sequence[ScramUpsert]) -> BatchResult:
+        """Sets each credential; the result names users (not upserts: those hold the password)."""
+        done: list[str] = []
+        failed: dict[str, str] = {}
         for chunk in _chunks(list(upserts), SCRAM_BATCH):
             alterations = [ck.UserScramCredentialUpsertion(
                 u.user, ck.ScramCredentialInfo(ck.ScramMechanism.SCRAM_SHA_512, u.iterations),
                 u.password.encode()) for u in chunk]
-            for user, future in self._client.alter_user_scram_credentials(
-                    alterations, request_timeout=self.timeout).items():
-                self._result(future, f"setting the SCRAM credential of {user}")
+            result = self._outcomes(
+                self._client.alter_user_scram_credentials(alterations, request_timeout=self.timeout).items(),
+                lambda user: f"setting the SCRAM credential of {user}")
+            done += result.done
+            failed.update(result.failed)
+        return BatchResult(tuple(done), failed)
 
-    def delete_scram_credentials(self, users: Sequence[str]) -> None:
+    def delete_scram_credentials(self, users: Sequence[str]) -> BatchResult:
+        done: list[str] = []
+        failed: dict[str, str] = {}
         for chunk in _chunks(list(users)):
             deletions = [ck.UserScramCredentialDeletion(user, ck.ScramMechanism.SCRAM_SHA_512) for user in chunk]
-            for user, future in self._client.alter_user_scram_credentials(
-                    deletions, request_timeout=self.timeout).items():
-                try:
-                    future.result(timeout=self.timeout + 5)
-                except KafkaException as exc:
-                    if exc.args[0].code() != KafkaError.RESOURCE_NOT_FOUND:
-                        raise self._translate(exc, f"deleting the SCRAM credential of {user}") from None
+            result = self._outcomes(
+                self._client.alter_user_scram_credentials(deletions, request_timeout=self.timeout).items(),
+                lambda user: f"deleting the SCRAM credential of {user}", tolerated={KafkaError.RESOURCE_NOT_FOUND})
+            done += result.done
+            failed.update(result.failed)
+        return BatchResult(tuple(done), failed)
 
     # -- ACLs ---------------------------------------------------------------------------------------
     def describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,
@@ -301,17 +352,25 @@ class KafkaAdmin:
                                 "describing ACLs")
         return [ours for ours in map(_from_ck, bindings) if ours is not None]
 
-    def create_acls(self, bindings: Sequence[AclBinding]) -> None:
-        for chunk in _chunks(list(bindings)):
-            futures = self._client.create_acls([_to_ck(b) for b in chunk], request_timeout=self.timeout)
-            for binding, future in futures.items():
-                self._result(future, f"creating ACL {binding}")
+    def create_acls(self, bindings: Sequence[AclBinding]) -> BatchResult:
+        return self._acl_batches(bindings, _to_ck, self._client.create_acls, "creating ACL")
 
-    def delete_acls(self, bindings: Sequence[AclBinding]) -> None:
+    def delete_acls(self, bindings: Sequence[AclBinding]) -> BatchResult:
+        return self._acl_batches(bindings, _to_ck_filter, self._client.delete_acls, "deleting ACL")
+
+    def _acl_batches(self, bindings: Sequence[AclBinding], convert: Callable[[AclBinding], Any],
+                     call: Callable[..., dict], doing: str) -> BatchResult:
+        done: list[AclBinding] = []
+        failed: dict[AclBinding, str] = {}
         for chunk in _chunks(list(bindings)):
-            futures = self._client.delete_acls([_to_ck_filter(b) for b in chunk], request_timeout=self.timeout)
-            for acl_filter, future in futures.items():
-                self._result(future, f"deleting ACL {acl_filter}")
+            requests = [(binding, convert(binding)) for binding in chunk]
+            futures = call([request for _, request in requests], request_timeout=self.timeout)
+            result = self._outcomes(((binding, futures[request]) for binding, request in requests),
+                                    lambda b: f"{doing} {b.principal} {b.permission.value} {b.operation.value} "
+                                              f"{b.resource_type.value}:{b.resource_name} ({b.pattern_type.value})")
+            done += result.done
+            failed.update(result.failed)
+        return BatchResult(tuple(done), failed)
 
 
 # confluent-kafka names the cluster resource BROKER; Kafka's own tools (and these types) say CLUSTER
@@ -331,6 +390,10 @@ def _to_ck(b: AclBinding) -> ck.AclBinding:
 
 def _to_ck_filter(b: AclBinding) -> ck.AclBindingFilter:
     return ck.AclBindingFilter(*_ck_fields(b))
+
+
+def _has_scram_sha_512(description: Any) -> bool:
+    return any(info.mechanism == ck.ScramMechanism.SCRAM_SHA_512 for info in description.scram_credential_infos)
 
 
 def _from_ck(b: ck.AclBinding) -> AclBinding | None:

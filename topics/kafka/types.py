@@ -85,3 +85,11 @@ class EnsureTopicsResult:
     created: list[str]
     reconfigured: list[str]
     unchanged: list[str]
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What a batch call did item by item: the broker confirmed `done`; `failed` maps every other item to why."""
+
+    done: tuple = ()
+    failed: dict = field(default_factory=dict, hash=False)

@@ -72,14 +72,58 @@ class CredentialHandoff(models.Model):
     expires_at = models.DateTimeField()
 
 
+class OwnedScramUser(models.Model):
+    """A SCRAM user Logwarden created on a cluster, recorded once the broker confirmed it: only these are ever
+    deleted (another installation sharing the broker may have users under the same prefixes)."""
+
+    cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="owned_scram_users")
+    username = models.CharField(max_length=210)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cluster", "username"], name="one_owned_scram_user")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster}: {self.username}"
+
+
+class OwnedAclBinding(models.Model):
+    """An ACL binding Logwarden created on a cluster, recorded once the broker confirmed it."""
+
+    cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="owned_acl_bindings")
+    principal = models.CharField(max_length=220)
+    resource_type = models.CharField(max_length=20)
+    resource_name = models.CharField(max_length=255)
+    pattern_type = models.CharField(max_length=10)
+    operation = models.CharField(max_length=20)
+    permission = models.CharField(max_length=5)
+    host = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["cluster", "principal", "resource_type", "resource_name", "pattern_type", "operation",
+                    "permission", "host"], name="one_owned_acl_binding")]
+
+    def __str__(self) -> str:
+        return f"{self.cluster}: {self.principal} {self.operation} {self.resource_type}:{self.resource_name}"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partial (some items failed; retried next run)"
+    FAILED = "failed", "Failed"
+
+
 class ReconcileRun(models.Model):
     cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="reconcile_runs")
     trigger = models.CharField(max_length=20)  # "change", "periodic", "manual"
     started_at = models.DateTimeField(db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    succeeded = models.BooleanField(null=True)
+    succeeded = models.BooleanField(null=True)  # True only when every planned change reached the broker
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     counts = models.JSONField(default=dict)  # what was changed on the broker
     drift = models.JSONField(default=dict)  # what was found changed out of band
+    failures = models.JSONField(default=list)  # [{"action", "item", "error"}] of the changes the broker refused
     error = models.TextField(blank=True)
 
     class Meta:

@@ -1,15 +1,14 @@
-"""The provisioning planner: `plan = diff(desired, actual)`, a pure function (and `simulate`, which tests use
-to apply a plan to a state).
+"""The provisioning planner: `plan = diff(desired, actual, owned)`, a pure function (and `simulate`, which tests
+use to apply a plan to a state).
 
 Desired state comes from the database (topics.provisioning.desired), actual state from the broker (the Kafka
-adapter). What Logwarden owns, and so creates and deletes:
-- SCRAM users under its principal prefixes (`u.`, `sa.`);
-- those users' ACL bindings on managed resources: the catalogue's topics and the consumer groups under the
-  principal prefixes.
-A binding of one of its users on any other resource is not Logwarden's: it is reported, never deleted.
-A binding of another principal that lets it read a managed topic or join a managed consumer group (ALLOW
-READ or ALL) is drift: reported, and removed only when the cluster enforces. Everything else — producers'
-WRITE bindings, DENY bindings, cluster-level bindings — is left alone.
+adapter), and what Logwarden owns from its own records (topics.provisioning.ownership): the users and bindings
+it created, stored when the broker confirmed them. What it deletes:
+- its recorded users and bindings that are no longer desired;
+- where the cluster enforces, any other ALLOW binding that lets a principal read a managed topic or join a
+  managed consumer group (READ or ALL: drift), unless the principal is on the cluster's read allowlist.
+Drift is reported whether or not it is removed. DENY bindings, WRITE bindings, cluster-level bindings and
+users Logwarden did not create are never deleted; `u.`/`sa.` users' bindings it did not create are reported.
 """
 from __future__ import annotations
 
@@ -17,8 +16,8 @@ from dataclasses import dataclass
 
 from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType
 
-# every Kafka user Logwarden creates starts with one of these (people, service accounts, shippers)
-# every Kafka user Logwarden creates starts with one of these (people, service accounts)
+# every Kafka user Logwarden creates starts with one of these (people, service accounts); the prefix only says
+# which bindings to report, never what to delete
 MANAGED_USER_PREFIXES = ("u.", "sa.")
 _READS = frozenset({Operation.READ, Operation.ALL})
 
@@ -47,6 +46,17 @@ class ActualState:
 
 
 @dataclass(frozen=True)
+class Owned:
+    """What Logwarden recorded creating on the cluster."""
+
+    acls: frozenset[AclBinding] = frozenset()
+    users: frozenset[str] = frozenset()
+
+    def __or__(self, other: Owned) -> Owned:
+        return Owned(self.acls | other.acls, self.users | other.users)
+
+
+@dataclass(frozen=True)
 class Plan:
     create_users: tuple[str, ...] = ()
     create_acls: tuple[AclBinding, ...] = ()
@@ -56,6 +66,13 @@ class Plan:
     drift_acls: tuple[AclBinding, ...] = ()  # other principals allowed to read managed topics or groups
     unmanaged_acls: tuple[AclBinding, ...] = ()  # our users' bindings on resources Logwarden does not own
     missing_users: tuple[str, ...] = ()  # credentials gone from the broker: only a rotation can restore them
+    unknown_users: tuple[str, ...] = ()  # users under our names that Logwarden did not create: left alone
+    # bookkeeping, no broker write: desired objects found on the broker become recorded; records of objects
+    # gone from the broker are dropped
+    claim_acls: tuple[AclBinding, ...] = ()
+    claim_users: tuple[str, ...] = ()
+    forget_acls: tuple[AclBinding, ...] = ()
+    forget_users: tuple[str, ...] = ()
     enforce: bool = True
 
     @property
@@ -70,7 +87,7 @@ class Plan:
         return {"create_users": len(self.create_users), "create_acls": len(self.create_acls),
                 "delete_acls": len(self.delete_acls), "delete_users": len(self.delete_users),
                 "drift_acls": len(self.drift_acls), "unmanaged_acls": len(self.unmanaged_acls),
-                "missing_users": len(self.missing_users)}
+                "missing_users": len(self.missing_users), "unknown_users": len(self.unknown_users)}
 
 
 def _group_reaches_managed(name: str, pattern: PatternType) -> bool:
@@ -91,28 +108,33 @@ def reaches_managed_resource(binding: AclBinding, managed_topics: frozenset[str]
     return False
 
 
-def is_foreign_read(binding: AclBinding, managed_topics: frozenset[str]) -> bool:
-    """Another principal allowed to read a managed topic or join a managed consumer group."""
-    return (not is_managed_principal(binding.principal) and binding.permission == Permission.ALLOW
-            and binding.operation in _READS and reaches_managed_resource(binding, managed_topics))
+def is_read_access(binding: AclBinding, managed_topics: frozenset[str]) -> bool:
+    """Whether the binding lets its principal read a managed topic or join a managed consumer group."""
+    return (binding.permission == Permission.ALLOW and binding.operation in _READS
+            and reaches_managed_resource(binding, managed_topics))
 
 
-def plan(desired: DesiredState, actual: ActualState, *, enforce: bool) -> Plan:
+def plan(desired: DesiredState, actual: ActualState, owned: Owned, *, enforce: bool,
+         allowlist: frozenset[str] = frozenset()) -> Plan:
     topics = desired.managed_topics
-    ours = {b for b in actual.acls if is_managed_principal(b.principal) and reaches_managed_resource(b, topics)}
-    elsewhere = sorted(b for b in actual.acls - desired.acls
-                       if is_managed_principal(b.principal) and not reaches_managed_resource(b, topics))
-    foreign = sorted(b for b in actual.acls if is_foreign_read(b, topics))
-    delete_acls = (ours - desired.acls) | (set(foreign) if enforce else set())
-    managed_users = {u for u in actual.users if is_managed_user(u)}
+    wanted_users = desired.users | desired.new_users
+    unrecorded = actual.acls - desired.acls - owned.acls
+    drift = sorted(b for b in unrecorded if is_read_access(b, topics))
+    removable = {b for b in drift if b.principal not in allowlist} if enforce else set()
     return Plan(
         create_users=tuple(sorted(desired.new_users)),
         create_acls=tuple(sorted(desired.acls - actual.acls)),
-        delete_acls=tuple(sorted(delete_acls)),
-        delete_users=tuple(sorted(managed_users - desired.users - desired.new_users)),
-        drift_acls=tuple(foreign),
-        unmanaged_acls=tuple(elsewhere),
+        delete_acls=tuple(sorted(((owned.acls & actual.acls) - desired.acls) | removable)),
+        delete_users=tuple(sorted((owned.users & actual.users) - wanted_users)),
+        drift_acls=tuple(drift),
+        unmanaged_acls=tuple(sorted(b for b in unrecorded
+                                    if is_managed_principal(b.principal) and not is_read_access(b, topics))),
         missing_users=tuple(sorted(desired.users - actual.users)),
+        unknown_users=tuple(sorted(actual.users - owned.users - wanted_users)),
+        claim_acls=tuple(sorted((desired.acls & actual.acls) - owned.acls)),
+        claim_users=tuple(sorted((desired.users & actual.users) - owned.users)),
+        forget_acls=tuple(sorted(owned.acls - actual.acls)),
+        forget_users=tuple(sorted(owned.users - actual.users)),
         enforce=enforce,
     )
 
@@ -135,6 +157,7 @@ def render(plan_: Plan, cluster: str) -> str:
     out += [f"  ! not managed, left alone: acl {describe_acl(b)}" for b in plan_.unmanaged_acls]
     out += [f"  ! missing on broker: scram user {u} (rotate the credential to restore it)"
             for u in plan_.missing_users]
+    out += [f"  ! not created by Logwarden, left alone: scram user {u}" for u in plan_.unknown_users]
     counts = plan_.summary()
     out.append(f"  plan: {counts['create_users']} user(s) and {counts['create_acls']} acl(s) to create, "
                f"{counts['delete_acls']} acl(s) and {counts['delete_users']} user(s) to delete")

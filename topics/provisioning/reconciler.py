@@ -1,9 +1,12 @@
 """The reconciler: the one path by which Logwarden changes a Kafka cluster.
 
-observe (describe ACLs, SCRAM users, topics) → plan (pure: topics.provisioning.planner) → act (batched adapter
-calls) → record (ReconcileRun, one audit event per broker change). Level-triggered and idempotent: a change
-enqueues a run after its transaction commits, a periodic run repairs whatever was missed, and runs of one
-cluster are serialised by a database lock, so a lost or doubled trigger only delays or repeats convergence.
+observe (describe ACLs, the SCRAM users it knows by name, topics) → plan (pure: topics.provisioning.planner)
+→ act (batched adapter calls, deletes first) → record (ownership, one audit event per broker change, the
+ReconcileRun). Level-triggered and idempotent: a change enqueues a run after its transaction commits, a
+periodic run repairs whatever was missed, and runs of one cluster are serialised by a database lock, so a lost
+or doubled trigger only delays or repeats convergence. Each item's outcome is its own: a refused binding or
+user is recorded on the run ("partial") and retried by the next one, and blocks nothing else — revocations,
+expiries and disabled accounts go first.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,13 +23,13 @@ from django.utils import timezone
 from portal.core import audit
 from topics.catalogue.clusters import admin_for
 from topics.kafka.adapter import KafkaAdmin
-from topics.kafka.errors import KafkaAdapterError
-from topics.kafka.types import ScramUpsert
+from topics.kafka.errors import KafkaAdapterError, KafkaUnavailable
+from topics.kafka.types import AclBinding, BatchResult, ScramUpsert
 from topics.models import (CredentialHandoff, CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential,
-                           ReconcileRun)
-from topics.provisioning import handoff
+                           ReconcileRun, RunStatus)
+from topics.provisioning import handoff, ownership
 from topics.provisioning.desired import desired_state
-from topics.provisioning.planner import ActualState, Plan, describe_acl, plan
+from topics.provisioning.planner import ActualState, DesiredState, Owned, Plan, describe_acl, plan
 from topics.provisioning.topic_sync import SyncReport, sync_cluster_topics
 
 log = logging.getLogger(__name__)
@@ -59,8 +62,31 @@ def cluster_lock(cluster: KafkaCluster) -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_BASE + cluster.pk])
 
 
-def observe(admin: KafkaAdmin) -> ActualState:
-    return ActualState(acls=frozenset(admin.describe_acls()), users=frozenset(admin.list_scram_users()))
+def observe(admin: KafkaAdmin, usernames: frozenset[str]) -> ActualState:
+    """The broker's ACLs, and which of `usernames` it has a SCRAM user for (described in bounded batches)."""
+    return ActualState(acls=frozenset(admin.describe_acls()),
+                       users=frozenset(admin.describe_scram_users(usernames)))
+
+
+def _observe_and_plan(admin: KafkaAdmin, cluster: KafkaCluster, now) -> tuple[Plan, Owned]:
+    """The plan, and what a first run adopts (empty once adopted: see topics.provisioning.ownership)."""
+    desired: DesiredState = desired_state(cluster, now)
+    owned = ownership.owned_by(cluster)
+    candidates = ownership.adoption_candidates(cluster) if cluster.ownership_adopted_at is None else Owned()
+    actual = observe(admin, owned.users | candidates.users | desired.users | desired.new_users)
+    adopted = Owned(candidates.acls & actual.acls, candidates.users & actual.users)
+    the_plan = plan(desired, actual, owned | adopted, enforce=cluster.enforce_acls,
+                    allowlist=cluster.read_allowlisted)
+    return the_plan, adopted
+
+
+def _adopt(cluster: KafkaCluster, adopted: Owned, now) -> None:
+    with transaction.atomic():
+        ownership.record(cluster, acls=adopted.acls, users=adopted.users)
+        KafkaCluster.objects.filter(pk=cluster.pk).update(ownership_adopted_at=now)
+        cluster.ownership_adopted_at = now
+        audit.record(audit.SYSTEM, "cluster.adopt_ownership", cluster, acls=len(adopted.acls),
+                     scram_users=len(adopted.users))
 
 
 def expire_due(cluster: KafkaCluster, now) -> int:
@@ -91,8 +117,7 @@ def reconcile(cluster: KafkaCluster, *, trigger: str = "manual", dry_run: bool =
     with cluster_lock(cluster):
         now = timezone.now()
         if dry_run:
-            admin = admin_for(cluster)
-            the_plan = plan(desired_state(cluster, now), observe(admin), enforce=cluster.enforce_acls)
+            the_plan, _ = _observe_and_plan(admin_for(cluster), cluster, now)
             return Outcome(cluster, the_plan, None, None, time.monotonic() - began)
         expire_due(cluster, now)
         run = ReconcileRun.objects.create(cluster=cluster, trigger=trigger, started_at=now)
@@ -100,27 +125,46 @@ def reconcile(cluster: KafkaCluster, *, trigger: str = "manual", dry_run: bool =
         try:
             admin = admin_for(cluster)
             with timings("topics"):
-                topics = sync_cluster_topics(cluster, admin)
+                topics, topic_failure = _sync_topics(cluster, admin)
             with timings("observe"):
-                desired, actual = desired_state(cluster, now), observe(admin)
-            the_plan = plan(desired, actual, enforce=cluster.enforce_acls)
+                the_plan, adopted = _observe_and_plan(admin, cluster, now)
+            if cluster.ownership_adopted_at is None:
+                _adopt(cluster, adopted, now)
             with timings("act"):
-                _act(admin, cluster, the_plan, run, progress or _quiet)
+                applied = _act(admin, cluster, the_plan, run, progress or _quiet)
+            applied.failures[:0] = topic_failure
             with timings("settle"):
-                _await_visible(admin, the_plan)
+                _await_visible(admin, applied)
         except Exception as exc:  # every run ends recorded, whatever stopped it; the caller still sees why
-            run.succeeded, run.error, run.finished_at = False, str(exc) or type(exc).__name__, timezone.now()
-            run.save(update_fields=["succeeded", "error", "finished_at"])
+            run.succeeded, run.status = False, RunStatus.FAILED
+            run.error, run.finished_at = str(exc) or type(exc).__name__, timezone.now()
+            run.save(update_fields=["succeeded", "status", "error", "finished_at"])
             raise
-        run.succeeded, run.finished_at = True, timezone.now()
-        run.counts = {**the_plan.summary(), "topics_created": len(topics.created),
+        run.succeeded, run.finished_at = not applied.failures, timezone.now()
+        run.status = RunStatus.SUCCEEDED if run.succeeded else RunStatus.PARTIAL
+        run.failures = applied.failures
+        run.counts = {**the_plan.summary(), "failed": len(applied.failures), "topics_created": len(topics.created),
                       "topics_reconfigured": len(topics.reconfigured), "seconds": timings.seconds}
         run.drift = {"foreign_acls": [describe_acl(b) for b in the_plan.drift_acls[:500]],
                      "foreign_acls_total": len(the_plan.drift_acls),
                      "unmanaged_acls": [describe_acl(b) for b in the_plan.unmanaged_acls[:500]],
+                     "unknown_users": list(the_plan.unknown_users[:500]),
                      "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
-        run.save(update_fields=["succeeded", "finished_at", "counts", "drift"])
+        run.save(update_fields=["succeeded", "status", "failures", "finished_at", "counts", "drift"])
         return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
+
+
+def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin) -> tuple[SyncReport, list[dict[str, str]]]:
+    """Topics first, but a topic the broker refuses (recorded on the topics themselves) must not hold back the
+    ACL changes: access to be taken away does not wait for a topic to be created. An unreachable broker still
+    ends the run."""
+    try:
+        return sync_cluster_topics(cluster, admin), []
+    except KafkaUnavailable:
+        raise
+    except KafkaAdapterError as exc:
+        return SyncReport(), [
+            {"action": "topic.sync", "item": cluster.name, "error": str(exc)}]
 
 
 class _Stopwatch:
@@ -138,12 +182,25 @@ class _Stopwatch:
             self.seconds[phase] = round(time.monotonic() - began, 3)
 
 
-def _await_visible(admin: KafkaAdmin, the_plan: Plan) -> None:
+@dataclass
+class _Applied:
+    """What the act phase got onto the broker, and what the broker refused (as recorded on the run)."""
+
+    created_acls: list[AclBinding] = field(default_factory=list)
+    deleted_acls: list[AclBinding] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def refused(self, action: str, result: BatchResult, describe: Callable = str) -> None:
+        self.failures += [{"action": action, "item": describe(item), "error": error}
+                          for item, error in result.failed.items()]
+
+
+def _await_visible(admin: KafkaAdmin, applied: _Applied) -> None:
     """Waits until the broker answers with the ACLs just written: its authorizer applies the controller's
     records a moment after CreateAcls/DeleteAcls return, and the next run must not see stale bindings."""
-    if not (the_plan.create_acls or the_plan.delete_acls):
+    if not (applied.created_acls or applied.deleted_acls):
         return
-    created, deleted = set(the_plan.create_acls), set(the_plan.delete_acls)
+    created, deleted = set(applied.created_acls), set(applied.deleted_acls)
     deadline = time.monotonic() + admin.timeout
     while True:
         actual = set(admin.describe_acls())
@@ -155,41 +212,67 @@ def _await_visible(admin: KafkaAdmin, the_plan: Plan) -> None:
         time.sleep(0.2)
 
 
-def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: ReconcileRun, progress: Progress) -> None:
+def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: ReconcileRun,
+         progress: Progress) -> _Applied:
+    """Deletes first, so that nothing refused on the way in can hold access that is being taken away. Each
+    chunk's confirmed changes are recorded and audited right after its call, before the next chunk goes out."""
     context = {"cluster": cluster.name, "reconcile_run": run.pk}
+    applied = _Applied()
+    with transaction.atomic():
+        ownership.record(cluster, acls=the_plan.claim_acls, users=the_plan.claim_users)
+        ownership.forget(cluster, acls=the_plan.forget_acls, users=the_plan.forget_users)
     foreign = set(the_plan.drift_acls)
-    if the_plan.create_users:
-        _create_users(admin, cluster, the_plan.create_users, context, progress)
-    for step, bindings, call in (("create acls", the_plan.create_acls, admin.create_acls),
-                                 ("delete acls", the_plan.delete_acls, admin.delete_acls)):
-        for done, chunk in _chunks(bindings):
-            call(chunk)
-            action = "acl.create" if step == "create acls" else "acl.delete"
+    for done, chunk in _chunks(the_plan.delete_acls):
+        result = admin.delete_acls(chunk)
+        with transaction.atomic():
+            ownership.forget(cluster, acls=result.done)
             audit.record_many(audit.SYSTEM, [
-                audit.Entry(action, "kafka.acl", describe_acl(b), describe_acl(b),
-                            {**context, "foreign": b in foreign}) for b in chunk])
-            progress(step, done, len(bindings))
-    if the_plan.delete_users:
-        admin.delete_scram_credentials(list(the_plan.delete_users))
-        audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.delete", "kafka.scram_user", u, u, context)
-                                         for u in the_plan.delete_users])
-        progress("delete users", len(the_plan.delete_users), len(the_plan.delete_users))
+                audit.Entry("acl.delete", "kafka.acl", describe_acl(b), describe_acl(b),
+                            {**context, "foreign": b in foreign}) for b in result.done])
+        applied.deleted_acls += result.done
+        applied.refused("acl.delete", result, describe_acl)
+        progress("delete acls", done, len(the_plan.delete_acls))
+    for done, chunk in _chunks(the_plan.delete_users):
+        result = admin.delete_scram_credentials(chunk)
+        with transaction.atomic():
+            ownership.forget(cluster, users=result.done)
+            audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.delete", "kafka.scram_user", u, u, context)
+                                             for u in result.done])
+        applied.refused("scram_user.delete", result)
+        progress("delete users", done, len(the_plan.delete_users))
+    if the_plan.create_users:
+        _create_users(admin, cluster, the_plan.create_users, context, applied, progress)
+    for done, chunk in _chunks(the_plan.create_acls):
+        result = admin.create_acls(chunk)
+        with transaction.atomic():
+            ownership.record(cluster, acls=result.done)
+            audit.record_many(audit.SYSTEM, [
+                audit.Entry("acl.create", "kafka.acl", describe_acl(b), describe_acl(b), context)
+                for b in result.done])
+        applied.created_acls += result.done
+        applied.refused("acl.create", result, describe_acl)
+        progress("create acls", done, len(the_plan.create_acls))
+    return applied
 
 
 def _create_users(admin: KafkaAdmin, cluster: KafkaCluster, usernames: Sequence[str], context: dict,
-                  progress: Progress) -> None:
-    """Generates each password here, sets it on the broker, then leaves it in the one-time hand-off."""
+                  applied: _Applied, progress: Progress) -> None:
+    """Generates each password here, sets it on the broker, then leaves it in the one-time hand-off. A user the
+    broker refused stays pending and gets a new password next run."""
     pending = {c.username: c for c in KafkaCredential.objects.filter(
         cluster=cluster, state=CredentialState.PENDING).select_related("principal")}
     for done, chunk in _chunks(usernames):
         passwords = {username: secrets.token_urlsafe(32) for username in chunk}
-        admin.upsert_scram_credentials([ScramUpsert(u, p) for u, p in passwords.items()])
+        result = admin.upsert_scram_credentials([ScramUpsert(u, p) for u, p in passwords.items()])
         with transaction.atomic():
-            handoff.leave({pending[username]: password for username, password in passwords.items()})
-            KafkaCredential.objects.filter(pk__in=[pending[u].pk for u in chunk]).update(
+            handoff.leave({pending[username]: passwords[username] for username in result.done})
+            KafkaCredential.objects.filter(pk__in=[pending[u].pk for u in result.done]).update(
                 state=CredentialState.ACTIVE, activated_at=timezone.now())
+            ownership.record(cluster, users=result.done)
             audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.create", "kafka.scram_user", u, u,
-                                                         {**context, "mechanism": "SCRAM-SHA-512"}) for u in chunk])
+                                                         {**context, "mechanism": "SCRAM-SHA-512"})
+                                             for u in result.done])
+        applied.refused("scram_user.create", result)
         progress("create users", done, len(usernames))
 
 

@@ -123,6 +123,7 @@ def test_cluster_changes_are_audited(world, catalogue):
     ({"name": "bad-template", "bootstrap": "x:9092", "topic_name_template": "logs"}, "topic_name_template"),
     ({"name": "bad-protocol", "bootstrap": "x:9092", "security_protocol": "CARRIER_PIGEON"}, "security_protocol"),
     ({"name": "second-default", "bootstrap": "x:9092", "is_default": True}, "is_default"),  # one default only
+    ({"name": "bad-allowlist", "bootstrap": "x:9092", "read_allowlist": "monitoring"}, "read_allowlist"),
 ])
 def test_bad_cluster_input_is_refused_by_field(world, catalogue, body, field):
     KafkaCluster.objects.filter(name="spare").update(is_default=True)

@@ -118,3 +118,26 @@ def test_wrong_bootstrap_address_gives_a_message_naming_the_setting():
 def test_password_never_appears_in_repr(kafka_connection):
     assert kafka_connection.password not in repr(kafka_connection)
     assert "hunter2" not in repr(ScramUpsert("u", "hunter2"))
+
+
+def test_scram_users_are_described_by_name_in_bounded_batches(kafka_connection, unique):
+    admin = KafkaAdmin(kafka_connection, scram_describe_batch=3)
+    users = [f"batch-{unique}-{i}" for i in range(7)]
+    admin.upsert_scram_credentials([ScramUpsert(u, f"password-{u}") for u in users])
+
+    found = admin.describe_scram_users([*users, f"batch-{unique}-absent", f"batch-{unique}-gone"])
+
+    assert found == set(users)  # three requests, absent names are simply not there
+    admin.delete_scram_credentials(users)
+
+
+def test_each_binding_has_its_own_outcome_and_a_refused_one_stops_nothing(kafka_admin, unique):
+    good = [AclBinding(f"User:outcome-{unique}", ResourceType.TOPIC, f"t-{unique}-{i}", PatternType.LITERAL,
+                       Operation.READ) for i in range(3)]
+    refused = AclBinding(f"User:outcome-{unique}", ResourceType.TOPIC, "", PatternType.LITERAL, Operation.READ)
+
+    result = kafka_admin.create_acls([refused, *good])
+
+    assert set(result.done) == set(good) and set(result.failed) == {refused}
+    assert "Invalid empty resource name" in result.failed[refused]
+    assert set(kafka_admin.delete_acls(good).done) == set(good)

@@ -67,3 +67,14 @@ def test_reconcile_runs_are_shown_and_filtered(world, scene):
         scene.run.pk]
     assert len(auditor.get("/api/reconcile-runs/", {"cluster": scene.cluster.name}).json()["results"]) == 2
     assert auditor.get("/api/reconcile-runs/", {"cluster": "nowhere"}).status_code == 400
+
+
+def test_a_partial_run_shows_its_status_and_the_items_the_broker_refused(world, scene):
+    failure = {"action": "acl.create", "item": "User:u.alice.a ALLOW READ TOPIC:", "error": "Invalid empty name"}
+    partial = ReconcileRun.objects.create(cluster=scene.cluster, trigger="periodic", started_at=timezone.now(),
+                                          finished_at=timezone.now(), succeeded=False, status="partial",
+                                          failures=[failure])
+
+    shown = client_as(world, "auditor").get(f"/api/reconcile-runs/{partial.pk}/").json()
+
+    assert shown["status"] == "partial" and shown["failures"] == [failure]

@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
 from tests.helpers import actions, create_acls_visibly, html
 from tests.topics.provisioning.conftest import PASSWORD
 from topics.catalogue import services as catalogue
+from topics.catalogue.clusters import default_cluster
 from topics.kafka.adapter import produce, read_records
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
 from topics.models import AccessRequest, CredentialState, KafkaCredential, ReconcileRun
@@ -175,3 +177,14 @@ def test_an_admin_runs_a_reconcile_and_sees_what_it_changed_and_the_drift_it_fou
     assert "<dt>Trigger</dt><dd>manual</dd>" in page and "Succeeded" in page
     assert f"User:intruder ALLOW READ TOPIC:{topic.name}" in page and "removed" in page
     assert re.search(r"\d+ ACLs? deleted", page)
+
+
+def test_a_partial_run_is_shown_as_partial_with_what_failed(as_role, pay):
+    ReconcileRun.objects.create(cluster=default_cluster(), trigger="periodic", started_at=timezone.now(),
+                                finished_at=timezone.now(), succeeded=False, status="partial",
+                                failures=[{"action": "acl.create", "item": "User:u.alice.a ALLOW READ TOPIC:x",
+                                           "error": "refused"}])
+
+    page = html(as_role("auditor").get("/access/reconcile/"))
+
+    assert "Partial: 1 failed" in page and "acl.create User:u.alice.a ALLOW READ TOPIC:x: refused" in page

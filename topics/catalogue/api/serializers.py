@@ -21,7 +21,8 @@ class KafkaClusterSerializer(serializers.ModelSerializer):
     class Meta:
         model = KafkaCluster
         fields = ["name", "bootstrap", "client_bootstrap", "security_protocol", "sasl_mechanism", "sasl_username",
-                  "sasl_password_ref", "topic_name_template", "replication_factor", "enforce_acls", "is_default"]
+                  "sasl_password_ref", "topic_name_template", "replication_factor", "enforce_acls", "read_allowlist",
+                  "is_default"]
         read_only_fields = ["name"]
 
     def validate(self, attrs: dict) -> dict:

@@ -62,6 +62,6 @@ class ReconcileRunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReconcileRun
-        fields = ["id", "cluster", "trigger", "started_at", "finished_at", "duration_seconds", "succeeded", "counts",
-                  "drift", "error"]
+        fields = ["id", "cluster", "trigger", "started_at", "finished_at", "duration_seconds", "succeeded", "status",
+                  "counts", "drift", "failures", "error"]
         read_only_fields = fields

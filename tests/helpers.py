@@ -64,11 +64,20 @@ def real_worker(*, shutdown_timeout: float = 30):
     return start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=shutdown_timeout)
 
 
-def create_acls_visibly(admin, bindings) -> None:
-    """Creates ACLs out of band and waits until the broker shows them (its authorizer applies a write a moment
-    after the controller acknowledges it), so what a test reconciles next really sees them."""
-    admin.create_acls(bindings)
-    deadline = time.monotonic() + 10
-    while not set(bindings) <= set(admin.describe_acls()):
-        assert time.monotonic() < deadline, "the broker did not show the new ACLs within 10 s"
+def eventually(read, check, what: str, seconds: float = 10):
+    """`read()` again until `check` holds for what it returns, at most `seconds`: the broker applies an
+    acknowledged write to its metadata and authorizer a moment later. Returns the last value read."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while not check(value):
+        assert time.monotonic() < deadline, f"{what} within {seconds:g} s"
         time.sleep(0.1)
+        value = read()
+    return value
+
+
+def create_acls_visibly(admin, bindings) -> None:
+    """Creates ACLs out of band and waits until the broker shows them, so what a test reconciles next really
+    sees them."""
+    admin.create_acls(bindings)
+    eventually(admin.describe_acls, lambda shown: set(bindings) <= set(shown), "the broker did not show the new ACLs")

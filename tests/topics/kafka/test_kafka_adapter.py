@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.helpers import create_acls_visibly
+from tests.helpers import create_acls_visibly, eventually
 from topics.kafka.adapter import KafkaAdmin, KafkaConnection, produce, read_records
 from topics.kafka.errors import KafkaAuthorizationError, KafkaUnavailable
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType, ScramUpsert, TopicSpec
@@ -40,11 +40,8 @@ def test_changed_retention_is_applied_to_an_existing_topic(kafka_admin, unique):
     state = kafka_admin.describe_topics([name])[name]
     assert state.configs == {"retention.ms": "7200000", "retention.bytes": "1048576"}
     # the controller acknowledges new partitions before every broker's metadata lists them
-    deadline = time.monotonic() + 10
-    while state.partitions != 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-        state = kafka_admin.describe_topics([name])[name]
-    assert state.partitions == 3
+    eventually(lambda: kafka_admin.describe_topics([name])[name].partitions, lambda count: count == 3,
+               "the topic did not show 3 partitions")
 
 
 def test_scram_user_with_acls_reads_its_topic_and_is_denied_another(kafka_admin, kafka_connection, unique):
@@ -94,13 +91,14 @@ def test_acls_are_described_and_deleted_in_batches(kafka_admin, unique):
 def test_scram_credentials_are_listed_and_deleted(kafka_admin, unique):
     users = [f"svc-{unique}-{i}" for i in range(3)]
     kafka_admin.upsert_scram_credentials([ScramUpsert(u, f"password-{u}") for u in users])
-    assert set(users) <= kafka_admin.list_scram_users()
+    eventually(kafka_admin.list_scram_users, lambda listed: set(users) <= listed, "the new users were not listed")
 
     kafka_admin.delete_scram_credentials(users[:2])
     kafka_admin.delete_scram_credentials(users[:2])  # deleting what is gone is not an error
 
-    remaining = kafka_admin.list_scram_users()
-    assert users[2] in remaining and not set(users[:2]) & remaining
+    remaining = eventually(kafka_admin.list_scram_users, lambda listed: not set(users[:2]) & listed,
+                           "the deleted users were still listed")
+    assert users[2] in remaining
 
 
 def test_wrong_password_is_refused_with_a_message_naming_the_setting(kafka_connection, unique):

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import portal_page
 from accounts.models import Role, Team
-from accounts.services.identity import Identity, identity_of
+from accounts.services.identity import identity_of
 from portal.web.pages import require, submit
 from portal.web.panels import panels
 from topics import policy
@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "topics/home.html")
     identity = identity_of(request.user)
     teams = Team.objects.filter(pk__in=identity.team_ids)
-    grants = list(_current_grants(request.user, identity))
+    grants = list(_current_grants(request.user))
     return render(request, "topics/home.html", {
         "roles": sorted(Role(role).label for role in identity.roles), "teams": teams,
         "namespaces": NamespaceTable(Namespace.objects.filter(owner_team__in=teams),
@@ -43,8 +43,8 @@ def home(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _current_grants(user, identity: Identity) -> QuerySet[Grant]:
-    """The running grants of my principal and my teams' service accounts', soonest ending first, each with
+def _current_grants(user) -> QuerySet[Grant]:
+    """The running grants of the principals I act for (policy.requestable_users), soonest ending first, each with
     `on_broker`: its credential exists on the broker (active or retiring) and a reconcile of its cluster
     succeeded after it began, so its ACLs are there. A grant without both is still a change pending on the
     broker (the reconciler's own records say so; nothing asks the broker here)."""
@@ -54,9 +54,9 @@ def _current_grants(user, identity: Identity) -> QuerySet[Grant]:
         state__in=[CredentialState.ACTIVE, CredentialState.RETIRING])
     reconciled_since = ReconcileRun.objects.filter(cluster=OuterRef("topic__cluster"), succeeded=True,
                                                    started_at__gte=OuterRef("valid_from"))
-    mine = Q(principal__user=user) | Q(principal__user__service_account__team_id__in=identity.team_ids,
-                                       principal__user__service_account__is_active=True)
-    return (Grant.objects.filter(mine, state=GrantState.ACTIVE, valid_from__lte=now, valid_until__gt=now)
+    mine = [person.pk for person in policy.requestable_users(user)]
+    return (Grant.objects.filter(principal__user__in=mine, state=GrantState.ACTIVE, valid_from__lte=now,
+                                 valid_until__gt=now)
             .select_related("principal", "topic__namespace", "topic__cluster")
             .annotate(credential_made=Exists(credential_made), reconciled=Exists(reconciled_since))
             .annotate(on_broker=Q(credential_made=True) & Q(reconciled=True))

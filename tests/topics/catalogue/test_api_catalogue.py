@@ -53,6 +53,8 @@ REQUESTS = {
     "namespace-update": lambda c: ("patch", "/api/namespaces/payments/", {"sensitivity": "restricted"}),
     "namespace-retire": lambda c: ("post", "/api/namespaces/payments/retire/", {"reason": "moved to payments-v2"}),
     "namespace-delete": lambda c: ("delete", "/api/namespaces/payments/", None),
+    # payments has an owner already: an admin's confirmation is refused as input, everyone else's before it
+    "namespace-confirm-owner": lambda c: ("post", "/api/namespaces/payments/confirm-owner/", None),
     "topic-list": lambda c: ("get", "/api/topics/", None),
     "topic-retrieve": lambda c: ("get", f"/api/topics/{c.topic.pk}/", None),
     "topic-create": lambda c: ("post", "/api/topics/", {"name": "logs.x"}),
@@ -75,6 +77,7 @@ MATRIX = {
     "namespace-update": (403, 403, 403, 200, 403, 403, 401),
     "namespace-retire": (403, 403, 403, 200, 403, 403, 401),
     "namespace-delete": (403, 403, 403, 405, 403, 403, 401),  # retire instead
+    "namespace-confirm-owner": (403, 403, 403, 400, 403, 403, 401),
     "topic-list": (200, 200, 200, 200, 200, 200, 401),
     "topic-retrieve": (200, 200, 200, 200, 200, 200, 401),
     "topic-create": (403, 403, 403, 405, 403, 403, 401),  # topics follow namespaces

@@ -24,23 +24,26 @@ ALLOWED_HOSTS = [h for h in env_str("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost
 
 PRODUCTION = ENVIRONMENT == "production"
 # sessions, CSRF and signed values use SECRET_KEY (old keys in DJANGO_SECRET_KEY_FALLBACKS keep sessions alive
-# through a rotation); the audit chain's HMAC and the hand-off's encryption each have their own key, so rotating
-# one never touches the others. Outside production they default to SECRET_KEY.
+# through a rotation); the audit chain's HMAC, the hand-off's encryption and the encryption of the system principals'
+# kept passwords each have their own key, so rotating one never touches the others. Outside production they default
+# to SECRET_KEY (each use derives its own key from it with a purpose label).
 SECRET_KEY_FALLBACKS = [k for k in env_str("DJANGO_SECRET_KEY_FALLBACKS").split(",") if k]
 LOGWARDEN_AUDIT_KEY = env_str("LOGWARDEN_AUDIT_KEY", SECRET_KEY)
 LOGWARDEN_HANDOFF_KEY = env_str("LOGWARDEN_HANDOFF_KEY", SECRET_KEY)
+LOGWARDEN_SYSTEM_CREDENTIAL_KEY = env_str("LOGWARDEN_SYSTEM_CREDENTIAL_KEY", SECRET_KEY)
+_KEYS = {"DJANGO_SECRET_KEY": SECRET_KEY, "LOGWARDEN_AUDIT_KEY": LOGWARDEN_AUDIT_KEY,
+         "LOGWARDEN_HANDOFF_KEY": LOGWARDEN_HANDOFF_KEY,
+         "LOGWARDEN_SYSTEM_CREDENTIAL_KEY": LOGWARDEN_SYSTEM_CREDENTIAL_KEY}
 
 if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured("DJANGO_DEBUG: must be off when LOGWARDEN_ENV=production")
-    for _name, _key in (("DJANGO_SECRET_KEY", SECRET_KEY), ("LOGWARDEN_AUDIT_KEY", LOGWARDEN_AUDIT_KEY),
-                        ("LOGWARDEN_HANDOFF_KEY", LOGWARDEN_HANDOFF_KEY)):
+    for _name, _key in _KEYS.items():
         if _key == DEVELOPMENT_SECRET_KEY or len(_key) < 32:
             raise ImproperlyConfigured(
                 f"{_name}: set a random value of at least 32 characters when LOGWARDEN_ENV=production")
-    if len({SECRET_KEY, LOGWARDEN_AUDIT_KEY, LOGWARDEN_HANDOFF_KEY}) < 3:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY, LOGWARDEN_AUDIT_KEY and LOGWARDEN_HANDOFF_KEY: each needs "
-                                   "its own value when LOGWARDEN_ENV=production")
+    if len(set(_KEYS.values())) < len(_KEYS):
+        raise ImproperlyConfigured(f"{', '.join(_KEYS)}: each needs its own value when LOGWARDEN_ENV=production")
 
 # --- HTTPS, cookies, headers ----------------------------------------------------------------------------
 # On by default in production and refused off there; off by default elsewhere (development runs on http).

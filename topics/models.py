@@ -4,12 +4,13 @@ from topics.access.models import (AccessRequest, Approval, Decision, Grant, Gran
 from topics.catalogue.models import (KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic,
                                      TopicState, namespace_name_validator)
 from topics.provisioning.models import (CredentialHandoff, CredentialState, KafkaCredential, KafkaPrincipal,
-                                        OwnedAclBinding, OwnedScramUser, ReconcileRun, RunStatus)
+                                        OwnedAclBinding, OwnedScramUser, ReconcileRun, RunStatus,
+                                        SystemCredentialSecret)
 
 __all__ = [
     "AccessRequest", "Approval", "CredentialHandoff", "CredentialState", "Decision", "Grant", "GrantSource",
     "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace", "OwnedAclBinding",
     "OwnedScramUser", "ReconcileRun", "RequestItem", "RequestState", "RetentionClass", "RunStatus", "Sensitivity",
-    "SensitivityPolicy", "Topic", "TopicState",
+    "SensitivityPolicy", "SystemCredentialSecret", "Topic", "TopicState",
     "namespace_name_validator",
 ]

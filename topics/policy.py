@@ -167,7 +167,10 @@ def principals_visible_to(who, queryset: QuerySet[KafkaPrincipal] | None = None)
 
 def may_act_as(who, principal: KafkaPrincipal) -> bool:
     """Whether `who` could act as the principal: it is theirs, or it is a service account whose tokens they
-    may issue (accounts.policy.can_manage_service_accounts: its team's people and platform admins)."""
+    may issue (accounts.policy.can_manage_service_accounts: its team's people and platform admins). Nobody acts
+    as a system principal (Logwarden's own components): nobody requests for it, decides for it or sees its password."""
+    if principal.is_system:
+        return False
     if principal.user_id == who.pk:
         return True
     account = ServiceAccount.objects.filter(user_id=principal.user_id).first()
@@ -176,8 +179,9 @@ def may_act_as(who, principal: KafkaPrincipal) -> bool:
 
 def may_manage_credentials(who, principal: KafkaPrincipal) -> bool:
     """Rotate, read client configuration (without the password): the holder, the people of a service
-    account's team, and platform admins. The password itself: may_see_password."""
-    return may_act_as(who, principal) or identity_of(who).is_admin
+    account's team, and platform admins; nobody for a system principal (it rotates only by the system). The
+    password itself: may_see_password."""
+    return not principal.is_system and (may_act_as(who, principal) or identity_of(who).is_admin)
 
 
 def may_see_password(who, principal: KafkaPrincipal) -> bool:
@@ -192,7 +196,7 @@ def may_force_rotation(who) -> bool:
 
 def credentials_visible_to(who) -> QuerySet[KafkaCredential]:
     """The credentials of every principal `who` may manage (the rule of may_manage_credentials, as one query)."""
-    credentials = KafkaCredential.objects.select_related("principal", "cluster")
+    credentials = KafkaCredential.objects.select_related("principal", "cluster").filter(principal__user__isnull=False)
     identity = identity_of(who)
     if identity.is_admin:
         return credentials
@@ -200,3 +204,15 @@ def credentials_visible_to(who) -> QuerySet[KafkaCredential]:
     if identity.service_account is None:  # people also manage their teams' service accounts
         mine |= Q(principal__user__service_account__team_id__in=identity.team_ids)
     return credentials.filter(mine)
+
+
+def may_be_granted(principal: KafkaPrincipal) -> bool:
+    """Grants and requests are for people and service accounts; a system principal's access is its role's."""
+    return not principal.is_system
+
+
+def system_credentials_visible_to(who) -> QuerySet[KafkaCredential]:
+    """The credentials of Logwarden's own principals, with their state (never a password): auditors and admins."""
+    if not sees_everything(who):
+        return KafkaCredential.objects.none()
+    return KafkaCredential.objects.filter(principal__user__isnull=True).select_related("principal", "cluster")

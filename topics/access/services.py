@@ -206,6 +206,9 @@ def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int,
     """A platform admin grants without a request (audited with the reason)."""
     if not policy.may_grant_directly(admin):
         raise PermissionDenied("Only platform admins grant access directly.")
+    if not policy.may_be_granted(principal):
+        raise ValidationError({"principal": [f"{principal.name} is a system principal: its access comes from its "
+                                             f"role, never from a grant."]})
     if principal.user_id == admin.pk:
         raise PermissionDenied(f"You may not grant access to your own principal {principal.name}: ask for it "
                                f"with a request that another person approves.")

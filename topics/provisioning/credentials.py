@@ -42,24 +42,28 @@ def rotate(actor, principal: KafkaPrincipal, cluster: KafkaCluster, *, overlap: 
            trigger: str = "holder") -> KafkaCredential:
     """Starts a rotation: a new credential in the other slot now, the current one retires after `overlap`.
 
-    `trigger` says who asks: "holder" (whoever may manage the principal), "forced" (platform admins) or
-    "policy" (the system only, actor audit.SYSTEM: rotate_due)."""
-    if trigger == "holder":
+    `trigger` says who asks: "holder" (whoever may manage the principal), "forced" (platform admins),
+    "policy" (the system only, actor audit.SYSTEM: rotate_due) or "system" (the only way a system principal
+    rotates: topics.provisioning.system_principals.rotate)."""
+    if principal.is_system != (trigger == "system"):
+        raise PermissionDenied("A system principal rotates only through system_principals.rotate, and only a "
+                               "system principal rotates so.")
+    if trigger in ("policy", "system"):
+        if not (isinstance(actor, audit.Actor) and actor.user is None):
+            raise PermissionDenied("Only the system rotates by policy or rotates a system principal.")
+    elif trigger == "holder":
         if not policy.may_manage_credentials(actor, principal):
             raise PermissionDenied("You may not rotate this principal's credential.")
     elif trigger == "forced":
         if not policy.may_force_rotation(actor):
             raise PermissionDenied("Only platform admins force a rotation.")
-    elif trigger == "policy":
-        if not (isinstance(actor, audit.Actor) and actor.user is None):
-            raise PermissionDenied("Only the system rotates by policy.")
     else:
-        raise ValueError(f"trigger must be one of 'holder', 'forced', 'policy', not {trigger!r}")
+        raise ValueError(f"trigger must be one of 'holder', 'forced', 'policy', 'system', not {trigger!r}")
     longest = timedelta(hours=settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS)
     if not timedelta(0) <= overlap <= longest:
         raise ValidationError({"overlap": [f"Between 0 and {settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS} hours "
                                            f"(LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS)."]})
-    if not live_grants(cluster, timezone.now()).filter(principal=principal).exists():
+    if not principal.is_system and not live_grants(cluster, timezone.now()).filter(principal=principal).exists():
         raise ValidationError({"principal": [f"{principal.name} holds no grant on cluster {cluster.name}: "
                                              f"there is no credential to rotate."]})
     with transaction.atomic():

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
 from topics.models import CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential, Lifecycle, Topic
+from topics.provisioning import system_roles
 from topics.provisioning.planner import DesiredState
 
 
@@ -30,13 +31,17 @@ def desired_state(cluster: KafkaCluster, now: datetime) -> DesiredState:
     usernames: dict[int, list[str]] = defaultdict(list)
     group_prefixes: dict[int, str] = {}
     users, new_users = set(), set()
+    system_principals: dict[int, str] = {}
     credentials = (KafkaCredential.objects.filter(cluster=cluster).exclude(state=CredentialState.REMOVED)
-                   .values_list("principal_id", "principal__name", "slot", "state"))
-    for principal_id, principal_name, slot, state in credentials:
+                   .values_list("principal_id", "principal__name", "principal__system_role", "slot", "state"))
+    for principal_id, principal_name, system_role, slot, state in credentials:
         username = f"{principal_name}.{slot}"
         usernames[principal_id].append(username)
         group_prefixes[principal_id] = f"{principal_name}."
         (new_users if state == CredentialState.PENDING else users).add(username)
+        if system_role:
+            system_principals[principal_id] = system_role
+    managed_topics = frozenset(Topic.objects.filter(cluster=cluster).values_list("name", flat=True))
 
     acls: set[AclBinding] = set()
     holders: set[int] = set()
@@ -44,8 +49,15 @@ def desired_state(cluster: KafkaCluster, now: datetime) -> DesiredState:
         for username in usernames.get(principal_id, ()):
             acls.update(read_bindings(username, topic))
         holders.add(principal_id)
+    for principal_id, role_name in system_principals.items():
+        role = system_roles.get(role_name)
+        if role is None:  # its registration is gone: the reconciler retires its credentials first
+            continue
+        acls.update(role.bindings(cluster, frozenset(usernames[principal_id]), managed_topics))
+        if role.consumer_groups:
+            holders.add(principal_id)
     for principal_id in holders:
         for username in usernames.get(principal_id, ()):
             acls.add(group_binding(username, group_prefixes[principal_id]))
     return DesiredState(acls=frozenset(acls), users=frozenset(users), new_users=frozenset(new_users),
-                        managed_topics=frozenset(Topic.objects.filter(cluster=cluster).values_list("name", flat=True)))
+                        managed_topics=managed_topics)

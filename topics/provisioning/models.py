@@ -6,14 +6,25 @@ from django.db import models
 
 
 class KafkaPrincipal(models.Model):
-    """The broker identity of a person or a service account. Consumer groups under `<name>.` are its own."""
+    """The broker identity of a person, a service account, or one of Logwarden's own components (a system
+    principal: no user, a `system_role` registered in topics.provisioning.system_roles). Consumer groups under
+    `<name>.` are its own."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="kafka_principal")
-    name = models.CharField(max_length=200, unique=True)  # "u.<username>" or "sa.<service account>"
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="kafka_principal",
+                                null=True, blank=True)
+    # "u.<username>", "sa.<service account>", or a system principal's "portal.<x>" / "shipper.<x>"
+    name = models.CharField(max_length=200, unique=True)
+    system_role = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False, system_role="")
+                           | (models.Q(user__isnull=True) & ~models.Q(system_role=""))),
+                name="principal_of_a_user_or_a_system_role"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -21,6 +32,10 @@ class KafkaPrincipal(models.Model):
     @property
     def group_prefix(self) -> str:
         return f"{self.name}."
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
 
 
 class CredentialState(models.TextChoices):
@@ -70,6 +85,15 @@ class CredentialHandoff(models.Model):
     credential = models.OneToOneField(KafkaCredential, on_delete=models.CASCADE, related_name="handoff")
     ciphertext = models.BinaryField()
     expires_at = models.DateTimeField()
+
+
+class SystemCredentialSecret(models.Model):
+    """The password of a system principal's credential, encrypted with LOGWARDEN_SYSTEM_CREDENTIAL_KEY and kept
+    (unlike a hand-off), because Logwarden's own components connect with it: topics.provisioning.system_principals
+    is the only reader."""
+
+    credential = models.OneToOneField(KafkaCredential, on_delete=models.CASCADE, related_name="system_secret")
+    ciphertext = models.BinaryField()
 
 
 class OwnedScramUser(models.Model):

@@ -15,10 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType
+from topics.provisioning import system_roles
 
-# every Kafka user Logwarden creates starts with one of these (people, service accounts); the prefix only says
+# every Kafka user Logwarden creates for people and service accounts starts with one of these; the prefix only says
 # which bindings to report, never what to delete
 MANAGED_USER_PREFIXES = ("u.", "sa.")
+# consumer groups are Logwarden's under every principal's prefix, its own components' too (system principals:
+# their users are not reported by prefix, since an existing shipper identity may well be named `shipper.…`)
+MANAGED_GROUP_PREFIXES = (*MANAGED_USER_PREFIXES, *system_roles.NAME_PREFIXES)
 _READS = frozenset({Operation.READ, Operation.ALL})
 
 
@@ -92,10 +96,11 @@ class Plan:
 
 def _group_reaches_managed(name: str, pattern: PatternType) -> bool:
     """Whether a GROUP binding covers some consumer group under a managed principal prefix."""
+    managed = name.startswith(MANAGED_GROUP_PREFIXES)
     if pattern == PatternType.LITERAL:
-        return name == "*" or is_managed_user(name)
+        return name == "*" or managed
     # a prefix covers managed groups when it extends a managed prefix, or is itself the start of one
-    return is_managed_user(name) or any(prefix.startswith(name) for prefix in MANAGED_USER_PREFIXES)
+    return managed or any(prefix.startswith(name) for prefix in MANAGED_GROUP_PREFIXES)
 
 
 def reaches_managed_resource(binding: AclBinding, managed_topics: frozenset[str]) -> bool:

@@ -26,8 +26,8 @@ from topics.kafka.adapter import KafkaAdmin
 from topics.kafka.errors import KafkaAdapterError, KafkaUnavailable
 from topics.kafka.types import AclBinding, BatchResult, ScramUpsert
 from topics.models import (CredentialHandoff, CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential,
-                           ReconcileRun, RunStatus)
-from topics.provisioning import handoff, ownership
+                           ReconcileRun, RunStatus, SystemCredentialSecret)
+from topics.provisioning import handoff, ownership, system_principals
 from topics.provisioning.desired import desired_state
 from topics.provisioning.planner import ActualState, DesiredState, Owned, Plan, describe_acl, plan
 from topics.provisioning.topic_sync import SyncReport, sync_cluster_topics
@@ -90,7 +90,8 @@ def _adopt(cluster: KafkaCluster, adopted: Owned, now) -> None:
 
 
 def expire_due(cluster: KafkaCluster, now) -> int:
-    """Ends grants whose time is up and credentials whose overlap window closed; each is audited."""
+    """Ends grants whose time is up, credentials whose overlap window closed and those of system principals whose
+    role is no longer registered; each is audited."""
     entries = []
     with transaction.atomic():
         grants = list(Grant.objects.select_for_update().filter(topic__cluster=cluster, state=GrantState.ACTIVE,
@@ -105,8 +106,10 @@ def expire_due(cluster: KafkaCluster, now) -> int:
         KafkaCredential.objects.filter(pk__in=[c.pk for c in retired]).update(state=CredentialState.REMOVED,
                                                                             removed_at=now)
         CredentialHandoff.objects.filter(credential__in=retired).delete()
+        SystemCredentialSecret.objects.filter(credential__in=retired).delete()
         entries += [audit.Entry("credential.remove", "topics.kafkacredential", str(c.pk), c.username,
                                 {"reason": "overlap window closed", "cluster": cluster.name}) for c in retired]
+        entries += system_principals.retire_unregistered(cluster, now)
         audit.record_many(audit.SYSTEM, entries)
     return len(entries)
 
@@ -257,15 +260,18 @@ def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: Reconcil
 
 def _create_users(admin: KafkaAdmin, cluster: KafkaCluster, usernames: Sequence[str], context: dict,
                   applied: _Applied, progress: Progress) -> None:
-    """Generates each password here, sets it on the broker, then leaves it in the one-time hand-off. A user the
-    broker refused stays pending and gets a new password next run."""
+    """Generates each password here, sets it on the broker, then leaves it in the one-time hand-off (a system
+    principal's: kept for Logwarden's own use, topics.provisioning.system_principals). A user the broker refused
+    stays pending and gets a new password next run."""
     pending = {c.username: c for c in KafkaCredential.objects.filter(
         cluster=cluster, state=CredentialState.PENDING).select_related("principal")}
     for done, chunk in _chunks(usernames):
         passwords = {username: secrets.token_urlsafe(32) for username in chunk}
         result = admin.upsert_scram_credentials([ScramUpsert(u, p) for u, p in passwords.items()])
         with transaction.atomic():
-            handoff.leave({pending[username]: passwords[username] for username in result.done})
+            created = {pending[username]: passwords[username] for username in result.done}
+            handoff.leave({c: password for c, password in created.items() if not c.principal.is_system})
+            system_principals.keep({c: password for c, password in created.items() if c.principal.is_system})
             KafkaCredential.objects.filter(pk__in=[pending[u].pk for u in result.done]).update(
                 state=CredentialState.ACTIVE, activated_at=timezone.now())
             ownership.record(cluster, users=result.done)

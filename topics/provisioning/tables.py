@@ -1,4 +1,5 @@
-"""Tables of the provisioning pages: Kafka credentials, reconcile runs and each cluster's reconcile status."""
+"""Tables of the provisioning pages: Kafka credentials (of users and of system principals), reconcile runs and
+each cluster's reconcile status."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,6 +29,14 @@ class CredentialTable(Table):
     def prepare(self, rows: QuerySet) -> QuerySet:
         return rows.select_related("principal", "cluster").annotate(password_waiting=Exists(
             CredentialHandoff.objects.filter(credential=OuterRef("pk"), expires_at__gt=Now())))
+
+
+class SystemCredentialTable(Table):
+    """The credentials of Logwarden's own principals with their state; their passwords are never shown."""
+
+    columns = ("Principal", "Role", "Username", "Cluster", "State", "Activated")
+    row_template = "topics/provisioning/_system_credential_row.html"
+    empty_message = "No system principal has a credential yet."
 
 
 class ReconcileRunTable(Table):

@@ -20,7 +20,7 @@ from topics.models import CredentialState, KafkaCluster, KafkaCredential, Reconc
 from topics.provisioning import credentials, handoff
 from topics.provisioning.forms import RotateForm
 from topics.provisioning.principals import requestable_principals
-from topics.provisioning.tables import ClusterStatus, CredentialTable, ReconcileRunTable
+from topics.provisioning.tables import ClusterStatus, CredentialTable, ReconcileRunTable, SystemCredentialTable
 
 RECENT_RUNS = 20
 
@@ -97,11 +97,14 @@ def credential_client_config(request: HttpRequest, pk: int, file_name: str) -> H
 
 @portal_page
 def reconcile_status(request: HttpRequest) -> HttpResponse:
-    """Per cluster the last run and the last drift found, then the latest runs: admins and auditors."""
+    """Per cluster the last run and the last drift found, the system principals' credentials, then the latest
+    runs: admins and auditors."""
     require(policy.can_read_audit(request.user))
     return render(request, "topics/provisioning/reconcile.html", {
         "clusters": [ClusterStatus.of(cluster) for cluster in KafkaCluster.objects.all()],
         "runs": ReconcileRunTable(ReconcileRun.objects.all()[:RECENT_RUNS]),
+        "system_credentials": SystemCredentialTable(
+            policy.system_credentials_visible_to(request.user).exclude(state=CredentialState.REMOVED)),
         "can_run": policy.can_manage_catalogue(request.user)})
 
 

@@ -13,7 +13,9 @@ from topics.provisioning.planner import ActualState, DesiredState, Owned, plan, 
 TOPICS = frozenset(f"logs.ns{i}" for i in range(6))
 MANAGED = [f"u.person{i}.a" for i in range(4)] + ["sa.etl.b"]
 FOREIGN = ["alien", "legacy-app", "shipper.fluentd", "ANONYMOUS", "u.other-installation.a"]
-GROUP_PREFIXES = ("u.", "sa.")  # every consumer group a Logwarden principal reads as starts with one of these
+# every consumer group a Logwarden principal reads as starts with one of these (people, service accounts, and
+# Logwarden's own components: system principals)
+GROUP_PREFIXES = ("u.", "sa.", "portal.", "shipper.")
 
 managed_bindings = st.builds(lambda user, topic: read_bindings(user, topic)[0], st.sampled_from(MANAGED),
                              st.sampled_from(sorted(TOPICS))) | st.builds(
@@ -23,7 +25,7 @@ any_binding = st.builds(
     st.sampled_from(MANAGED + FOREIGN),
     st.sampled_from([ResourceType.TOPIC, ResourceType.GROUP, ResourceType.CLUSTER]),
     st.sampled_from(sorted(TOPICS) + ["other.topic", "logs.", "logs.ns1x", "*", "u.", "u", "s", "sa.etl.", "x",
-                                      "kafka-cluster"]),
+                                      "p", "portal.reader.", "shipper.", "kafka-cluster"]),
     st.sampled_from([PatternType.LITERAL, PatternType.PREFIXED]),
     st.sampled_from([Operation.READ, Operation.WRITE, Operation.ALL, Operation.DESCRIBE, Operation.IDEMPOTENT_WRITE]),
     st.sampled_from([Permission.ALLOW, Permission.DENY]))

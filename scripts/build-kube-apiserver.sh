@@ -7,6 +7,7 @@
 set -euo pipefail
 
 cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
+scripts="$(cd "$(dirname "$0")" && pwd)"
 # The name carries the build recipe, so a binary cached by an earlier recipe is never reused.
 recipe="v1.20.2-reflect2-1.0.2"
 bin="$cache/bin/kube-apiserver-$recipe"
@@ -40,24 +41,12 @@ command -v rsync >/dev/null || need+=(rsync)
 command -v jq >/dev/null || need+=(jq)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
-if ! grep -rqs "^Types:.*deb-src\|^deb-src " /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo "adding a deb-src entry for Debian's sources" >&2
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-      | $sudo tee /etc/apt/sources.list.d/logwarden-debian-src.sources >/dev/null
-  else
-    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list \
-      | $sudo tee /etc/apt/sources.list.d/logwarden-debian-src.list >/dev/null
-  fi
-  $sudo apt-get update -qq >&2
-fi
-
 work="$cache/kubernetes-src"
 rm -rf "$work"  # a half-built tree from an interrupted run is not worth trusting
 mkdir -p "$work" "$cache/bin"
 cd "$work"
 echo "fetching Debian's kubernetes source package into $work" >&2
-apt-get source -qq kubernetes >&2
+bash "$scripts/apt-source.sh" kubernetes
 tree=$(find . -maxdepth 1 -type d -name 'kubernetes-*' | head -n 1)
 
 # Kubernetes 1.20 vendors github.com/modern-go/reflect2 v1.0.1, whose map iteration crashes the API
@@ -65,7 +54,7 @@ tree=$(find . -maxdepth 1 -type d -name 'kubernetes-*' | head -n 1)
 # apply responses, for one). v1.0.2 fixes exactly that and is API-compatible; Debian ships its source.
 # In vendor mode Go does not hash-check vendored files, so swapping the sources is enough.
 echo "replacing the vendored reflect2 v1.0.1 with Debian's v1.0.2" >&2
-apt-get source -qq golang-github-modern-go-reflect2 >&2
+bash "$scripts/apt-source.sh" golang-github-modern-go-reflect2
 reflect2_src=$(find . -maxdepth 1 -type d -name 'golang-github-modern-go-reflect2-*' | head -n 1)
 reflect2_vendor="$tree/vendor/github.com/modern-go/reflect2"
 rm -f "$reflect2_vendor"/*.go "$reflect2_vendor"/*.s

@@ -6,6 +6,7 @@ or from $KAFKA_HOME/libs when a distribution is installed. One combined broker+c
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 import shutil
@@ -43,14 +44,16 @@ def kafka_version() -> str:
 
 
 def kafka_libs() -> Path:
-    """The directory of broker jars: $KAFKA_HOME/libs, or the Maven-resolved cache."""
+    """The directory of broker and tool jars: $KAFKA_HOME/libs, or the Maven-resolved cache. The cache's name
+    carries a digest of the pom, so jars resolved for an earlier list of artifacts are never reused."""
     home = os.environ.get("KAFKA_HOME")
     if home:
         libs = Path(home) / "libs"
         if not libs.is_dir():
             raise ServiceError(f"KAFKA_HOME={home}: no libs/ directory there")
         return libs
-    return CACHE_DIR / f"kafka-{kafka_version()}" / "libs"
+    digest = hashlib.sha256(POM.read_bytes()).hexdigest()[:12]
+    return CACHE_DIR / f"kafka-{kafka_version()}-{digest}" / "libs"
 
 
 class KafkaService(Service):

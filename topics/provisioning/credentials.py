@@ -25,7 +25,17 @@ from topics.provisioning.desired import live_grants
 
 log = logging.getLogger(__name__)
 PASSWORD_PLACEHOLDER = "<the password shown once>"
-CLIENT_CONFIG_FILES = ("librdkafka.properties", "java.properties", "kcat.sh", "consumer.py")  # of client_config
+# The client each form of client_config is for, with the oldest version known to work against the Kafka 4
+# brokers Logwarden administers: librdkafka before 2.6.1 fails SCRAM there (Debian 12's kcat links 2.0.2); the
+# Java clients are those of the broker the tests run (tests/topics/provisioning/test_client_configs.py runs
+# every form with its real client).
+CLIENT_REQUIREMENTS = {
+    "librdkafka.properties": "librdkafka >= 2.6.1 (kcat -F, confluent-kafka and other librdkafka clients)",
+    "java.properties": "Kafka Java clients >= 4.1.2 (kafka-console-consumer --consumer.config)",
+    "kcat.sh": "kcat linked against librdkafka >= 2.6.1 (kcat -V shows it; Debian 12's kcat has 2.0.2)",
+    "consumer.py": "Python confluent-kafka >= 2.6.1",
+}
+CLIENT_CONFIG_FILES = tuple(CLIENT_REQUIREMENTS)  # the keys of client_config, in this order
 
 
 def show_password(actor, credential: KafkaCredential) -> str:
@@ -123,28 +133,42 @@ def readable_topics(credential: KafkaCredential) -> list[str]:
 
 
 def client_config(credential: KafkaCredential, *, password: str | None = None) -> dict[str, str]:
-    """Ready-to-use client settings in four forms. Without `password` they carry a placeholder (properties)
-    or read the KAFKA_PASSWORD environment variable (kcat, Python): the password exists only in its display."""
+    """Ready-to-use client settings in four forms, each headed by the client it needs. Without `password` they
+    carry a placeholder (properties) or read the KAFKA_PASSWORD environment variable (kcat, Python): the
+    password exists only in its display."""
     cluster, principal = credential.cluster, credential.principal
     group = f"{principal.group_prefix}reader"
     topics = readable_topics(credential) or ["<topic>"]
     secret = password or PASSWORD_PLACEHOLDER
+    heading = f"Kafka client settings of {credential.username} on {cluster.name} (Logwarden)"
+
+    def header(file_name: str, *usage: str) -> list[str]:
+        return [f"# {line}" for line in (heading, f"Needs {CLIENT_REQUIREMENTS[file_name]}.", *usage)]
+
     common = [f"bootstrap.servers={cluster.bootstrap_for_clients}", f"security.protocol={cluster.security_protocol}"]
-    librdkafka = "\n".join([*common, f"sasl.mechanisms={cluster.sasl_mechanism}",
+    librdkafka = "\n".join([*header("librdkafka.properties", f"kcat -F librdkafka.properties -G {group} {topics[0]}"),
+                            *common, f"sasl.mechanisms={cluster.sasl_mechanism}",
                             f"sasl.username={credential.username}", f"sasl.password={secret}",
                             f"group.id={group}", "auto.offset.reset=earliest", ""])
     jaas = (f'org.apache.kafka.common.security.scram.ScramLoginModule required username="{credential.username}" '
             f'password="{secret}";')
-    java = "\n".join([*common, f"sasl.mechanism={cluster.sasl_mechanism}", f"sasl.jaas.config={jaas}",
+    java = "\n".join([*header("java.properties", f"kafka-console-consumer --bootstrap-server "
+                                                 f"{cluster.bootstrap_for_clients} --consumer.config java.properties "
+                                                 f"--topic {topics[0]}"),
+                      *common, f"sasl.mechanism={cluster.sasl_mechanism}", f"sasl.jaas.config={jaas}",
                       f"group.id={group}", "auto.offset.reset=earliest", ""])
-    kcat_password = shlex.quote(password) if password else '"$KAFKA_PASSWORD"'
-    kcat = (f"kcat -C -b {shlex.quote(cluster.bootstrap_for_clients)} "
-            f"-X security.protocol={cluster.security_protocol} "
-            f"-X sasl.mechanisms={cluster.sasl_mechanism} -X sasl.username={credential.username} "
-            f"-X sasl.password={kcat_password} -G {group} {' '.join(shlex.quote(t) for t in topics)}\n")
+    kcat_password = shlex.quote(password) if password else '"${KAFKA_PASSWORD:?the password shown once}"'
+    kcat = "\n".join([
+        "#!/bin/sh", *header("kcat.sh", "Extra kcat options go first: sh kcat.sh -c 10 (ten records, then exit)."),
+        f"exec kcat -C -b {shlex.quote(cluster.bootstrap_for_clients)} "
+        f"-X security.protocol={cluster.security_protocol} "
+        f"-X sasl.mechanisms={cluster.sasl_mechanism} -X sasl.username={credential.username} "
+        f"-X sasl.password={kcat_password} -X auto.offset.reset=earliest "
+        f"\"$@\" -G {group} {' '.join(shlex.quote(t) for t in topics)}", ""])
     python_password = repr(password) if password else 'os.environ["KAFKA_PASSWORD"]'
     python = "\n".join([
-        "import os", "", "from confluent_kafka import Consumer", "",
+        *header("consumer.py", "Prints each record's value; Ctrl-C leaves the consumer group."),
+        "import os", "import sys", "", "from confluent_kafka import Consumer", "",
         "consumer = Consumer({",
         f'    "bootstrap.servers": {cluster.bootstrap_for_clients!r},',
         f'    "security.protocol": {cluster.security_protocol!r},',
@@ -155,9 +179,18 @@ def client_config(credential: KafkaCredential, *, password: str | None = None) -
         '    "auto.offset.reset": "earliest",',
         "})",
         f"consumer.subscribe({topics!r})",
-        "while True:",
-        "    message = consumer.poll(1.0)",
-        "    if message is not None and not message.error():",
-        "        print(message.value().decode())",
+        "try:",
+        "    while True:",
+        "        message = consumer.poll(1.0)",
+        "        if message is None:",
+        "            continue",
+        "        if message.error():",
+        "            print(message.error(), file=sys.stderr, flush=True)",
+        "        else:  # flushed at once: a pipe would otherwise hold the records back",
+        '            print(message.value().decode(errors="replace"), flush=True)',
+        "except KeyboardInterrupt:",
+        "    pass",
+        "finally:",
+        "    consumer.close()",
         ""])
     return {"librdkafka.properties": librdkafka, "java.properties": java, "kcat.sh": kcat, "consumer.py": python}

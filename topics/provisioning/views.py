@@ -35,7 +35,7 @@ def credential_list(request: HttpRequest) -> HttpResponse:
         "panels": [(principal, CredentialTable(
             principal.credentials.exclude(state=CredentialState.REMOVED) if principal.pk is not None
             else KafkaCredential.objects.none())) for principal in requestable_principals(request.user)],
-        "config_files": credentials.CLIENT_CONFIG_FILES})
+        "config_files": credentials.CLIENT_REQUIREMENTS.items()})
 
 
 @portal_page
@@ -52,7 +52,8 @@ def credential_password(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("access-credentials")
     return render(request, "topics/provisioning/credential_password.html", {
         "credential": credential, "password": password,
-        "client_config": credentials.client_config(credential, password=password)})
+        "client_files": [(name, text, credentials.CLIENT_REQUIREMENTS[name])
+                         for name, text in credentials.client_config(credential, password=password).items()]})
 
 
 @portal_page

@@ -9,11 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
-from tests.factories import person
-from topics.access import services as access
-from topics.catalogue import services as catalogue
 from topics.kafka.adapter import TopicReader, produce, read_records
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import CredentialState, KafkaCredential
@@ -22,17 +18,6 @@ from topics.provisioning.principals import principal_for
 from topics.provisioning.reconciler import reconcile
 
 pytestmark = [pytest.mark.kafka, pytest.mark.django_db]
-
-
-@pytest.fixture
-def granted(world, unique, celery_eager, django_capture_on_commit_callbacks):
-    """A person of team payments with a grant on a fresh namespace, its credential created on the broker."""
-    holder = person(f"h{unique}", "team-payments")
-    with django_capture_on_commit_callbacks(execute=True):
-        namespace = catalogue.register_namespace(SYSTEM, name=f"cred-{unique}", owner_team=world.payments)
-        access.grant_directly(world.admin, principal=principal_for(holder), topic=namespace.topics.get(), days=3,
-                              reason="credential tests")
-    return holder, namespace.topics.get(), KafkaCredential.objects.get(principal__user=holder)
 
 
 def test_rotation_keeps_a_running_consumer_going_and_the_old_password_ends_with_the_overlap(
@@ -148,7 +133,7 @@ def test_client_config_names_everything_but_the_password(granted, kafka_connecti
         assert credential.username in text and kafka_connection.bootstrap in text
         assert f"{credential.principal.group_prefix}reader" in text
     assert credentials.PASSWORD_PLACEHOLDER in config["librdkafka.properties"]
-    assert '"$KAFKA_PASSWORD"' in config["kcat.sh"] and topic.name in config["kcat.sh"]
+    assert '"${KAFKA_PASSWORD:?' in config["kcat.sh"] and topic.name in config["kcat.sh"]
     compile(config["consumer.py"], "consumer.py", "exec")
     with_password = credentials.client_config(credential, password="s3cret-value")
     assert all("s3cret-value" in text for text in with_password.values())

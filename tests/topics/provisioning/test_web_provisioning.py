@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
@@ -126,6 +127,16 @@ def test_rotation_follows_the_apis_rules(as_role, world, creds):
     triggers = {event.target_label: event.data["trigger"] for event in AuditEvent.objects.filter(
         action="credential.rotate")}
     assert triggers == {"sa.payments-etl.b": "holder", "u.erin.b": "forced"}
+
+
+def test_the_credentials_page_and_the_one_display_name_the_client_each_file_needs(as_role, creds):
+    listing = html(as_role("engineer").get("/access/credentials/"))
+    shown = html(as_role("engineer").post(f"/access/credentials/{creds.etl.pk}/password/"))
+
+    for name, needs in credentials.CLIENT_REQUIREMENTS.items():
+        assert f"<li><code>{name}</code>: {escape(needs)}</li>" in listing
+        assert f'title="Needs {escape(needs)}">{name}</a>' in listing
+        assert f'<code>{name}</code> <span class="muted small">needs {escape(needs)}</span></summary>' in shown
 
 
 @pytest.mark.parametrize("file_name", ["librdkafka.properties", "java.properties", "kcat.sh", "consumer.py"])

@@ -53,7 +53,8 @@ class RotateSerializer(serializers.Serializer):
 class ShownPasswordSerializer(serializers.Serializer):
     password = serializers.CharField(help_text="Shown in this response only.")
     client_config = serializers.DictField(child=serializers.CharField(),
-                                          help_text="The client settings with this password, keyed by file name.")
+                                          help_text="The client settings with this password, keyed by file name; each "
+                                                    "file's first lines name the client version it needs.")
 
 
 class ReconcileRunSerializer(serializers.ModelSerializer):

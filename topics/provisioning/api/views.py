@@ -69,6 +69,8 @@ def _client_config_renderer(format_: str, file_name: str) -> type[ClientConfigRe
                                                                            "file_name": file_name})
 
 
+CLIENT_FILES_DESCRIPTION = "The four forms by file name, each headed by the client it needs: " + "; ".join(
+    f"{name}: {needs}" for name, needs in credentials.CLIENT_REQUIREMENTS.items()) + "."
 CLIENT_CONFIG_RENDERERS = [_client_config_renderer(f, name) for f, name in (
     ("librdkafka", "librdkafka.properties"), ("java", "java.properties"), ("kcat", "kcat.sh"),
     ("python", "consumer.py"))]
@@ -120,8 +122,7 @@ class KafkaCredentialViewSet(ScopedMixin, PerActionSerializerMixin, viewsets.Rea
         parameters=[OpenApiParameter("format", str, enum=[r.format for r in CLIENT_CONFIG_RENDERERS],
                                      description="One form as a text file; default: all four as JSON.")],
         responses={(200, "application/json"): OpenApiResponse(
-                       OpenApiTypes.OBJECT, description="librdkafka.properties, java.properties, kcat.sh and "
-                                                        "consumer.py, by file name."),
+                       OpenApiTypes.OBJECT, description=CLIENT_FILES_DESCRIPTION),
                    (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="One form, as a file.")})
     @action(detail=True, methods=["get"], url_path="client-config",
             renderer_classes=[renderers.JSONRenderer, *CLIENT_CONFIG_RENDERERS])

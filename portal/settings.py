@@ -180,8 +180,9 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 # Sending a task never holds a request up for long: with Redis down the change is already in the outbox
-# (topics.queue), and the drain sends its run once Redis is back.
-CELERY_TASK_PUBLISH_RETRY = False
+# (topics.queue), and the drain sends its run once Redis is back. One quick retry reconnects a pooled
+# connection Redis closed when it restarted.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 
 # --- Kafka ----------------------------------------------------------------------------------------------

@@ -78,9 +78,12 @@ def send_at(cluster_id: int, when: datetime) -> None:
         _send_task(cluster_id, eta=when)
 
 
-def drain() -> dict:
+def drain(*, forget_queued: bool = False) -> dict:
     """Sends a run for every cluster with changes due and not yet on the broker, and schedules the runs due
-    before the next drain."""
+    before the next drain. `forget_queued` (a worker starting: Redis may have lost what it held) sends them even
+    where a run counts as queued; otherwise such a run is sent again only once RESEND_AFTER has passed."""
+    if forget_queued:
+        QueuedReconcile.objects.all().delete()
     now = timezone.now()
     pending = BrokerChange.objects.filter(done_at__isnull=True)
     due = sorted(set(pending.filter(due_at__lte=now).values_list("cluster_id", flat=True)))
@@ -92,10 +95,10 @@ def drain() -> dict:
     return {"sent": due, "scheduled": [row["cluster_id"] for row in soon]}
 
 
-def send_drain() -> None:
+def send_drain(*, forget_queued: bool = False) -> None:
     """A drain, sent to the workers (a worker that starts sends one)."""
     try:
-        current_app.signature(DRAIN).delay()
+        current_app.signature(DRAIN, kwargs={"forget_queued": forget_queued}).delay()
     except Exception as exc:  # noqa: BLE001 - beat sends the next one
         log.warning("could not queue a drain of the outbox: %s", exc)
 

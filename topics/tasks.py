@@ -34,14 +34,15 @@ def reconcile_cluster(cluster_id: int, trigger: str = "change") -> dict:
 
 
 @shared_task(name=queue.DRAIN)
-def drain_broker_changes() -> dict:
-    return queue.drain()
+def drain_broker_changes(forget_queued: bool = False) -> dict:
+    return queue.drain(forget_queued=forget_queued)
 
 
 @worker_ready.connect(dispatch_uid="topics.drain_at_worker_start")
 def drain_at_worker_start(sender, **kwargs) -> None:
-    """A worker that starts (after a crash, or Redis coming back) first sends what the outbox still holds."""
-    queue.send_drain()
+    """A worker that starts (after a crash, or Redis coming back) first sends what the outbox still holds, also
+    for clusters whose queued run Redis may have lost."""
+    queue.send_drain(forget_queued=True)
 
 
 @shared_task(name="topics.reconcile_all", acks_late=True)

@@ -139,6 +139,10 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str, dry_run: bool = Fals
     if dry_run:
         the_plan, _ = _observe_and_plan(admin_for(cluster), cluster, now)
         return Outcome(cluster, the_plan, None, None, time.monotonic() - began)
+    # a run still open while this one holds the lock died with its process (a worker killed mid-run)
+    ReconcileRun.objects.filter(cluster=cluster, finished_at__isnull=True).update(
+        succeeded=False, status=RunStatus.FAILED, finished_at=now,
+        error="interrupted: the process running it stopped before it ended")
     # the changes this run carries to the broker: those committed before it reads the desired state
     claimed = list(_due_changes(cluster, now).values_list("pk", flat=True))
     expire_due(cluster, now)

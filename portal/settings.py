@@ -137,6 +137,10 @@ try:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
 except ValueError as exc:  # dj_database_url's ParseError; the message never holds the URL, so the password stays out
     raise ImproperlyConfigured(f"DATABASE_URL: not a valid URL ({exc})") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers take SQLite's write lock when their transaction begins (not at their first write, where two readers
+    # turning writers would fail or interleave), and wait for it up to 20 s instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- passwords and authentication ---------------------------------------------------------------------
@@ -178,6 +182,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Django's LOGGING stays in charge in workers too (one configuration, one place where secrets could show)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
+# Sending a task never holds a request up for long: with Redis down the change is already in the outbox
+# (topics.queue), and the drain sends its run once Redis is back. One quick retry reconnects a pooled
+# connection Redis closed when it restarted.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 
 # --- Kafka ----------------------------------------------------------------------------------------------
 KAFKA = {
@@ -209,12 +218,17 @@ LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS = env_int("LOGWARDEN_MAX_ROTATION_OVERLAP_H
 LOGWARDEN_REQUEST_TTL_DAYS = env_int("LOGWARDEN_REQUEST_TTL_DAYS", 14, minimum=1)
 LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SECONDS", 300, minimum=10)
 
+# the periodic full reconcile; the drain of the outbox (changes not yet on the broker)
+LOGWARDEN_RECONCILE_INTERVAL_SECONDS = env_int("LOGWARDEN_RECONCILE_INTERVAL_SECONDS", 60, minimum=5)
+LOGWARDEN_DRAIN_SECONDS = env_int("LOGWARDEN_DRAIN_SECONDS", 10, minimum=1)
+
 # periodic work (django-celery-beat stores it in the database; admins can change intervals there)
 CELERY_BEAT_SCHEDULE = {
     "discover-namespaces": {"task": "shipper.discover_namespaces",
                             "schedule": float(LOGWARDEN_DISCOVERY_INTERVAL_SECONDS)},
-    "reconcile-all": {"task": "topics.reconcile_all",
-                      "schedule": float(env_int("LOGWARDEN_RECONCILE_INTERVAL_SECONDS", 60, minimum=5))},
+    "reconcile-all": {"task": "topics.reconcile_all", "schedule": float(LOGWARDEN_RECONCILE_INTERVAL_SECONDS)},
+    # changes whose run was never sent or lost (Redis down, a worker killed), and runs due soon (grants ending)
+    "drain-broker-changes": {"task": "topics.drain_broker_changes", "schedule": float(LOGWARDEN_DRAIN_SECONDS)},
     # people removed or disabled in LDAP lose their roles, sessions and grants' effect within one interval
     "sync-directory": {"task": "accounts.sync_directory",
                        "schedule": 60.0 * env_int("LOGWARDEN_DIRECTORY_SYNC_MINUTES", 15, minimum=1)},

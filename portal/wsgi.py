@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 application = get_wsgi_application()
+
+from portal.core.scheduler import start_in_process  # noqa: E402  (needs the apps loaded)
+
+start_in_process()  # without REDIS_URL, the periodic work runs in this process

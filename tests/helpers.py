@@ -81,3 +81,30 @@ def create_acls_visibly(admin, bindings) -> None:
     sees them."""
     admin.create_acls(bindings)
     eventually(admin.describe_acls, lambda shown: set(bindings) <= set(shown), "the broker did not show the new ACLs")
+
+
+def at_once(*calls) -> list:
+    """Runs the calls in threads released together (each on its own database connection, as concurrent requests
+    are); what each returned or raised, in order."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index: int, call) -> None:
+        try:
+            barrier.wait(10)
+            outcomes[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the test asserts on it
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes

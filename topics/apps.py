@@ -5,9 +5,9 @@ class TopicsConfig(AppConfig):
     name = "topics"
 
     def ready(self) -> None:
-        """Hooks into the layers below, which never import topics: the Kafka health check, the panels on
-        accounts' and the catalogue's pages, the receivers of accounts' signals; and the Celery tasks, so
-        topics.provisioning.queue can enqueue them by name (in-process too, without a broker)."""
+        """Hooks into the layers below, which never import topics: the health checks (Kafka, the scheduler, the
+        queue), the panels on accounts' and the catalogue's pages, the receivers of accounts' signals; and the
+        Celery tasks, so topics.queue can enqueue them by name (in-process too, without a broker)."""
         from portal.core import health
         from portal.web import panels
         from topics import tasks  # noqa: F401  (registers the tasks)
@@ -15,7 +15,9 @@ class TopicsConfig(AppConfig):
         from topics.access import receivers  # noqa: F401  (connects the receivers)
         from topics.catalogue import panels as catalogue_panels
         from topics.kafka.health import check_kafka
+        from topics.provisioning.health import check_queue, check_scheduler
 
-        health.register(check_kafka)
+        for check in (check_kafka, check_scheduler, check_queue):
+            health.register(check)
         panels.register("team-detail", catalogue_panels.team_namespaces)
         panels.register("namespace-detail", access_panels.namespace_grants)

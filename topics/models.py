@@ -3,14 +3,14 @@ from topics.access.models import (AccessRequest, Approval, Decision, Grant, Gran
                                   RequestState, SensitivityPolicy)
 from topics.catalogue.models import (KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic,
                                      TopicState, namespace_name_validator)
-from topics.provisioning.models import (CredentialHandoff, CredentialState, KafkaCredential, KafkaPrincipal,
-                                        OwnedAclBinding, OwnedScramUser, ReconcileRun, RunStatus,
-                                        SystemCredentialSecret)
+from topics.provisioning.models import (BrokerChange, CredentialHandoff, CredentialState, KafkaCredential,
+                                        KafkaPrincipal, OwnedAclBinding, OwnedScramUser, QueuedReconcile, ReconcileRun,
+                                        RunStatus, SystemCredentialSecret)
 
 __all__ = [
-    "AccessRequest", "Approval", "CredentialHandoff", "CredentialState", "Decision", "Grant", "GrantSource",
-    "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace", "OwnedAclBinding",
-    "OwnedScramUser", "ReconcileRun", "RequestItem", "RequestState", "RetentionClass", "RunStatus", "Sensitivity",
-    "SensitivityPolicy", "SystemCredentialSecret", "Topic", "TopicState",
+    "AccessRequest", "Approval", "BrokerChange", "CredentialHandoff", "CredentialState", "Decision", "Grant",
+    "GrantSource", "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace",
+    "OwnedAclBinding", "OwnedScramUser", "QueuedReconcile", "ReconcileRun", "RequestItem", "RequestState",
+    "RetentionClass", "RunStatus", "Sensitivity", "SensitivityPolicy", "SystemCredentialSecret", "Topic", "TopicState",
     "namespace_name_validator",
 ]

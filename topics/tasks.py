@@ -1,37 +1,48 @@
 """The Celery tasks of the topics app, and the only module that defines them: each takes ids, reloads, and
-calls one service. Services enqueue through topics.provisioning.queue, by task name."""
+calls one service. Services enqueue through topics.queue, by task name."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 
+from topics import queue
 from topics.access import services as access
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster
-from topics.provisioning import credentials, handoff, topic_sync
-from topics.provisioning.reconciler import reconcile
+from topics.provisioning import credentials, handoff
+from topics.provisioning.reconciler import reconcile_queued
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="topics.sync_topics", acks_late=True)
-def sync_topics(topic_ids: list[int] | None = None) -> dict:
-    return asdict(topic_sync.sync_topics(topic_ids))
-
-
-# A broker outage delays convergence: retry with backoff; the periodic full reconcile covers the rest.
-@shared_task(name="topics.reconcile_cluster", acks_late=True, autoretry_for=(KafkaUnavailable,),
-             retry_backoff=2, retry_backoff_max=60, max_retries=30)
+# No Celery retry: what a failed run did not get onto the broker stays due in the outbox, and the drain sends
+# another run for it (topics.queue.drain), every LOGWARDEN_DRAIN_SECONDS.
+@shared_task(name=queue.RECONCILE_CLUSTER, acks_late=True)
 def reconcile_cluster(cluster_id: int, trigger: str = "change") -> dict:
+    """A queued run: for the outbox's due changes, or a full one for the periodic pass (trigger "periodic")."""
     cluster = KafkaCluster.objects.filter(pk=cluster_id).first()
     if cluster is None:
         return {"skipped": f"cluster {cluster_id} no longer exists"}
-    outcome = reconcile(cluster, trigger=trigger)
+    outcome = reconcile_queued(cluster, trigger=trigger, full=trigger == "periodic")
+    if outcome is None:
+        return {"cluster": cluster.name, "skipped": "nothing due, or another run holds the cluster"}
     return {"cluster": cluster.name, **outcome.plan.summary(), "seconds": round(outcome.seconds, 3)}
+
+
+@shared_task(name=queue.DRAIN)
+def drain_broker_changes(forget_queued: bool = False) -> dict:
+    return queue.drain(forget_queued=forget_queued)
+
+
+@worker_ready.connect(dispatch_uid="topics.drain_at_worker_start")
+def drain_at_worker_start(sender, **kwargs) -> None:
+    """A worker that starts (after a crash, or Redis coming back) first sends what the outbox still holds, also
+    for clusters whose queued run Redis may have lost."""
+    queue.send_drain(forget_queued=True)
 
 
 @shared_task(name="topics.reconcile_all", acks_late=True)
@@ -46,10 +57,15 @@ def reconcile_all() -> dict:
     }
     for name, step in steps.items():
         results[name] = _guarded(f"step {name}", step)
-    for cluster in KafkaCluster.objects.all():
-        results[cluster.name] = _guarded(f"cluster {cluster.name}",
-                                         lambda cluster=cluster: reconcile(cluster, trigger="periodic").plan.summary())
+    for cluster in KafkaCluster.objects.all():  # each cluster its own task: none waits for another's failure
+        results[cluster.name] = _guarded(f"cluster {cluster.name}", lambda cluster=cluster: _periodic_run(cluster))
     return results
+
+
+def _periodic_run(cluster: KafkaCluster) -> dict:
+    """In a worker, the run's task id; in-process (no Redis), what the run did."""
+    sent = reconcile_cluster.delay(cluster.pk, "periodic")
+    return sent.get() if sent.ready() else {"queued": sent.id}
 
 
 def _guarded(what: str, call):

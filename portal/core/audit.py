@@ -30,13 +30,12 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from portal.core import locks
 from portal.models import AuditEvent
 
 GENESIS = "0" * 64
 REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|salt|credential|private", re.IGNORECASE)
-# serialises appends so each event's previous_hash is the one before it (PostgreSQL advisory lock id)
-_CHAIN_LOCK = 0x4C57_4155  # "LWAU"
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,8 @@ def _chained(actor: Actor | Any, entries: list[Entry]) -> list[AuditEvent]:
     payloads = [redact(dict(entry.data or {})) for entry in entries]
     for payload in payloads:
         json.dumps(payload)  # refuses non-JSON payloads here, not later when the trail is read
-    _lock_chain()
+    # serialises appends so each event's previous_hash is the one before it
+    locks.hold_for_transaction(locks.LockSpace.AUDIT_CHAIN, 0)
     previous = AuditEvent.objects.order_by("-sequence").values_list("hash", flat=True).first() or GENESIS
     now, key = timezone.now(), _chain_key()
     events = []
@@ -161,13 +161,6 @@ def _copy(events: list[AuditEvent]) -> None:
             for e in events:
                 copy.write_row((e.occurred_at, e.actor_id, e.actor_label, e.action, e.target_type, e.target_id,
                                 e.target_label, json.dumps(e.data), e.previous_hash, e.hash))
-
-
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-    # SQLite serialises writers by itself
 
 
 @dataclass(frozen=True)

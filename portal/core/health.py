@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection
 @dataclass(frozen=True)
 class ComponentStatus:
     component: str
-    state: str  # "ok", "down" or "not configured"
+    state: str  # "ok", "degraded" (working, but late: shown, still a 200), "down" or "not configured"
     detail: str
 
     @property

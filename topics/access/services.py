@@ -12,8 +12,9 @@
   no longer than the current policy allows; items of a retired namespace can no longer be decided.
 - A request closes when no item is pending: approved (all), partially approved (some), or else rejected,
   withdrawn or expired, by how its last items closed.
-- Deciders serialise on the item row (SELECT … FOR UPDATE) and the database allows one decision per approver
-  and one grant per item and topic, so concurrent approvals never make two grants or skip the N rule.
+- Deciders serialise on the request row, then the item row (SELECT … FOR UPDATE), and the database allows one
+  decision per approver and one grant per item and topic, so concurrent approvals never make two grants, skip
+  the N rule or leave a request pending with all its items decided.
 - Grants end by expiry (the reconciler), revocation (owners, admins) or release (the holder).
 """
 from __future__ import annotations
@@ -92,6 +93,10 @@ def decide(approver, item: RequestItem, decision: str, comment: str) -> RequestI
     if not comment.strip():
         raise ValidationError({"comment": ["Every decision needs a comment."]})
     with transaction.atomic():
+        # the request row first: deciders of its other items wait, so whoever decides last sees every item's
+        # final state and closes the request (locking only the item let two last deciders each see the other's
+        # item still pending)
+        AccessRequest.objects.select_for_update().filter(pk=item.request_id).first()
         item = RequestItem.objects.select_for_update().select_related(
             "request__principal", "namespace").get(pk=item.pk)
         if not policy.decides_by_role(approver, item):
@@ -148,6 +153,8 @@ def _after_grants(grants: Sequence[Grant], actor, action: str, **data) -> None:
         audit.record(actor, action, grant, principal=grant.principal.name, topic=grant.topic.name,
                      valid_until=grant.valid_until.isoformat(), source=grant.source, **data)
     queue.reconcile(g.topic.cluster_id for g in grants)
+    for grant in grants:  # the ACLs leave the broker when the grant ends, not at the next periodic pass
+        queue.reconcile_at(grant.topic.cluster_id, grant.valid_until)
 
 
 def _settle_request(request: AccessRequest, *, otherwise: str = RequestState.REJECTED) -> None:

@@ -5,6 +5,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal.web.tables import Table
 from topics import policy
+from topics.broker_state import with_broker_state
 from topics.models import Approval, Decision, GrantState, RequestItem
 
 
@@ -71,5 +72,5 @@ class GrantTable(Table):
             grant.request_openable = grant.request_item is not None and grant.request_item.request_id in openable
 
     def prepare(self, rows: QuerySet) -> QuerySet:
-        return rows.select_related("principal", "topic__namespace", "topic__cluster", "granted_by", "ended_by",
-                                   "request_item__request")
+        return with_broker_state(rows).select_related("principal", "topic__namespace", "topic__cluster",
+                                                      "granted_by", "ended_by", "request_item__request")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +19,8 @@ from topics.catalogue import services as catalogue
 from topics.catalogue.filtersets import NamespaceFilterSet
 from topics.catalogue.forms import NamespaceEditForm, NamespaceForm
 from topics.catalogue.tables import NamespaceTable, TopicTable
-from topics.models import CredentialState, Grant, GrantState, KafkaCredential, Namespace, ReconcileRun
+from topics.broker_state import with_broker_state
+from topics.models import Grant, GrantState, Namespace
 
 # the API's NamespaceFilterSet also filters by name (the search box covers it) and by discovered
 BROWSER_FILTERS = ("q", "owner_team", "sensitivity", "lifecycle", "retention_class")
@@ -45,21 +46,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _current_grants(user) -> QuerySet[Grant]:
     """The running grants of the principals I act for (policy.requestable_users), soonest ending first, each with
-    `on_broker`: its credential exists on the broker (active or retiring) and a reconcile of its cluster
-    succeeded after it began, so its ACLs are there. A grant without both is still a change pending on the
-    broker (the reconciler's own records say so; nothing asks the broker here)."""
+    `on_broker` (topics.broker_state): its credential and its ACLs are on the broker. A grant without them is a
+    change still pending on the broker."""
     now = timezone.now()
-    credential_made = KafkaCredential.objects.filter(
-        principal=OuterRef("principal"), cluster=OuterRef("topic__cluster"),
-        state__in=[CredentialState.ACTIVE, CredentialState.RETIRING])
-    reconciled_since = ReconcileRun.objects.filter(cluster=OuterRef("topic__cluster"), succeeded=True,
-                                                   started_at__gte=OuterRef("valid_from"))
     mine = [person.pk for person in policy.requestable_users(user)]
-    return (Grant.objects.filter(principal__user__in=mine, state=GrantState.ACTIVE, valid_from__lte=now,
-                                 valid_until__gt=now)
+    return (with_broker_state(Grant.objects.filter(principal__user__in=mine, state=GrantState.ACTIVE,
+                                                   valid_from__lte=now, valid_until__gt=now))
             .select_related("principal", "topic__namespace", "topic__cluster")
-            .annotate(credential_made=Exists(credential_made), reconciled=Exists(reconciled_since))
-            .annotate(on_broker=Q(credential_made=True) & Q(reconciled=True))
             .order_by("valid_until", "topic__name"))
 
 

@@ -98,6 +98,7 @@ def rotate(actor, principal: KafkaPrincipal, cluster: KafkaCluster, *, overlap: 
                      retiring=current.username, new=new.username, overlap_seconds=int(overlap.total_seconds()),
                      trigger=trigger)
         queue.reconcile([cluster.pk])
+        queue.reconcile_at(cluster.pk, current.retire_at)  # the retiring user leaves when its overlap ends
     return new
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class KafkaPrincipal(models.Model):
@@ -161,3 +162,39 @@ class ReconcileRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class BrokerChange(models.Model):
+    """The outbox: a change the broker has yet to show, written in the change's own transaction.
+
+    A reconcile run of the cluster claims the rows due when it starts (before it reads the desired state) and
+    marks them done only when it succeeds, so a lost task, a crashed worker or an unreachable Redis or broker
+    leaves them pending until a later run (the drain, the periodic pass) gets them through. A row due later (a
+    grant's end, a rotation's retire time) schedules the run that takes access away at that moment.
+    """
+
+    cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="broker_changes")
+    trigger = models.CharField(max_length=20)  # "change", "manual", "expiry"
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(ReconcileRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["cluster", "done_at", "due_at"], name="broker_change_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger} on {self.cluster} due {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class QueuedReconcile(models.Model):
+    """A reconcile of the cluster sent to the workers and not started yet: at most one per cluster (coalescing),
+    so N changes make at most one queued and one running run. The run deletes it when it starts."""
+
+    cluster = models.OneToOneField("topics.KafkaCluster", on_delete=models.CASCADE, primary_key=True,
+                                   related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"reconcile of {self.cluster} queued at {self.queued_at:%Y-%m-%d %H:%M:%S}"

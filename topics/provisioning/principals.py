@@ -73,8 +73,16 @@ def requestable_principal(user, name: str) -> KafkaPrincipal | None:
 def ensure_credential(principal: KafkaPrincipal, cluster: KafkaCluster) -> KafkaCredential:
     """The principal's live credential on the cluster; a pending one (slot a) when it has none yet.
 
-    The reconciler turns a pending credential into a SCRAM user with a freshly generated password.
+    The reconciler turns a pending credential into a SCRAM user with a freshly generated password. Concurrent
+    callers for one principal (two approvals at once) serialise on the principal's row, so the second finds the
+    first's credential instead of a second one in the same slot.
     """
+    with transaction.atomic():
+        KafkaPrincipal.objects.select_for_update().filter(pk=principal.pk).first()
+        return _live_or_new_credential(principal, cluster)
+
+
+def _live_or_new_credential(principal: KafkaPrincipal, cluster: KafkaCluster) -> KafkaCredential:
     live = (KafkaCredential.objects.filter(principal=principal, cluster=cluster)
             .exclude(state__in=[CredentialState.REMOVED, CredentialState.RETIRING]).order_by("created_at").first())
     if live is not None:

@@ -17,16 +17,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from portal.core import audit
+from portal.core import audit, locks
 from topics.catalogue.clusters import admin_for
 from topics.kafka.adapter import KafkaAdmin
 from topics.kafka.errors import KafkaAdapterError, KafkaUnavailable
 from topics.kafka.types import AclBinding, BatchResult, ScramUpsert
-from topics.models import (CredentialHandoff, CredentialState, Grant, GrantState, KafkaCluster, KafkaCredential,
-                           ReconcileRun, RunStatus, SystemCredentialSecret)
+from topics.models import (BrokerChange, CredentialHandoff, CredentialState, Grant, GrantState, KafkaCluster,
+                           KafkaCredential, QueuedReconcile, ReconcileRun, RunStatus, SystemCredentialSecret)
 from topics.provisioning import handoff, ownership, system_principals
 from topics.provisioning.desired import desired_state
 from topics.provisioning.planner import ActualState, DesiredState, Owned, Plan, describe_acl, plan
@@ -35,7 +35,6 @@ from topics.provisioning.topic_sync import SyncReport, sync_cluster_topics
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 CHUNK = 1000
-_LOCK_BASE = 0x4C57_0000
 
 
 @dataclass
@@ -48,18 +47,11 @@ class Outcome:
 
 
 @contextmanager
-def cluster_lock(cluster: KafkaCluster) -> Iterator[None]:
-    """Serialises reconciles of one cluster across workers (PostgreSQL advisory lock)."""
-    if connection.vendor != "postgresql":
-        yield  # SQLite (the embedded default) has one worker
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_BASE + cluster.pk])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_BASE + cluster.pk])
+def cluster_lock(cluster: KafkaCluster, *, wait: bool = True) -> Iterator[bool]:
+    """Serialises reconciles of one cluster across workers and processes (portal.core.locks: PostgreSQL or
+    SQLite). Yields whether it is held: with `wait=False`, False when another run holds it."""
+    with locks.held(locks.LockSpace.KAFKA_CLUSTER, cluster.pk, wait=wait) as got:
+        yield got
 
 
 def observe(admin: KafkaAdmin, usernames: frozenset[str]) -> ActualState:
@@ -116,45 +108,81 @@ def expire_due(cluster: KafkaCluster, now) -> int:
 
 def reconcile(cluster: KafkaCluster, *, trigger: str = "manual", dry_run: bool = False,
               progress: Progress | None = None) -> Outcome:
-    began = time.monotonic()
+    """One run of the cluster, waiting for the one in progress, if any, to end first."""
     with cluster_lock(cluster):
-        now = timezone.now()
-        if dry_run:
-            the_plan, _ = _observe_and_plan(admin_for(cluster), cluster, now)
-            return Outcome(cluster, the_plan, None, None, time.monotonic() - began)
-        expire_due(cluster, now)
-        run = ReconcileRun.objects.create(cluster=cluster, trigger=trigger, started_at=now)
-        timings = _Stopwatch()
-        try:
-            admin = admin_for(cluster)
-            with timings("topics"):
-                topics, topic_failure = _sync_topics(cluster, admin)
-            with timings("observe"):
-                the_plan, adopted = _observe_and_plan(admin, cluster, now)
-            if cluster.ownership_adopted_at is None:
-                _adopt(cluster, adopted, now)
-            with timings("act"):
-                applied = _act(admin, cluster, the_plan, run, progress or _quiet)
-            applied.failures[:0] = topic_failure
-            with timings("settle"):
-                _await_visible(admin, applied)
-        except Exception as exc:  # every run ends recorded, whatever stopped it; the caller still sees why
-            run.succeeded, run.status = False, RunStatus.FAILED
-            run.error, run.finished_at = str(exc) or type(exc).__name__, timezone.now()
-            run.save(update_fields=["succeeded", "status", "error", "finished_at"])
-            raise
-        run.succeeded, run.finished_at = not applied.failures, timezone.now()
-        run.status = RunStatus.SUCCEEDED if run.succeeded else RunStatus.PARTIAL
-        run.failures = applied.failures
-        run.counts = {**the_plan.summary(), "failed": len(applied.failures), "topics_created": len(topics.created),
-                      "topics_reconfigured": len(topics.reconfigured), "seconds": timings.seconds}
-        run.drift = {"foreign_acls": [describe_acl(b) for b in the_plan.drift_acls[:500]],
-                     "foreign_acls_total": len(the_plan.drift_acls),
-                     "unmanaged_acls": [describe_acl(b) for b in the_plan.unmanaged_acls[:500]],
-                     "unknown_users": list(the_plan.unknown_users[:500]),
-                     "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
-        run.save(update_fields=["succeeded", "status", "failures", "finished_at", "counts", "drift"])
-        return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
+        return _reconcile_held(cluster, trigger=trigger, dry_run=dry_run, progress=progress)
+
+
+def reconcile_queued(cluster: KafkaCluster, *, trigger: str = "change", full: bool = False) -> Outcome | None:
+    """The run a worker makes for the queue (topics.queue): only when changes are due in the outbox (or `full`,
+    the periodic pass), and never waiting for the cluster's lock. A run that cannot take it leaves the changes
+    to the run holding it, which looks at the outbox again once it has let go of the lock and runs once more for
+    what came in meanwhile. None when nothing was due or another run holds the cluster."""
+    QueuedReconcile.objects.filter(cluster=cluster).delete()  # from now on, a new change queues another run
+    outcome = None
+    while full or _due_changes(cluster, timezone.now()).exists():
+        with cluster_lock(cluster, wait=False) as got:
+            if not got:
+                return outcome
+            outcome = _reconcile_held(cluster, trigger=trigger)
+        if not outcome.run.succeeded:  # what failed stays due: the drain and the periodic pass retry it
+            return outcome
+        full = False
+    return outcome
+
+
+def _due_changes(cluster: KafkaCluster, now):
+    return BrokerChange.objects.filter(cluster=cluster, done_at__isnull=True, due_at__lte=now)
+
+
+def _reconcile_held(cluster: KafkaCluster, *, trigger: str, dry_run: bool = False,
+                    progress: Progress | None = None) -> Outcome:
+    began = time.monotonic()
+    now = timezone.now()
+    if dry_run:
+        the_plan, _ = _observe_and_plan(admin_for(cluster), cluster, now)
+        return Outcome(cluster, the_plan, None, None, time.monotonic() - began)
+    # a run still open while this one holds the lock died with its process (a worker killed mid-run)
+    ReconcileRun.objects.filter(cluster=cluster, finished_at__isnull=True).update(
+        succeeded=False, status=RunStatus.FAILED, finished_at=now,
+        error="interrupted: the process running it stopped before it ended")
+    # the changes this run carries to the broker: those committed before it reads the desired state
+    claimed = list(_due_changes(cluster, now).values_list("pk", flat=True))
+    expire_due(cluster, now)
+    run = ReconcileRun.objects.create(cluster=cluster, trigger=trigger, started_at=now)
+    timings = _Stopwatch()
+    try:
+        admin = admin_for(cluster)
+        with timings("topics"):
+            topics, topic_failure = _sync_topics(cluster, admin)
+        with timings("observe"):
+            the_plan, adopted = _observe_and_plan(admin, cluster, now)
+        if cluster.ownership_adopted_at is None:
+            _adopt(cluster, adopted, now)
+        with timings("act"):
+            applied = _act(admin, cluster, the_plan, run, progress or _quiet)
+        applied.failures[:0] = topic_failure
+        with timings("settle"):
+            _await_visible(admin, applied)
+    except Exception as exc:  # every run ends recorded, whatever stopped it; the caller still sees why
+        run.succeeded, run.status = False, RunStatus.FAILED
+        run.error, run.finished_at = str(exc) or type(exc).__name__, timezone.now()
+        run.save(update_fields=["succeeded", "status", "error", "finished_at"])
+        raise
+    run.succeeded, run.finished_at = not applied.failures, timezone.now()
+    run.status = RunStatus.SUCCEEDED if run.succeeded else RunStatus.PARTIAL
+    run.failures = applied.failures
+    run.counts = {**the_plan.summary(), "failed": len(applied.failures), "topics_created": len(topics.created),
+                  "topics_reconfigured": len(topics.reconfigured), "seconds": timings.seconds}
+    run.drift = {"foreign_acls": [describe_acl(b) for b in the_plan.drift_acls[:500]],
+                 "foreign_acls_total": len(the_plan.drift_acls),
+                 "unmanaged_acls": [describe_acl(b) for b in the_plan.unmanaged_acls[:500]],
+                 "unknown_users": list(the_plan.unknown_users[:500]),
+                 "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
+    run.save(update_fields=["succeeded", "status", "failures", "finished_at", "counts", "drift"])
+    if run.succeeded:
+        BrokerChange.objects.filter(pk__in=claimed).update(done_at=run.finished_at, done_by=run)
+    return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
 
 
 def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin) -> tuple[SyncReport, list[dict[str, str]]]:

@@ -13,7 +13,7 @@ from portal.core.audit import SYSTEM
 from tests.factories import approve, ask
 from tests.helpers import html
 from topics.catalogue import services as catalogue
-from topics.models import CredentialState, Grant, KafkaCredential, ReconcileRun
+from topics.models import BrokerChange, CredentialState, Grant, KafkaCredential, ReconcileRun
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,15 @@ def test_my_teams_access_shows_when_it_ends_and_that_its_acls_await_a_reconcile(
     assert "0 live grants" in page and "1 change pending on the broker" in page
     assert "u.erin" not in page  # not mine, nor my team's
 
-    ReconcileRun.objects.create(cluster=creds.cluster, trigger="change", started_at=timezone.now(),
-                                finished_at=timezone.now(), succeeded=True)
+    run = ReconcileRun.objects.create(cluster=creds.cluster, trigger="change", started_at=timezone.now(),
+                                      finished_at=timezone.now(), succeeded=True)
+    page = html(as_role("engineer").get("/"))
+
+    # a run that succeeded since, but the change is still in the outbox: that run did not carry it
+    assert "pending: ACLs await a reconcile" in rows(page)["sa.payments-etl logs.payments"]
+
+    BrokerChange.objects.filter(cluster=creds.cluster, due_at__lte=timezone.now()).update(done_at=timezone.now(),
+                                                                                       done_by=run)
     page = html(as_role("engineer").get("/"))
 
     assert "provisioned" in rows(page)["sa.payments-etl logs.payments"]

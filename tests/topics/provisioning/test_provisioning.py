@@ -221,7 +221,7 @@ def test_a_disabled_service_accounts_acls_leave_the_broker(world, unique, kafka_
 
 # --- the periodic pass ----------------------------------------------------------------------------------------
 
-def test_the_periodic_pass_goes_on_past_a_cluster_that_fails(world, settings, kafka_admin):
+def test_the_periodic_pass_goes_on_past_a_cluster_that_fails(world, settings, kafka_admin, celery_eager):
     settings.KAFKA = {**settings.KAFKA, "timeout_seconds": 2}
     default_cluster()
     KafkaCluster.objects.create(name="unreachable", bootstrap="127.0.0.1:1", sasl_username="admin",

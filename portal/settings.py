@@ -251,7 +251,7 @@ LOGWARDEN_HEALTH_CACHE_SECONDS = env_int("LOGWARDEN_HEALTH_CACHE_SECONDS", 5, mi
 
 # --- REST API -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["portal.api.support.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.support.Pagination",
     "PAGE_SIZE": 50,
@@ -281,6 +281,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # request bodies get components of their own: without read-only fields, and with minLength on required text
+    "COMPONENT_SPLIT_REQUEST": True,
     # several models have a `state`: one enum component each
     "ENUM_NAME_OVERRIDES": {f"{name}Enum": f"topics.models.{name}"
                             for name in ("TopicState", "RequestState", "GrantState", "CredentialState")},

@@ -47,7 +47,7 @@ class ServiceAccountSerializer(serializers.ModelSerializer):
     """Once created, only `is_active` changes (disable or enable the account and its tokens)."""
 
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ServiceAccount

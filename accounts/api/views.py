@@ -19,9 +19,9 @@ from accounts.api.serializers import (ApiTokenSerializer, GroupMappingSerializer
                                       ServiceAccountCreateSerializer, ServiceAccountSerializer, TeamCreateSerializer,
                                       TeamDetailSerializer, TeamSerializer)
 from accounts.filtersets import ApiTokenFilterSet, GroupMappingFilterSet, ServiceAccountFilterSet, TeamFilterSet
-from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
+from accounts.models import DNS_LABEL, ApiToken, GroupMapping, ServiceAccount, Team
 from accounts.services import mappings, service_accounts, tokens
-from portal.api.support import AuditedWritesMixin, PerActionSerializerMixin, service_errors
+from portal.api.support import AuditedWritesMixin, PerActionSerializerMixin, in_url, service_errors
 
 
 class TeamViewSet(PerActionSerializerMixin, AuditedWritesMixin, viewsets.ModelViewSet):
@@ -30,6 +30,7 @@ class TeamViewSet(PerActionSerializerMixin, AuditedWritesMixin, viewsets.ModelVi
 
     queryset = Team.objects.all()
     lookup_field = "slug"
+    lookup_value_regex = in_url(DNS_LABEL)
     permission_classes = [TeamPermission]
     filterset_class = TeamFilterSet
     serializer_class = TeamSerializer
@@ -59,6 +60,7 @@ class ServiceAccountViewSet(PerActionSerializerMixin, mixins.ListModelMixin, mix
     The team's people and admins create them and disable or enable them (`is_active`)."""
 
     lookup_field = "name"
+    lookup_value_regex = in_url(DNS_LABEL)
     permission_classes = [ServiceAccountPermission]
     filterset_class = ServiceAccountFilterSet
     serializer_class = ServiceAccountSerializer
@@ -78,7 +80,7 @@ class ServiceAccountViewSet(PerActionSerializerMixin, mixins.ListModelMixin, mix
                                         serializer.validated_data["is_active"])
 
 
-@extend_schema(parameters=[OpenApiParameter("service_account_name", str, OpenApiParameter.PATH,
+@extend_schema(parameters=[OpenApiParameter("service_account_name", str, OpenApiParameter.PATH, pattern=DNS_LABEL,
                                             description="The service account's name.")])
 class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       viewsets.GenericViewSet):
@@ -86,6 +88,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     shows it. Whoever may see the account sees its tokens; its team's people and admins issue and revoke."""
 
     lookup_field = "prefix"
+    lookup_value_regex = tokens.PREFIX_PATTERN
     permission_classes = [ServiceAccountPermission]
     filterset_class = ApiTokenFilterSet
     serializer_class = ApiTokenSerializer

@@ -30,6 +30,9 @@ class IssuedToken:
     secret: str  # shown exactly once, never stored
 
 
+PREFIX_BYTES = 4
+PREFIX_PATTERN = f"[0-9a-f]{{{2 * PREFIX_BYTES}}}"  # the public prefix: hexadecimal, as issue() makes it
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -37,7 +40,7 @@ def _digest(secret: str) -> str:
 def issue(actor, service_account: ServiceAccount, *, name: str, expires_at: datetime | None) -> IssuedToken:
     if expires_at is not None and expires_at <= timezone.now():
         raise ValueError("expires_at must be in the future")
-    prefix = secrets.token_hex(4)
+    prefix = secrets.token_hex(PREFIX_BYTES)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
         token = ApiToken.objects.create(service_account=service_account, name=name, prefix=prefix,

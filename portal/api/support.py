@@ -32,6 +32,12 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+def in_url(pattern: str) -> str:
+    """A name's anchored pattern as a viewset's lookup_value_regex: a path naming no possible row is a 404 before
+    any query, and the schema types the path parameter with the pattern."""
+    return pattern.removeprefix("^").removesuffix("$")
+
+
 def _by_field(error: DjangoValidationError, renamed: Mapping[str, str]) -> dict[str, list[str]]:
     if not hasattr(error, "error_dict"):
         return {api_settings.NON_FIELD_ERRORS_KEY: error.messages}
@@ -166,6 +172,15 @@ class Pagination(PageNumberPagination):
             raise _refused(self.page_size_query_param,
                            f"Expected a whole number from 1 to {self.max_page_size}, got {excerpt(raw)!r}.")
         return int(raw)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        """DRF's parameters with the bounds get_page_size and get_page_number enforce."""
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {self.page_query_param: {"minimum": 1},
+                  self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)

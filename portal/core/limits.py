@@ -6,7 +6,7 @@ validator without a number and the setting alone decides (LOGWARDEN_MAX_TEXT_LEN
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.deconstruct import deconstructible
 
 EXCERPT_LENGTH = 60
@@ -19,19 +19,20 @@ def excerpt(value: object, length: int = EXCERPT_LENGTH) -> str:
     return text if len(text) <= length else f"{text[:length]}…"
 
 
-@deconstructible
-class MaxTextLength:
-    """Free text (reasons, comments, descriptions) of at most settings.LOGWARDEN_MAX_TEXT_LENGTH characters."""
+def max_text_length() -> int:
+    return settings.LOGWARDEN_MAX_TEXT_LENGTH
 
-    code = "max_length"
+
+@deconstructible
+class MaxTextLength(MaxLengthValidator):
+    """Free text (reasons, comments, descriptions) of at most settings.LOGWARDEN_MAX_TEXT_LENGTH characters.
+    A MaxLengthValidator with the limit read at each check, so the API schema shows it as maxLength too."""
+
+    message = "At most %(limit_value)d characters (this text has %(show_value)d)."
+
+    def __init__(self) -> None:
+        super().__init__(limit_value=max_text_length)
 
     def __call__(self, value: str) -> None:
-        limit = settings.LOGWARDEN_MAX_TEXT_LENGTH
-        if value is not None and len(value) > limit:
-            raise ValidationError(f"At most {limit} characters (this text has {len(value)}).", code=self.code)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, MaxTextLength)
-
-    def __hash__(self) -> int:
-        return hash(MaxTextLength)
+        if value is not None:
+            super().__call__(value)

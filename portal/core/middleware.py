@@ -14,6 +14,7 @@ setting of its own for it); a view that sets its own keeps it.
 DataError, which the client would see as a 500. No legitimate input to Logwarden contains one, so a request
 carrying NUL anywhere a view could read it — its path, query string, form fields, or body (a raw 0x00 byte, or
 the JSON escape \\u0000 in a JSON body) — is refused with a 400 before it reaches a view, a form or the database.
+A multipart body it cannot read (no boundary in its Content-Type) is a 400 too, not the parser's exception.
 """
 from __future__ import annotations
 
@@ -23,11 +24,14 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 
 NUL = "\x00"
 # \u0000 as an escape: preceded by an even number of backslashes (so not "\\u0000", an escaped backslash)
 _JSON_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 MESSAGE = "The request contains a NUL character (U+0000), which no field accepts."
+MALFORMED_MULTIPART = ("The multipart/form-data body cannot be read (its Content-Type needs a boundary that the "
+                       "body uses).")
 
 
 def _has_nul(values) -> bool:
@@ -54,10 +58,14 @@ class RejectNulCharacters:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if contains_nul(request):
+        try:
+            refused = MESSAGE if contains_nul(request) else None
+        except MultiPartParserError:  # Django's parser, reading the fields: it is the body that is bad
+            refused = MALFORMED_MULTIPART
+        if refused is not None:
             if is_api(request):
-                return JsonResponse({"detail": MESSAGE}, status=400)
-            return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
+                return JsonResponse({"detail": refused}, status=400)
+            return HttpResponseBadRequest(refused, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

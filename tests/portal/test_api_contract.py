@@ -125,6 +125,15 @@ def test_a_malformed_json_body_is_a_json_400(world):
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
 
 
+@pytest.mark.parametrize("url", ["/api/teams/", "/access/requests/new/"])
+def test_a_multipart_body_without_a_boundary_is_a_400_not_a_500(world, url):
+    client = client_as(world, "admin")
+
+    response = client.post(url, b"name=x", content_type="multipart/form-data")
+
+    assert response.status_code == 400 and b"boundary" in response.content
+
+
 def test_an_unknown_page_is_a_plain_404_page_not_a_debug_page(client, world):
     client.force_login(world.admin)
 

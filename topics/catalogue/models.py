@@ -91,6 +91,10 @@ class KafkaCluster(models.Model):
         return self.topic_name_template.replace("{namespace}", namespace)
 
 
+NO_SIZE_LIMIT = -1
+SIZE_LIMIT_MESSAGE = "Use -1 for no size limit, or a positive size."  # 0 would delete every log at once
+
+
 class RetentionClass(models.Model):
     name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     description = models.TextField(blank=True, validators=[MaxTextLength()])
@@ -115,8 +119,8 @@ class RetentionClass(models.Model):
         if self.retention_ms is not None and self.retention_ms > limit:
             raise ValidationError({"retention_ms": f"At most {limit} ms ({limit // 86_400_000} days): "
                                                    f"the platform's guardrail LOGWARDEN_MAX_RETENTION_DAYS."})
-        if self.retention_bytes is not None and self.retention_bytes < -1:
-            raise ValidationError({"retention_bytes": "Use -1 for no size limit, or a positive size."})
+        if self.retention_bytes is not None and self.retention_bytes != NO_SIZE_LIMIT and self.retention_bytes < 1:
+            raise ValidationError({"retention_bytes": SIZE_LIMIT_MESSAGE})
 
     def topic_configs(self) -> dict[str, str]:
         return self.configs_of(self.retention_ms, self.retention_bytes, self.cleanup_policy)

@@ -232,6 +232,8 @@ def test_retention_class_changes_go_through_the_catalogue_and_are_audited(world)
     ({"name": "forever", "retention_ms": 365 * 86_400_000}, "retention_ms"),  # guardrail, refused by the model
     ({"name": "blink", "retention_ms": 1000}, "retention_ms"),
     ({"name": "huge", "retention_ms": 86_400_000, "retention_bytes": -5}, "retention_bytes"),
+    ({"name": "empty", "retention_ms": 86_400_000, "retention_bytes": 0}, "retention_bytes"),  # "positive"
+    ({"name": "vast", "retention_ms": 86_400_000, "retention_bytes": 2**63}, "retention_bytes"),
     ({"name": "odd", "retention_ms": 86_400_000, "cleanup_policy": "shred"}, "cleanup_policy"),
     ({"name": "none"}, "retention_ms"),
 ])
@@ -242,6 +244,22 @@ def test_bad_retention_class_input_is_refused_by_field(world, body, field):
 
     assert response.status_code == 400 and field in response.json(), response.content
     assert (RetentionClass.objects.count(), AuditEvent.objects.count()) == (classes, audited)
+
+
+@pytest.mark.parametrize("size", [-1, 1])
+def test_a_retention_size_of_minus_one_or_positive_is_accepted(world, size):
+    response = client_as(world, "admin").post("/api/retention-classes/", {"name": f"size{size + 1}",
+                                                                          "retention_ms": 86_400_000,
+                                                                          "retention_bytes": size}, format="json")
+
+    assert response.status_code == 201 and response.json()["retention_bytes"] == size, response.content
+
+
+def test_a_retention_size_of_zero_is_refused_by_the_model_too():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="positive"):
+        RetentionClass(name="empty", retention_ms=86_400_000, retention_bytes=0).clean()
 
 
 def test_guardrail_also_applies_to_changes(world):

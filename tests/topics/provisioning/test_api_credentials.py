@@ -190,6 +190,20 @@ def test_an_unknown_client_config_format_is_refused_by_name(world, creds):
     assert response.status_code == 400 and "librdkafka" in response.json()["format"][0]
 
 
+def test_an_error_of_a_file_download_is_json(world, creds):
+    response = client_as(world, "engineer").get("/api/credentials/0/client-config/", {"format": "java"})
+
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert "detail" in response.json()
+
+
+def test_options_of_a_file_download_answers_in_json(world, creds):
+    response = client_as(world, "engineer").options(f"/api/credentials/{creds.etl.pk}/client-config/?format=java")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response.json()["name"]
+
+
 # --- rotation ----------------------------------------------------------------------------------------------------
 
 def test_a_service_account_rotates_its_own_credential(world, creds):

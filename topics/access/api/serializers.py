@@ -102,8 +102,8 @@ class GrantSerializer(serializers.ModelSerializer):
     cluster = serializers.CharField(source="topic.cluster.name", read_only=True)
     request = serializers.IntegerField(source="request_item.request_id", read_only=True, allow_null=True,
                                        help_text="The access request it came from; null for other sources.")
-    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    ended_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    granted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    ended_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Grant
@@ -150,7 +150,8 @@ class AccessRequestCreateSerializer(serializers.Serializer):
                             help_text="Namespace names (at most LOGWARDEN_MAX_LIST_LENGTH).")
     reason = serializers.CharField(validators=[MaxTextLength()],
                                    help_text="Why access is needed (the owners read it).")
-    duration_days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
+    duration_days = serializers.IntegerField(min_value=1, help_text="How long the grant lasts, in days (at most "
+                                                                    "the namespaces' sensitivity policy allows).")
 
 
 class GrantCreateSerializer(serializers.Serializer):
@@ -163,7 +164,8 @@ class GrantCreateSerializer(serializers.Serializer):
                                              help_text="The namespace's name; or give `topic`.")
     topic = serializers.PrimaryKeyRelatedField(queryset=Topic.objects.select_related("cluster", "namespace"),
                                                required=False, help_text="The topic's id; or give `namespace`.")
-    days = serializers.IntegerField(help_text="How long the grant lasts, in days.")
+    days = serializers.IntegerField(min_value=1, help_text="How long the grant lasts, in days (at most the "
+                                                           "namespace's sensitivity policy allows).")
     reason = serializers.CharField(validators=[MaxTextLength()],
                                    help_text="Why access is granted (recorded in the audit trail).")
 

@@ -4,15 +4,18 @@ namespace names."""
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team
 from portal.core.limits import MaxTextLength, excerpt
+from topics.catalogue.models import NO_SIZE_LIMIT, SIZE_LIMIT_MESSAGE
 from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
 
 # Kubernetes' limits: a value of at most 63 characters; a key's name of 63 after a DNS prefix of at most 253
 LABEL_VALUE_LENGTH = 63
 LABEL_KEY_LENGTH = 253 + 1 + 63
+MAX_BIGINT = 2**63 - 1  # a BigIntegerField's largest value
 
 
 class KafkaClusterSerializer(serializers.ModelSerializer):
@@ -41,7 +44,26 @@ class KafkaClusterCreateSerializer(KafkaClusterSerializer):
         read_only_fields = []
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": NO_SIZE_LIMIT, "not": {"enum": [0]},
+                     "description": "-1: no size limit; else a positive number of bytes."})
+class SizeLimitField(serializers.IntegerField):
+    """A retention size: -1 or positive (the rule of RetentionClass.clean, here so the schema shows it)."""
+
+    default_error_messages = {"zero": SIZE_LIMIT_MESSAGE}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_value=NO_SIZE_LIMIT, max_value=MAX_BIGINT, **kwargs)
+
+    def to_internal_value(self, data) -> int:
+        value = super().to_internal_value(data)
+        if value == 0:
+            self.fail("zero")
+        return value
+
+
 class RetentionClassSerializer(serializers.ModelSerializer):
+    retention_bytes = SizeLimitField(required=False)
+
     class Meta:
         model = RetentionClass
         fields = ["name", "description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions"]
@@ -77,7 +99,7 @@ class NamespaceSerializer(serializers.ModelSerializer):
     retention_class = serializers.SlugRelatedField(slug_field="name", queryset=RetentionClass.objects.all(),
                                                    help_text="The retention class's name.")
     suggested_owner_team = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True,
+        slug_field="slug", read_only=True, allow_null=True,
         help_text="The owner team its Kubernetes label suggests; it owns nothing until a platform admin confirms it "
                   "(POST …/confirm-owner/).")
     labels = serializers.DictField(child=serializers.CharField(allow_blank=True), read_only=True)

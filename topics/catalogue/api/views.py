@@ -11,7 +11,8 @@ from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from portal.api.support import AuditedWritesMixin, PerActionSerializerMixin, service_errors
+from accounts.models import DNS_LABEL
+from portal.api.support import AuditedWritesMixin, PerActionSerializerMixin, in_url, service_errors
 from portal.core import audited
 from topics.catalogue import services as catalogue
 from topics.catalogue.api.permissions import CataloguePermission, ClusterPermission
@@ -23,8 +24,8 @@ from topics.catalogue.filtersets import (KafkaClusterFilterSet, NamespaceFilterS
                                          TopicFilterSet)
 from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
 
-# cluster and retention class names are free text and may contain dots
-NAME_IN_URL = r"[^/]+"
+# every catalogued name is a DNS-1123 label
+NAME_IN_URL = in_url(DNS_LABEL)
 
 
 class KafkaClusterViewSet(PerActionSerializerMixin, AuditedWritesMixin, viewsets.ModelViewSet):
@@ -75,6 +76,7 @@ class NamespaceViewSet(PerActionSerializerMixin, mixins.ListModelMixin, mixins.R
     queryset = Namespace.objects.select_related("owner_team", "suggested_owner_team", "retention_class")\
         .prefetch_related(Prefetch("topics", queryset=Topic.objects.select_related("cluster")))
     lookup_field = "name"
+    lookup_value_regex = NAME_IN_URL
     permission_classes = [CataloguePermission]
     filterset_class = NamespaceFilterSet
     serializer_class = NamespaceSerializer

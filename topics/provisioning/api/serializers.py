@@ -37,17 +37,15 @@ class RotateSerializer(serializers.Serializer):
     cluster = serializers.SlugRelatedField(slug_field="name", queryset=KafkaCluster.objects.all(),
                                            help_text="The cluster's name.")
     overlap_hours = serializers.IntegerField(
-        default=settings.LOGWARDEN_ROTATION_OVERLAP_HOURS,
+        default=settings.LOGWARDEN_ROTATION_OVERLAP_HOURS, min_value=0,
+        max_value=settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS,
         help_text=f"How long the current password keeps working, 0 to LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS "
                   f"({settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS}).")
     force = serializers.BooleanField(default=False, help_text="Platform admins: rotate as a forced rotation "
                                                               "(e.g. after a leak).")
 
     def validate_overlap_hours(self, hours: int) -> timedelta:
-        try:
-            return timedelta(hours=hours)
-        except OverflowError:
-            raise serializers.ValidationError("Out of range.") from None
+        return timedelta(hours=hours)
 
 
 class ShownPasswordSerializer(serializers.Serializer):

@@ -52,16 +52,15 @@ class Gone(exceptions.APIException):
 
 
 class ClientConfigRenderer(renderers.BaseRenderer):
-    """One form of the client configuration as a text file (?format=…); an error as its JSON text."""
+    """One form of the client configuration as a text file (?format=…); any other answer (an error, OPTIONS)
+    is JSON like the rest of the API (KafkaCredentialViewSet.finalize_response)."""
 
     media_type = "text/plain"
     charset = "utf-8"
     file_name: str  # its key in credentials.client_config
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        if isinstance(data, dict) and self.file_name in data:
-            return data[self.file_name].encode(self.charset)
-        return renderers.JSONRenderer().render(data)
+        return data[self.file_name].encode(self.charset)
 
 
 def _client_config_renderer(format_: str, file_name: str) -> type[ClientConfigRenderer]:
@@ -94,6 +93,15 @@ class KafkaCredentialViewSet(ScopedMixin, PerActionSerializerMixin, viewsets.Rea
         except Http404:
             known = ", ".join(renderer.format for renderer in self.get_renderers())
             raise exceptions.ValidationError({"format": [f"One of: {known}."]}) from None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Only the file itself is text: an error or an OPTIONS answer is JSON, whichever form was asked for."""
+        renderer = getattr(request, "accepted_renderer", None)
+        data = getattr(response, "data", None)
+        if isinstance(renderer, ClientConfigRenderer) and not (isinstance(data, dict) and renderer.file_name in data):
+            request.accepted_renderer, request.accepted_media_type = renderers.JSONRenderer(), \
+                renderers.JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def scoped(self, user) -> QuerySet:
         waiting = CredentialHandoff.objects.filter(credential=OuterRef("pk"), expires_at__gt=Now())

@@ -197,18 +197,24 @@ class _Applied:
 
 def _await_visible(admin: KafkaAdmin, applied: _Applied) -> None:
     """Waits until the broker answers with the ACLs just written: its authorizer applies the controller's
-    records a moment after CreateAcls/DeleteAcls return, and the next run must not see stale bindings."""
+    records a moment after CreateAcls/DeleteAcls return, and the next run must not see stale bindings. Tens of
+    thousands take the broker longer than one timeout, so it waits while each look shows more of them, and
+    gives up only after a timeout without progress."""
     if not (applied.created_acls or applied.deleted_acls):
         return
     created, deleted = set(applied.created_acls), set(applied.deleted_acls)
+    pending = len(created) + len(deleted)
     deadline = time.monotonic() + admin.timeout
     while True:
         actual = set(admin.describe_acls())
-        if created <= actual and not deleted & actual:
+        still = len(created - actual) + len(deleted & actual)
+        if not still:
             return
-        if time.monotonic() > deadline:
-            raise KafkaAdapterError(f"the broker at {admin.connection.bootstrap} did not show the ACLs written "
-                                    f"within {admin.timeout:.0f}s")
+        if still < pending:
+            pending, deadline = still, time.monotonic() + admin.timeout
+        elif time.monotonic() > deadline:
+            raise KafkaAdapterError(f"the broker at {admin.connection.bootstrap} did not show {still} of the ACLs "
+                                    f"written within {admin.timeout:.0f}s")
         time.sleep(0.2)
 
 

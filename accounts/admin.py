@@ -18,12 +18,44 @@ admin.site.unregister(User)
 admin.site.unregister(Group)
 
 
+class ActivationActions:
+    """The enable and disable actions of the admin pages of people and of service accounts: each goes through
+    the person's or the account's service, which audits it and ends (or restores) sessions and the effect of
+    grants on the broker."""
+
+    actions = ["disable", "enable"]
+
+    def users_of(self, queryset):
+        """The users behind the selected rows."""
+        return queryset
+
+    @admin.action(description="Disable the selected %(verbose_name_plural)s (ends their sessions and their "
+                              "grants' effect on the broker)")
+    def disable(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Enable the selected %(verbose_name_plural)s")
+    def enable(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        for user in self.users_of(queryset).select_related("service_account"):
+            account = getattr(user, "service_account", None)
+            if account is not None:
+                service_accounts.set_active(request.user, account, active)
+            elif active:
+                people.enable(request.user, user, context=self.audit_context)
+            elif user == request.user:
+                messages.error(request, "You cannot disable yourself.")
+            else:
+                people.disable(request.user, user, reason="disabled in the admin site", context=self.audit_context)
+
+
 @admin.register(User)
-class PersonAdmin(AuditedModelAdmin, UserAdmin):
+class PersonAdmin(ActivationActions, AuditedModelAdmin, UserAdmin):
     """Django's user admin, audited. A new user's password never reaches the audit trail."""
 
     readonly_fields = ("is_active",)
-    actions = ["disable", "enable"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -46,27 +78,6 @@ class PersonAdmin(AuditedModelAdmin, UserAdmin):
                              local_sign_in=user.has_usable_password())
         return response
 
-    @admin.action(description="Disable the selected users (ends their sessions and grants' effect)")
-    def disable(self, request, queryset):
-        for user in queryset.select_related("service_account"):
-            if user == request.user:
-                messages.error(request, "You cannot disable yourself.")
-                continue
-            account = getattr(user, "service_account", None)
-            if account is not None:
-                service_accounts.set_active(request.user, account, False)
-            else:
-                people.disable(request.user, user, reason="disabled in the admin site", context=self.audit_context)
-
-    @admin.action(description="Enable the selected users")
-    def enable(self, request, queryset):
-        for user in queryset.select_related("service_account"):
-            account = getattr(user, "service_account", None)
-            if account is not None:
-                service_accounts.set_active(request.user, account, True)
-            else:
-                people.enable(request.user, user, context=self.audit_context)
-
 
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedModelAdmin, GroupAdmin):
@@ -87,12 +98,11 @@ class GroupMappingAdmin(AuditedModelAdmin):
 
 
 @admin.register(ServiceAccount)
-class ServiceAccountAdmin(AuditedModelAdmin):
+class ServiceAccountAdmin(ActivationActions, AuditedModelAdmin):
     list_display = ("name", "team", "is_active", "created_at")
     list_filter = ("team", "is_active")
     search_fields = ("name",)
     readonly_fields = ("user", "created_by", "created_at", "is_active")
-    actions = ["disable", "enable"]
 
     def has_add_permission(self, request):
         return False  # created through the portal, which also creates the account's API user
@@ -100,15 +110,8 @@ class ServiceAccountAdmin(AuditedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a deleted account's user would keep its grants: disable it instead
 
-    @admin.action(description="Disable the selected service accounts (their ACLs leave the broker)")
-    def disable(self, request, queryset):
-        for account in queryset.select_related("user"):
-            service_accounts.set_active(request.user, account, False)  # audited as service_account.disable
-
-    @admin.action(description="Enable the selected service accounts")
-    def enable(self, request, queryset):
-        for account in queryset.select_related("user"):
-            service_accounts.set_active(request.user, account, True)
+    def users_of(self, queryset):
+        return User.objects.filter(service_account__in=queryset)
 
 
 @admin.register(ApiToken)

@@ -8,7 +8,7 @@ py=.venv/bin/python
 
 $py manage.py migrate --no-input -v 0
 $py manage.py seed_demo
-# the local broker starts empty each time: put the catalogue's topics back before serving
+# the dev broker keeps its data in .devservices/dev, but it may be new (or reset): put any missing topic back
 $py manage.py sync_topics || true
 $py manage.py demo_signin
 $py manage.py check_services || echo "(some components are not answering: see http://127.0.0.1:8000/health/)"

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from accounts import policy as accounts_policy
 from accounts.models import Role, ServiceAccount
-from accounts.services.identity import identity_of, members_of
+from accounts.services.identity import identity_of, members_of, prime_identities
 from topics.models import (AccessRequest, Approval, Grant, KafkaCredential, KafkaPrincipal, Lifecycle, Namespace,
                            RequestItem, RequestState)
 
@@ -46,29 +46,37 @@ def requestable_users(who) -> list:
     return [who] + [account.user for account in accounts]
 
 
-def _decides_for(who, namespace: Namespace, *, requester_id: int, principal: KafkaPrincipal) -> bool:
-    """Whether `who` may decide a request by `requester_id` for `principal` on the namespace: its owners, never
-    the requester nor anyone who can act as the principal (may_act_as: its person; for a service account whoever
-    may issue its tokens or display its credentials), so two distinct people are always involved. A namespace
-    nobody owns (or whose suggested owner an admin has not confirmed) has no deciders."""
-    if who.pk == requester_id or may_act_as(who, principal):
+def _decides_for(who, namespace: Namespace, *, requester_id: int, principal: KafkaPrincipal,
+                 principal_account: ServiceAccount | None) -> bool:
+    """Whether `who` may decide a request by `requester_id` for `principal` (whose service account, if it is one,
+    is `principal_account`) on the namespace: its owners, never the requester nor anyone who can act as the
+    principal (may_act_as: its person; for a service account whoever may issue its tokens or display its
+    credentials), so two distinct people are always involved. A namespace nobody owns (or whose suggested owner an
+    admin has not confirmed) has no deciders."""
+    if who.pk == requester_id or _acts_as(who, principal, principal_account):
         return False
     return namespace.owner_team_id is not None and is_namespace_owner(who, namespace.owner_team_id)
 
 
 def decides_by_role(who, item: RequestItem) -> bool:
     """Who decides an item, whatever its namespace's lifecycle (_decides_for)."""
-    return _decides_for(who, item.namespace, requester_id=item.request.requester_id,
-                        principal=item.request.principal)
+    principal = item.request.principal
+    return _decides_for(who, item.namespace, requester_id=item.request.requester_id, principal=principal,
+                        principal_account=_service_account_of(principal))
 
 
 def possible_deciders(namespace: Namespace, *, requester, principal: KafkaPrincipal) -> list:
     """Everyone who could decide a request by `requester` for `principal` on the namespace (its owning team's
-    people with the owner role, less the requester and those who can act as the principal), by username."""
+    people with the owner role, less the requester and those who can act as the principal), by username. A
+    bounded number of queries however many people the team has: their identities are worked out together."""
     if namespace.owner_team_id is None:
         return []
-    return [person for person in members_of(namespace.owner_team)
-            if _decides_for(person, namespace, requester_id=requester.pk, principal=principal)]
+    members = list(members_of(namespace.owner_team))
+    prime_identities(members)
+    account = _service_account_of(principal)
+    return [person for person in members
+            if _decides_for(person, namespace, requester_id=requester.pk, principal=principal,
+                            principal_account=account)]
 
 
 def deciders_left(item: RequestItem) -> list:
@@ -169,12 +177,21 @@ def may_act_as(who, principal: KafkaPrincipal) -> bool:
     """Whether `who` could act as the principal: it is theirs, or it is a service account whose tokens they
     may issue (accounts.policy.can_manage_service_accounts: its team's people and platform admins). Nobody acts
     as a system principal (Logwarden's own components): nobody requests for it, decides for it or sees its password."""
+    return _acts_as(who, principal, _service_account_of(principal))
+
+
+def _acts_as(who, principal: KafkaPrincipal, principal_account: ServiceAccount | None) -> bool:
+    """may_act_as, given the principal's service account (None for a person's principal)."""
     if principal.is_system:
         return False
     if principal.user_id == who.pk:
         return True
-    account = ServiceAccount.objects.filter(user_id=principal.user_id).first()
-    return account is not None and accounts_policy.can_manage_service_accounts(who, account.team_id)
+    return principal_account is not None and accounts_policy.can_manage_service_accounts(who,
+                                                                                         principal_account.team_id)
+
+
+def _service_account_of(principal: KafkaPrincipal) -> ServiceAccount | None:
+    return ServiceAccount.objects.filter(user_id=principal.user_id).first()
 
 
 def may_manage_credentials(who, principal: KafkaPrincipal) -> bool:

@@ -11,8 +11,9 @@ login) shows its message as the form's error; other callers of authenticate() ma
 from __future__ import annotations
 
 import ldap
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django_auth_ldap.backend import LDAPBackend, ldap_error
+from django_auth_ldap.backend import LDAPBackend, _LDAPUser, ldap_error
 
 # Errors that mean the directory could not be asked, as opposed to an answer about the credentials.
 _UNREACHABLE = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR)
@@ -30,6 +31,24 @@ class DirectoryUnavailable(ValidationError):
 
 class PortalLDAPBackend(LDAPBackend):
     """django-auth-ldap's backend; faults of the directory raise DirectoryUnavailable (see `_directory_fault`)."""
+
+    def listed_usernames(self) -> set[str]:
+        """The uids of everyone LDAP_PEOPLE_FILTER finds under LDAP_USER_BASE, lowercased, for the directory sync.
+        The search runs on django-auth-ldap's own connection, opened and bound exactly as for a sign-in (URI,
+        connection and global options, StartTLS, LDAP_BIND_DN); any LDAP error raises DirectoryUnavailable
+        (naming the settings) rather than returning a partial list."""
+        directory = _LDAPUser(self, username="")  # how django-auth-ldap holds a connection; no one is looked up
+        try:
+            connection = directory.connection
+            try:
+                found = django_settings.LOGWARDEN_LDAP_PEOPLE_SEARCH.execute(connection)
+            finally:
+                connection.unbind_s()
+        except ldap.LDAPError as exc:
+            raise DirectoryUnavailable(
+                f"The directory sync could not list people (LDAP_URI={self.settings.SERVER_URI}, LDAP_USER_BASE, "
+                f"LDAP_PEOPLE_FILTER): {type(exc).__name__}.") from exc
+        return {uid.lower() for _dn, attrs in found for uid in attrs.get("uid", ())}
 
 
 def _directory_fault(sender, context, user, request, exception, **kwargs):

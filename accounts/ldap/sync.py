@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import ldap
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from accounts.ldap.backend import DirectoryUnavailable, PortalLDAPBackend
+from accounts.ldap.backend import PortalLDAPBackend
 from accounts.services import people
 from portal.core import audit
 
@@ -30,26 +28,6 @@ class SyncReport:
     updated: list[str] = field(default_factory=list)
 
 
-def listed_usernames(backend: PortalLDAPBackend) -> set[str]:
-    """The uids of everyone LDAP_PEOPLE_FILTER finds under LDAP_USER_BASE, lowercased; any LDAP error raises
-    DirectoryUnavailable (naming the settings) rather than returning a partial list."""
-    conf = backend.settings
-    try:
-        conn = ldap.initialize(conf.SERVER_URI, bytes_mode=False)
-        for option, value in conf.CONNECTION_OPTIONS.items():
-            conn.set_option(option, value)
-        conn.simple_bind_s(conf.BIND_DN, conf.BIND_PASSWORD)
-        try:
-            found = settings.LOGWARDEN_LDAP_PEOPLE_SEARCH.execute(conn)
-        finally:
-            conn.unbind_s()
-    except ldap.LDAPError as exc:
-        raise DirectoryUnavailable(
-            f"The directory sync could not list people (LDAP_URI={conf.SERVER_URI}, LDAP_USER_BASE, "
-            f"LDAP_PEOPLE_FILTER): {type(exc).__name__}.") from exc
-    return {uid.lower() for _dn, attrs in found for uid in attrs.get("uid", ())}
-
-
 def _roles_of(user) -> dict:
     return {"groups": sorted(user.groups.values_list("name", flat=True)), "is_staff": user.is_staff,
             "is_superuser": user.is_superuser}
@@ -58,7 +36,7 @@ def _roles_of(user) -> dict:
 def sync_directory() -> SyncReport:
     """Disables the directory people who left or were disabled, refreshes the others (see the module)."""
     backend = PortalLDAPBackend()
-    listed = listed_usernames(backend)
+    listed = backend.listed_usernames()  # raises DirectoryUnavailable: nobody is disabled on an outage
     report = SyncReport()
     # People signed in through LDAP have no usable local password; local accounts and service accounts are
     # not the directory's.

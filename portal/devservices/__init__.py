@@ -20,13 +20,19 @@ def state_root(profile: str) -> Path:
     return PROJECT_ROOT / ".devservices" / profile
 
 
+def persistent(profile: str) -> bool:
+    """Development profiles (`dev`, the one of `make run`, and `dev-*`) keep their servers' data on disk
+    across restarts: users, topics and logs survive. Test and benchmark profiles start empty every time."""
+    return profile == "dev" or profile.startswith("dev-")
+
+
 def service(name: str, profile: str) -> Service:
     try:
         module_name, class_name = SERVICE_CLASSES[name].split(":")
     except KeyError:
         raise ServiceError(f"unknown service '{name}'; known: {', '.join(SERVICE_CLASSES)}") from None
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(state_root(profile))
+    return cls(state_root(profile), persistent=persistent(profile))
 
 
-__all__ = ["SERVICE_CLASSES", "Service", "ServiceError", "service", "state_root"]
+__all__ = ["SERVICE_CLASSES", "Service", "ServiceError", "persistent", "service", "state_root"]

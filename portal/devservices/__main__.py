@@ -15,6 +15,9 @@ import sys
 import time
 
 from . import SERVICE_CLASSES, ServiceError, service, state_root
+from .base import signal_group, terminate_groups
+
+COMMAND_GRACE_SECONDS = 20  # for the command's processes to exit after a signal before they are killed
 
 
 def _start(names: list[str], profile: str) -> dict[str, str]:
@@ -47,32 +50,53 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     names = args.services or list(SERVICE_CLASSES)
 
+    if args.action == "down":
+        _stop(args.profile)
+        return 0
+    if args.action == "run":
+        if not command:
+            parser.error("run needs a command after --")
+        # SIGTERM while the servers start stops those already started, as Ctrl-C (KeyboardInterrupt) does
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+    started = False
     try:
-        if args.action == "down":
-            _stop(args.profile)
-            return 0
+        env = _start(names, args.profile)
+        started = True
         if args.action == "up":
-            env = _start(names, args.profile)
             for key, value in env.items():
                 print(f"export {key}={shlex.quote(value)}")
             return 0
-        if not command:
-            parser.error("run needs a command after --")
-        env = _start(names, args.profile)
+        return _run(command, env)
     except ServiceError as exc:
         print(f"[devservices] {exc}", file=sys.stderr)
-        _stop(args.profile)
         return 1
+    finally:
+        if args.action == "run" or not started:  # `up` leaves what it started running
+            print("[devservices] stopping services …", file=sys.stderr, flush=True)
+            _stop(args.profile)
 
-    child = subprocess.Popen(command, env={**os.environ, **env})
-    # Ctrl-C reaches the child through the terminal; we wait for it, then stop the servers.
-    signal.signal(signal.SIGINT, lambda *_: None)
-    signal.signal(signal.SIGTERM, lambda *_: child.terminate())
+
+def _run(command: list[str], env: dict[str, str]) -> int:
+    """Runs the command in a session of its own and waits for it. Ctrl-C and SIGTERM reach its whole process
+    group (a shell script's background jobs too, such as `make run`'s worker); once it exits, whatever it left
+    running in that group is stopped, so nothing outlives the run."""
+    child = subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True)
+
+    def forward(signum: int, _frame) -> None:
+        signal_group(child.pid, signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
     try:
         return child.wait()
     finally:
-        print("[devservices] stopping services …", file=sys.stderr, flush=True)
-        _stop(args.profile)
+        terminate_groups([child.pid], grace=COMMAND_GRACE_SECONDS)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping the servers is not to be interrupted half-way
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

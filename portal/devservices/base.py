@@ -4,6 +4,9 @@ Each real server (Kafka, OpenLDAP, the Kubernetes API server, PostgreSQL, Redis)
 what it needs on demand (cached under ~/.cache/logwarden), starts its processes on 127.0.0.1 with a state
 directory of its own, waits until it answers, and is stopped by the PIDs it recorded. `start` returns the
 environment variables through which the portal and the tests find the server.
+
+A persistent service (the development profiles, see portal.devservices.persistent) keeps its data on disk in
+its state directory across restarts; the others start empty each time, on tmpfs where that is faster.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -32,6 +35,17 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on the port now (as servers do, despite connections in TIME_WAIT)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def generate_password() -> str:
@@ -61,9 +75,10 @@ class Service:
     name: str = ""
     ready_timeout: float = 60.0
 
-    def __init__(self, state_root: Path):
+    def __init__(self, state_root: Path, *, persistent: bool = False):
         self.dir = state_root / self.name
         self.env_file = self.dir / "env.json"
+        self.persistent = persistent
 
     # -- to implement -------------------------------------------------------------------------------
     def install(self) -> None:
@@ -129,6 +144,15 @@ class Service:
         (self.dir / "datadir").write_text(str(path))
         return path
 
+    def data_dir(self, prefix: str, *, tmpfs: bool = False) -> Path:
+        """Where the server keeps its data: `data/` in the state directory, kept across restarts, when the
+        service is persistent; otherwise a fresh scratch directory (on tmpfs when asked and available)."""
+        if self.persistent:
+            path = self.dir / "data"
+            path.mkdir(mode=0o700, exist_ok=True)
+            return path
+        return self.scratch_dir(prefix, base="/dev/shm" if tmpfs and os.access("/dev/shm", os.W_OK) else None)
+
     def log_path(self, process: str) -> Path:
         return self.dir / f"{process}.log"
 
@@ -158,14 +182,7 @@ class Service:
     def stop(self) -> None:
         """Stops every process this service recorded: SIGTERM to its process group, SIGKILL after 15 s."""
         pids = self.pids()
-        for pid in pids.values():
-            _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
-            time.sleep(0.1)
-        for pid in pids.values():
-            if _alive(pid):
-                _signal_group(pid, signal.SIGKILL)
+        terminate_groups(pids.values(), grace=15)
         for process in pids:
             (self.dir / f"{process}.pid").unlink(missing_ok=True)
         self.env_file.unlink(missing_ok=True)
@@ -173,6 +190,33 @@ class Service:
         if marker.exists():
             shutil.rmtree(marker.read_text(), ignore_errors=True)
             marker.unlink()
+
+
+def terminate_groups(leaders: Iterable[int], *, grace: float) -> None:
+    """SIGTERM to the process group of each leader, then SIGKILL to whatever of them still runs after `grace`
+    seconds: a group outlives its leader while a member (a background job, a worker's child) still runs."""
+    leaders = list(leaders)
+    for pid in leaders:
+        signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_alive(pid) or group_members(pid) for pid in leaders):
+        time.sleep(0.1)
+    for pid in leaders:
+        if _alive(pid) or group_members(pid):
+            signal_group(pid, signal.SIGKILL)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group `pgid`, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _ppid, group = stat.read_text().rsplit(") ", 1)[1].split()[:3]
+        except (OSError, IndexError, ValueError):
+            continue  # gone while we looked
+        if int(group) == pgid and state != "Z":
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _become(uid: int, gid: int) -> None:
@@ -202,7 +246,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _signal_group(pid: int, sig: int) -> None:
+def signal_group(pid: int, sig: int) -> None:
     try:
         os.killpg(pid, sig)
     except (ProcessLookupError, PermissionError):

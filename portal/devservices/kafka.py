@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -14,7 +15,8 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from .base import CACHE_DIR, PROJECT_ROOT, Service, ServiceError, free_port, generate_password, run_checked
+from .base import (CACHE_DIR, PROJECT_ROOT, Service, ServiceError, free_port, generate_password, port_is_free,
+                   run_checked)
 
 POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
 ADMIN_USER = "admin"
@@ -73,27 +75,47 @@ class KafkaService(Service):
         partial.rename(libs)
 
     def launch(self) -> dict[str, str]:
-        port, controller_port = free_port(), free_port()
-        password = generate_password()
-        # the broker's data is throwaway: on tmpfs it is spared the fsync each new partition's files cost
-        data = self.scratch_dir("kafka", base="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+        # throwaway data goes to tmpfs, sparing the fsync each new partition's files cost; a development profile's
+        # stays on disk, with the identity it was formatted with, so a restart keeps its users, topics and logs
+        data = self.data_dir("kafka", tmpfs=True)
+        identity = self._identity(data)
+        port, controller_port = identity["port"], identity["controller_port"]
         properties = self.dir / "server.properties"
-        properties.write_text(self._server_properties(port, controller_port, password, data))
+        properties.write_text(self._server_properties(port, controller_port, identity["password"], data))
         (self.dir / "log4j2.properties").write_text(LOG4J2)
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        run_checked(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties),
-                               "--add-scram", f"SCRAM-SHA-512=[name={ADMIN_USER},password={password}]"),
-                    "formatting the Kafka log directory")
+        if not (data / "meta.properties").exists():
+            run_checked(self._java("kafka.tools.StorageTool", "format", "-t", identity["cluster_id"], "-c",
+                                   str(properties), "--add-scram",
+                                   f"SCRAM-SHA-512=[name={ADMIN_USER},password={identity['password']}]"),
+                        "formatting the Kafka log directory")
         self.spawn("broker", self._java("kafka.Kafka", str(properties), heap="-Xmx512m"))
         return {
             "KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
             "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
             "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
             "KAFKA_SASL_USERNAME": ADMIN_USER,
-            "KAFKA_SASL_PASSWORD": password,
+            "KAFKA_SASL_PASSWORD": identity["password"],
             # lets outage tests pause the broker (SIGSTOP/SIGCONT) without knowing the harness's layout
             "LOGWARDEN_KAFKA_PID_FILE": str(self.dir / "broker.pid"),
         }
+
+    def _identity(self, data: Path) -> dict:
+        """Cluster id, admin password and ports: new for fresh data; for kept data (a persistent service) the ones
+        it was formatted with, since the admin's SCRAM credential lives in the broker's metadata. Kept ports are
+        reused while free, so clients configured earlier still find the broker."""
+        kept = self.dir / "identity.json"
+        if self.persistent and kept.exists() and (data / "meta.properties").exists():
+            identity = json.loads(kept.read_text())
+            for key in ("port", "controller_port"):
+                if not port_is_free(identity[key]):
+                    identity[key] = free_port()
+        else:
+            identity = {"cluster_id": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+                        "password": generate_password(), "port": free_port(), "controller_port": free_port()}
+        if self.persistent:
+            kept.write_text(json.dumps(identity))
+            kept.chmod(0o600)
+        return identity
 
     def is_ready(self, env: Mapping[str, str]) -> bool:
         from topics.kafka.adapter import KafkaAdmin, KafkaConnection, librdkafka_log

@@ -1,9 +1,9 @@
 """A real OpenLDAP server (Debian's slapd) holding a small demo directory for sign-in.
 
-slapd runs from a slapd.conf of its own under the state directory, with a fresh mdb database on every start,
-on 127.0.0.1 only; it needs no root. Once it answers, the demo people and groups below are loaded with
-ldapadd. The portal and the tests bind as the directory's root DN (LDAP_BIND_DN / LDAP_BIND_PASSWORD, a
-password generated per start).
+slapd runs from a slapd.conf of its own under the state directory, with a fresh mdb database on every start
+(a development profile keeps its database across restarts), on 127.0.0.1 only; it needs no root. Once it
+answers, the demo people and groups below are loaded with ldapadd into a fresh database. The portal and the
+tests bind as the directory's root DN (LDAP_BIND_DN / LDAP_BIND_PASSWORD, a password generated per start).
 
 The demo passwords are fixed on purpose: this is a local demo directory, not a store of secrets.
 
@@ -75,6 +75,7 @@ def group_dn(name: str) -> str:
 class LdapService(Service):
     name = "ldap"
     ready_timeout = 20.0
+    _seeded = False  # whether the database launched holds the demo directory already
 
     def install(self) -> None:
         missing = [tool for tool in ("slapd", "slaptest", "slappasswd", "ldapadd") if not self._tool(tool)]
@@ -87,11 +88,10 @@ class LdapService(Service):
     def launch(self) -> dict[str, str]:
         port = free_port()
         password = generate_password()
-        data = self.dir / "data"
-        # A fresh database every start: the seed is then always loadable and tests never see a previous
-        # run's changes.
-        shutil.rmtree(data, ignore_errors=True)
-        data.mkdir()
+        # A fresh database every start (but a development profile's): the seed is then always loadable and tests
+        # never see a previous run's changes.
+        data = self.data_dir("ldap")
+        self._seeded = (data / "data.mdb").exists()
         conf = self.dir / "slapd.conf"
         conf.write_text(self._config(data, self._hash(password)))
         conf.chmod(0o600)
@@ -120,6 +120,8 @@ class LdapService(Service):
         return True
 
     def after_ready(self, env: Mapping[str, str]) -> None:
+        if self._seeded:
+            return  # a kept database holds the demo directory, with whatever was changed in it since
         seed = self.dir / "seed.ldif"
         seed.write_text(self._seed_ldif())
         try:

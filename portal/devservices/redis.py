@@ -1,4 +1,5 @@
-"""A real Redis server (Debian's redis-server) for Celery, with no persistence."""
+"""A real Redis server (Debian's redis-server) for Celery: persisted in an append-only file for the development
+profiles (queued tasks survive a restart), without persistence for the others."""
 from __future__ import annotations
 
 import shutil
@@ -19,8 +20,10 @@ class RedisService(Service):
 
     def launch(self) -> dict[str, str]:
         port = free_port()
+        persistence = (["--appendonly", "yes", "--dir", str(self.data_dir("redis"))] if self.persistent
+                       else ["--appendonly", "no", "--dir", str(self.dir)])
         self.spawn("redis-server", ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                    "--appendonly", "no", "--dir", str(self.dir)])
+                                    *persistence])
         return {"REDIS_URL": f"redis://127.0.0.1:{port}/0"}
 
     def is_ready(self, env: Mapping[str, str]) -> bool:

@@ -237,6 +237,19 @@ class KafkaAdmin:
         return EnsureTopicsResult(created=[s.name for s in created], reconfigured=sorted(reconfigured),
                                   unchanged=sorted(s.name for s in present if s.name not in reconfigured))
 
+    def delete_topics(self, names: Sequence[str]) -> BatchResult:
+        """Deletes the named topics (a topic already gone counts as deleted); each topic's own outcome."""
+        done: list[str] = []
+        failed: dict[str, str] = {}
+        for chunk in _chunks(list(names)):
+            futures = self._client.delete_topics(list(chunk), operation_timeout=self.timeout,
+                                                 request_timeout=self.timeout)
+            result = self._outcomes(futures.items(), lambda name: f"deleting topic {name}",
+                                    tolerated={KafkaError.UNKNOWN_TOPIC_OR_PART})
+            done += result.done
+            failed.update(result.failed)
+        return BatchResult(tuple(done), failed)
+
     def _create_topics(self, specs: Sequence[TopicSpec]) -> set[str]:
         """Creates the topics; returns those that turned out to exist already (another writer was first)."""
         already: set[str] = set()

@@ -228,18 +228,24 @@ class _Applied:
 
 def _await_visible(admin: KafkaAdmin, applied: _Applied) -> None:
     """Waits until the broker answers with the ACLs just written: its authorizer applies the controller's
-    records a moment after CreateAcls/DeleteAcls return, and the next run must not see stale bindings."""
+    records a moment after CreateAcls/DeleteAcls return, and the next run must not see stale bindings. Tens of
+    thousands take the broker longer than one timeout, so it waits while each look shows more of them, and
+    gives up only after a timeout without progress."""
     if not (applied.created_acls or applied.deleted_acls):
         return
     created, deleted = set(applied.created_acls), set(applied.deleted_acls)
+    pending = len(created) + len(deleted)
     deadline = time.monotonic() + admin.timeout
     while True:
         actual = set(admin.describe_acls())
-        if created <= actual and not deleted & actual:
+        still = len(created - actual) + len(deleted & actual)
+        if not still:
             return
-        if time.monotonic() > deadline:
-            raise KafkaAdapterError(f"the broker at {admin.connection.bootstrap} did not show the ACLs written "
-                                    f"within {admin.timeout:.0f}s")
+        if still < pending:
+            pending, deadline = still, time.monotonic() + admin.timeout
+        elif time.monotonic() > deadline:
+            raise KafkaAdapterError(f"the broker at {admin.connection.bootstrap} did not show {still} of the ACLs "
+                                    f"written within {admin.timeout:.0f}s")
         time.sleep(0.2)
 
 
@@ -253,37 +259,52 @@ def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: Reconcil
         ownership.record(cluster, acls=the_plan.claim_acls, users=the_plan.claim_users)
         ownership.forget(cluster, acls=the_plan.forget_acls, users=the_plan.forget_users)
     foreign = set(the_plan.drift_acls)
-    for done, chunk in _chunks(the_plan.delete_acls):
-        result = admin.delete_acls(chunk)
-        with transaction.atomic():
-            ownership.forget(cluster, acls=result.done)
-            audit.record_many(audit.SYSTEM, [
-                audit.Entry("acl.delete", "kafka.acl", describe_acl(b), describe_acl(b),
-                            {**context, "foreign": b in foreign}) for b in result.done])
-        applied.deleted_acls += result.done
-        applied.refused("acl.delete", result, describe_acl)
-        progress("delete acls", done, len(the_plan.delete_acls))
-    for done, chunk in _chunks(the_plan.delete_users):
-        result = admin.delete_scram_credentials(chunk)
-        with transaction.atomic():
-            ownership.forget(cluster, users=result.done)
-            audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.delete", "kafka.scram_user", u, u, context)
-                                             for u in result.done])
-        applied.refused("scram_user.delete", result)
-        progress("delete users", done, len(the_plan.delete_users))
+    applied.deleted_acls += _apply(
+        _Change("acl.delete", "kafka.acl", "delete acls", admin.delete_acls,
+                lambda done: ownership.forget(cluster, acls=done),
+                lambda binding: {**context, "foreign": binding in foreign}, describe_acl),
+        the_plan.delete_acls, applied, progress)
+    _apply(_Change("scram_user.delete", "kafka.scram_user", "delete users", admin.delete_scram_credentials,
+                   lambda done: ownership.forget(cluster, users=done), lambda _: context),
+           the_plan.delete_users, applied, progress)
     if the_plan.create_users:
         _create_users(admin, cluster, the_plan.create_users, context, applied, progress)
-    for done, chunk in _chunks(the_plan.create_acls):
-        result = admin.create_acls(chunk)
-        with transaction.atomic():
-            ownership.record(cluster, acls=result.done)
-            audit.record_many(audit.SYSTEM, [
-                audit.Entry("acl.create", "kafka.acl", describe_acl(b), describe_acl(b), context)
-                for b in result.done])
-        applied.created_acls += result.done
-        applied.refused("acl.create", result, describe_acl)
-        progress("create acls", done, len(the_plan.create_acls))
+    applied.created_acls += _apply(
+        _Change("acl.create", "kafka.acl", "create acls", admin.create_acls,
+                lambda done: ownership.record(cluster, acls=done), lambda _: context, describe_acl),
+        the_plan.create_acls, applied, progress)
     return applied
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One kind of broker change as the act phase applies it: the batched adapter call, what the broker's
+    confirmation records in the database, and the audit event of each confirmed item."""
+
+    action: str  # the audit action, also naming refused items on the run
+    object_type: str
+    step: str  # the progress label
+    call: Callable[[Sequence], BatchResult]
+    confirm: Callable[[Sequence], None]
+    payload: Callable[[object], dict]
+    describe: Callable = str
+
+
+def _apply(change: _Change, items: Sequence, applied: _Applied, progress: Progress) -> list:
+    """Applies `items` chunk by chunk; each chunk's confirmed items are recorded and audited in one transaction
+    right after its call, its refused ones are kept on `applied`. Returns the confirmed items."""
+    confirmed: list = []
+    for done, chunk in _chunks(items):
+        result = change.call(chunk)
+        with transaction.atomic():
+            change.confirm(result.done)
+            audit.record_many(audit.SYSTEM, [
+                audit.Entry(change.action, change.object_type, change.describe(item), change.describe(item),
+                            change.payload(item)) for item in result.done])
+        confirmed += result.done
+        applied.refused(change.action, result, change.describe)
+        progress(change.step, done, len(items))
+    return confirmed
 
 
 def _create_users(admin: KafkaAdmin, cluster: KafkaCluster, usernames: Sequence[str], context: dict,
@@ -293,21 +314,24 @@ def _create_users(admin: KafkaAdmin, cluster: KafkaCluster, usernames: Sequence[
     stays pending and gets a new password next run."""
     pending = {c.username: c for c in KafkaCredential.objects.filter(
         cluster=cluster, state=CredentialState.PENDING).select_related("principal")}
-    for done, chunk in _chunks(usernames):
-        passwords = {username: secrets.token_urlsafe(32) for username in chunk}
-        result = admin.upsert_scram_credentials([ScramUpsert(u, p) for u, p in passwords.items()])
-        with transaction.atomic():
-            created = {pending[username]: passwords[username] for username in result.done}
-            handoff.leave({c: password for c, password in created.items() if not c.principal.is_system})
-            system_principals.keep({c: password for c, password in created.items() if c.principal.is_system})
-            KafkaCredential.objects.filter(pk__in=[pending[u].pk for u in result.done]).update(
-                state=CredentialState.ACTIVE, activated_at=timezone.now())
-            ownership.record(cluster, users=result.done)
-            audit.record_many(audit.SYSTEM, [audit.Entry("scram_user.create", "kafka.scram_user", u, u,
-                                                         {**context, "mechanism": "SCRAM-SHA-512"})
-                                             for u in result.done])
-        applied.refused("scram_user.create", result)
-        progress("create users", done, len(usernames))
+    passwords: dict[str, str] = {}  # the current chunk's, between its call and its confirmation
+
+    def upsert(chunk: Sequence[str]) -> BatchResult:
+        passwords.clear()
+        passwords.update({username: secrets.token_urlsafe(32) for username in chunk})
+        return admin.upsert_scram_credentials([ScramUpsert(u, p) for u, p in passwords.items()])
+
+    def confirm(done: Sequence[str]) -> None:
+        created = {pending[username]: passwords[username] for username in done}
+        handoff.leave({c: password for c, password in created.items() if not c.principal.is_system})
+        system_principals.keep({c: password for c, password in created.items() if c.principal.is_system})
+        KafkaCredential.objects.filter(pk__in=[pending[u].pk for u in done]).update(
+            state=CredentialState.ACTIVE, activated_at=timezone.now())
+        ownership.record(cluster, users=done)
+
+    _apply(_Change("scram_user.create", "kafka.scram_user", "create users", upsert, confirm,
+                   lambda _: {**context, "mechanism": "SCRAM-SHA-512"}),
+           usernames, applied, progress)
 
 
 def _chunks(items: Sequence) -> Iterator[tuple[int, Sequence]]:

@@ -225,6 +225,33 @@ def test_no_owner_who_can_act_as_the_service_account_decides_its_request(world):
     assert Grant.objects.get().principal.name == "sa.payments-etl"
 
 
+def _deciders_and_queries(namespace, *, requester, principal) -> tuple[list[str], int]:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        deciders = policy.possible_deciders(namespace, requester=requester, principal=principal)
+    return [p.username for p in deciders], len(queries)
+
+
+@pytest.mark.django_db
+def test_possible_deciders_asks_the_database_a_bounded_number_of_times_however_many_owners(world):
+    """Refusing an undecidable request and showing who may still decide ask this for every namespace of every
+    request: one query per owning person would grow with the team."""
+    shared = namespace(world, "shared", team=world.checkout)
+    program = world.service_account.user  # payments' program: people of payments may act as it
+    person("olga", "team-checkout", "team-payments", "logwarden-owners")  # acts as the program: never decides
+    person("oscar", "team-checkout", "logwarden-owners")
+    few, few_queries = _deciders_and_queries(shared, requester=world.engineer, principal=principal_for(program))
+    for i in range(12):
+        person(f"owner{i:02d}", "team-checkout", "logwarden-owners")
+        person(f"member{i:02d}", "team-checkout")  # of the team, without the owner role
+    many, many_queries = _deciders_and_queries(shared, requester=world.engineer, principal=principal_for(program))
+
+    assert few == ["oscar"]
+    assert many == ["oscar"] + [f"owner{i:02d}" for i in range(12)]
+    assert many_queries == few_queries <= 6
+
+
 @pytest.mark.django_db
 def test_a_namespace_with_fewer_possible_approvers_than_its_policy_needs_refuses_requests(world):
     """A two-approver namespace with one owner would leave the request pending until it expires."""

@@ -78,7 +78,9 @@ class KafkaService(Service):
         properties.write_text(self._server_properties(port, controller_port, password, data))
         (self.dir / "log4j2.properties").write_text(LOG4J2)
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        run_checked(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties),
+        # one argument, "--cluster-id=…": an id starting with "-" (1 in 32 of them) would read as an option
+        run_checked(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+                               "-c", str(properties),
                                "--add-scram", f"SCRAM-SHA-512=[name={ADMIN_USER},password={password}]"),
                     "formatting the Kafka log directory")
         self.spawn("broker", self._java("kafka.Kafka", str(properties), heap="-Xmx512m"))

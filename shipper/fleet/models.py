@@ -187,7 +187,7 @@ class FleetRevision(models.Model):
     config_name = models.CharField(max_length=100)
     config = models.TextField()
     manifests = models.JSONField()
-    routes = models.JSONField(help_text="namespace → topic")
+    routes = models.JSONField(default=dict, blank=True, help_text="namespace → topic")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")
     author_label = models.CharField(max_length=150)

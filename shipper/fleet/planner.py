@@ -8,6 +8,7 @@ values are never read into a plan.
 """
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,8 @@ class Difference:
     desired: Any
 
     def __str__(self) -> str:
+        if isinstance(self.observed, str) and isinstance(self.desired, str) and "\n" in self.desired + self.observed:
+            return f"{self.path}: {_changed_lines(self.observed, self.desired)}"
         return f"{self.path}: {_short(self.observed)} → {_short(self.desired)}"
 
 
@@ -61,6 +64,13 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+
+def _changed_lines(observed: str, desired: str, most: int = 12) -> str:
+    """A text's changed lines, as "-old | +new", at most `most` of them."""
+    lines = [line.strip() for line in difflib.unified_diff(observed.splitlines(), desired.splitlines(), lineterm="")
+             if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return " | ".join(lines[:most]) + (f" | … {len(lines) - most} more" if len(lines) > most else "")
 
 
 def _short(value: Any, length: int = 80) -> str:

@@ -131,6 +131,14 @@ def refresh_routing(fleet: Fleet) -> FleetRevision | None:
         return _revise(audit.SYSTEM, fleet, reason=reason)
 
 
+def refresh_and_enforce(fleet: Fleet) -> int | None:
+    """refresh_routing, then applying the new revision where the fleet enforces; the revision's number."""
+    revision = refresh_routing(fleet)
+    if revision is not None and fleet.enforce and settings.KUBECONFIG:
+        apply(audit.SYSTEM, fleet, revision=revision)
+    return revision.number if revision else None
+
+
 # --- the cluster -------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager

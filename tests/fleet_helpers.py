@@ -10,8 +10,8 @@ from topics.models import KafkaCluster, TopicState
 def make_fleet(unique: str, actor=SYSTEM, **settings):
     cluster = default_cluster() or KafkaCluster.objects.create(name="default", bootstrap="127.0.0.1:9092",
                                                                is_default=True)
-    return services.create_fleet(actor, name=f"f-{unique}", kafka_cluster=cluster,
-                                 kube_namespace=f"lw-fleet-{unique}", **settings)
+    return services.create_fleet(actor, **{"name": f"f-{unique}", "kafka_cluster": cluster,
+                                           "kube_namespace": f"lw-fleet-{unique}", **settings})
 
 
 def ready(namespace) -> None:

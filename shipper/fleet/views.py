@@ -14,7 +14,7 @@ from portal.web.pages import require, show_errors, submit
 from shipper import policy
 from shipper.fleet import diff, services
 from shipper.fleet.forms import FleetForm, FleetSettingsForm, RollbackForm
-from shipper.fleet.models import Fleet
+from shipper.fleet.models import Fleet, FleetRevision
 from shipper.fleet.tables import FleetRevisionTable, FleetTable
 from shipper.kube.client import KubeError
 
@@ -22,6 +22,17 @@ from shipper.kube.client import KubeError
 def _fleet(request: HttpRequest, name: str) -> Fleet:
     return get_object_or_404(policy.fleets_visible_to(request.user).select_related("kafka_cluster", "live_revision"),
                              name=name)
+
+
+def _managed_revision(request: HttpRequest, name: str, number: int) -> tuple[Fleet, FleetRevision]:
+    """The fleet and its revision, for an admin's change (403 for others)."""
+    require(policy.can_manage_fleets(request.user))
+    fleet = _fleet(request, name)
+    return fleet, get_object_or_404(fleet.revisions, number=number)
+
+
+def _refusal(exc: Exception) -> str:
+    return " ".join(getattr(exc, "messages", [str(exc)]))
 
 
 @portal_page
@@ -68,7 +79,7 @@ def fleet_detail(request: HttpRequest, name: str) -> HttpResponse:
     try:
         health, health_error = services.health(fleet), ""
     except (KubeError, services.FleetNotConfigured) as exc:
-        health, health_error = None, " ".join(getattr(exc, "messages", [str(exc)]))
+        health, health_error = None, _refusal(exc)
     return render(request, "shipper/fleet_detail.html", {
         "fleet": fleet, "form": form, "can_manage": can_manage, "health": health, "health_error": health_error,
         "revisions": FleetRevisionTable(fleet.revisions.all(), request=request)})
@@ -88,14 +99,12 @@ def revision_detail(request: HttpRequest, name: str, number: int) -> HttpRespons
 @require_POST
 def revision_apply(request: HttpRequest, name: str, number: int) -> HttpResponse:
     """Applies a revision (admins), or with dry_run shows what applying it would change."""
-    require(policy.can_manage_fleets(request.user))
-    fleet = _fleet(request, name)
-    revision = get_object_or_404(fleet.revisions, number=number)
+    fleet, revision = _managed_revision(request, name, number)
     dry_run = request.POST.get("dry_run") == "1"
     try:
         result = services.apply(request.user, fleet, revision=revision, dry_run=dry_run)
     except (KubeError, services.FleetNotConfigured) as exc:
-        messages.error(request, f"Not applied: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+        messages.error(request, f"Not applied: {_refusal(exc)}")
         return redirect("fleet-revision", name=fleet.name, number=number)
     if dry_run:
         return render(request, "shipper/apply_result.html", {"fleet": fleet, "revision": revision, "result": result})
@@ -111,9 +120,7 @@ def revision_apply(request: HttpRequest, name: str, number: int) -> HttpResponse
 @portal_page
 @require_POST
 def revision_rollback(request: HttpRequest, name: str, number: int) -> HttpResponse:
-    require(policy.can_manage_fleets(request.user))
-    fleet = _fleet(request, name)
-    revision = get_object_or_404(fleet.revisions, number=number)
+    fleet, revision = _managed_revision(request, name, number)
     form = RollbackForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the fleet rolls back.")
@@ -121,7 +128,7 @@ def revision_rollback(request: HttpRequest, name: str, number: int) -> HttpRespo
     try:
         result = services.rollback(request.user, fleet, revision, reason=form.cleaned_data["reason"])
     except (KubeError, services.FleetNotConfigured, ValidationError) as exc:
-        messages.error(request, f"Not rolled back: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+        messages.error(request, f"Not rolled back: {_refusal(exc)}")
         return redirect("fleet-revision", name=fleet.name, number=number)
     messages.success(request, f"Rolled back to revision {number} as revision {result.revision.number}.")
     return redirect("fleet-detail", name=fleet.name)

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 import difflib
 
-import yaml
-
 from shipper.fleet.models import FleetRevision
+from shipper.fleet.renderers import yaml_text
+
+CONFIG_ABOVE = "(the config file above)"
 
 
 def as_text(revision: FleetRevision | None) -> list[str]:
+    """The config file, then the manifests, the ConfigMap's data named rather than repeated."""
     if revision is None:
         return []
-    manifests = yaml.safe_dump_all(revision.manifests, sort_keys=False, width=10_000)
+    manifests = [{**manifest, "data": {revision.config_name: CONFIG_ABOVE}} if manifest["kind"] == "ConfigMap"
+                 else manifest for manifest in revision.manifests]
+    text = "---\n".join(yaml_text.dump(manifest) for manifest in manifests)
     return [f"# {revision.config_name}\n", *revision.config.splitlines(keepends=True),
-            "# manifests\n", *manifests.splitlines(keepends=True)]
+            "# manifests\n", *text.splitlines(keepends=True)]
 
 
 def unified(before: FleetRevision | None, after: FleetRevision) -> list[str]:

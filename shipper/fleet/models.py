@@ -100,12 +100,12 @@ class Fleet(models.Model):
     quarantine_topic = models.CharField(max_length=249, default="logs.quarantine",
                                         validators=[RegexValidator(TOPIC_NAME, "A Kafka topic name.")])
     buffer_mib = models.PositiveIntegerField(
-        default=64, validators=[MinValueValidator(1), MaxValueValidator(16384)],
+        "buffer (MiB)", default=64, validators=[MinValueValidator(1), MaxValueValidator(16384)],
         help_text="Memory the shipper buffers records in before back-pressure (MiB)")
     batch_size = models.PositiveIntegerField(default=1000, validators=[MinValueValidator(1),
                                                                        MaxValueValidator(100_000)])
-    batch_timeout_ms = models.PositiveIntegerField(default=1000, validators=[MinValueValidator(10),
-                                                                             MaxValueValidator(60_000)])
+    batch_timeout_ms = models.PositiveIntegerField(
+        "batch timeout (ms)", default=1000, validators=[MinValueValidator(10), MaxValueValidator(60_000)])
     docker_runtime = models.BooleanField(default=False,
                                          help_text="Also mount /var/lib/docker/containers (nodes on docker)")
     log_access = models.CharField(max_length=16, choices=LogAccess.choices, default=LogAccess.CAPABILITY)
@@ -126,8 +126,8 @@ class Fleet(models.Model):
     checkpoint_path = models.CharField(max_length=200, default="/var/lib/logwarden-shipper", validators=[
         RegexValidator(r"^/[A-Za-z0-9._/-]+$", "An absolute path on the node.")],
         help_text="The only writable host directory: read positions and the persistent send queue")
-    canary_interval_seconds = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1),
-                                                                                  MaxValueValidator(3600)])
+    canary_interval_seconds = models.PositiveIntegerField(
+        "canary interval (seconds)", default=30, validators=[MinValueValidator(1), MaxValueValidator(3600)])
     enforce = models.BooleanField(default=False, help_text="Re-apply the live revision when a hand edit is found")
     live_revision = models.ForeignKey("FleetRevision", null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+", editable=False)

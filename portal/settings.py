@@ -232,6 +232,9 @@ CELERY_BEAT_SCHEDULE = {
     # people removed or disabled in LDAP lose their roles, sessions and grants' effect within one interval
     "sync-directory": {"task": "accounts.sync_directory",
                        "schedule": 60.0 * env_int("LOGWARDEN_DIRECTORY_SYNC_MINUTES", 15, minimum=1)},
+    # shipper fleets: routing refreshed from the catalogue, hand edits of their cluster objects found
+    "check-fleets": {"task": "shipper.check_fleets",
+                     "schedule": float(env_int("LOGWARDEN_FLEET_CHECK_SECONDS", 120, minimum=10))},
 }
 
 # --- Kubernetes -----------------------------------------------------------------------------------------

@@ -84,8 +84,9 @@ class KafkaService(Service):
         properties.write_text(self._server_properties(port, controller_port, identity["password"], data))
         (self.dir / "log4j2.properties").write_text(LOG4J2)
         if not (data / "meta.properties").exists():
-            run_checked(self._java("kafka.tools.StorageTool", "format", "-t", identity["cluster_id"], "-c",
-                                   str(properties), "--add-scram",
+            # one argument, "--cluster-id=…": an id starting with "-" (1 in 32 of them) would read as an option
+            run_checked(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={identity['cluster_id']}",
+                                   "-c", str(properties), "--add-scram",
                                    f"SCRAM-SHA-512=[name={ADMIN_USER},password={identity['password']}]"),
                         "formatting the Kafka log directory")
         self.spawn("broker", self._java("kafka.Kafka", str(properties), heap="-Xmx512m"))

@@ -2,7 +2,7 @@
 
 The official client supplies what is hard to get right — kubeconfig parsing, authentication, TLS — and the
 HTTP transport. Requests themselves are plain REST calls on paths found through API discovery, so one
-`apply` serves every kind the server knows (ConfigMaps today, Secrets and DaemonSets next) without a
+`apply` serves every kind the server knows (namespaces, RBAC, ConfigMaps, Secrets, DaemonSets) without a
 generated method per kind. Answers are dataclasses or plain dicts, never client model objects, and every
 failure becomes a `KubeError` naming the kubeconfig, the server, the operation and the HTTP status.
 """
@@ -128,8 +128,10 @@ class KubeCluster:
         return NamespaceInfo.from_object(self.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}))
 
     # -- any object ---------------------------------------------------------------------------------
-    def apply(self, manifest: dict[str, Any], *, field_manager: str = FIELD_MANAGER) -> dict[str, Any]:
-        """Server-side apply of one object; returns the object as stored.
+    def apply(self, manifest: dict[str, Any], *, field_manager: str = FIELD_MANAGER, dry_run: bool = False,
+              subresource: str | None = None) -> dict[str, Any]:
+        """Server-side apply of one object; returns the object as stored (or, with `dry_run`, as the server
+        would store it, writing nothing). `subresource` applies to one, such as a DaemonSet's "status".
 
         The manifest states every field we own: fields we applied before and leave out now are removed,
         fields other managers own are kept, and conflicts with them are resolved in our favour (force),
@@ -142,10 +144,24 @@ class KubeCluster:
             raise ValueError("a manifest needs apiVersion, kind and metadata.name; got "
                              f"apiVersion={api_version!r} kind={kind!r} name={metadata.get('name')!r}")
         path = self._object_path(api_version, kind, metadata["name"], metadata.get("namespace"))
+        query = [("fieldManager", field_manager), ("force", "true")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        what = f"{'dry-run ' if dry_run else ''}apply {_describe(kind, metadata['name'], metadata.get('namespace'))}"
         return self._request(
-            "PATCH", path, what=f"apply {_describe(kind, metadata['name'], metadata.get('namespace'))}",
-            query=[("fieldManager", field_manager), ("force", "true")],
-            body=manifest, content_type="application/apply-patch+yaml")
+            "PATCH", f"{path}/{subresource}" if subresource else path,
+            what=what + (f" {subresource}" if subresource else ""), query=query, body=manifest,
+            content_type="application/apply-patch+yaml")
+
+    def list_objects(self, api_version: str, kind: str, namespace: str | None = None, *,
+                     label_selector: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every object of a kind (in one namespace, or cluster-wide), optionally only those with these labels."""
+        resource = self._resource(api_version, kind)
+        scope = f"/namespaces/{quote(namespace, safe='')}" if namespace and resource.namespaced else ""
+        path = f"{_group_version_path(api_version)}{scope}/{resource.plural}"
+        query = [("labelSelector", ",".join(f"{k}={v}" for k, v in sorted(label_selector.items())))] \
+            if label_selector else []
+        return self._list(path, what=f"list {kind} objects", query=query)
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         """The object as stored, or None if it does not exist."""
@@ -201,16 +217,17 @@ class KubeCluster:
         except KeyError:
             raise KubeError(f"{self._where()}: apiVersion {api_version} has no kind {kind}", status=404) from None
 
-    def _list(self, path: str, *, what: str) -> list[dict[str, Any]]:
+    def _list(self, path: str, *, what: str, query: list[tuple[str, str]] | None = None) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
-        query = [("limit", str(_LIST_CHUNK))]
+        base = [*(query or []), ("limit", str(_LIST_CHUNK))]
+        page_query = base
         while True:
-            page = self._request("GET", path, what=what, query=query)
+            page = self._request("GET", path, what=what, query=page_query)
             items.extend(page.get("items") or [])
             token = page.get("metadata", {}).get("continue")
             if not token:
                 return items
-            query = [("limit", str(_LIST_CHUNK)), ("continue", token)]
+            page_query = [*base, ("continue", token)]
 
     def _request(self, method: str, path: str, *, what: str, missing_ok: bool = False, **kwargs: Any) -> Any:
         """One JSON request; None for a 404 when `missing_ok`."""

@@ -1,0 +1,106 @@
+"""Serializers of the fleet API. Fleets are named by name, clusters by name, revisions by number."""
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework import serializers
+
+from shipper.fleet import diff
+from shipper.fleet.models import Fleet, FleetRevision
+from shipper.fleet.services import CREATE_FIELDS, SETTINGS_FIELDS
+from topics.models import KafkaCluster
+
+READ_ONLY = ("live_revision", "drift", "drift_checked_at", "created_at", "principal")
+
+
+class FleetSerializer(serializers.ModelSerializer):
+    """A fleet; changing settings needs a reason (recorded with the revision it makes)."""
+
+    kafka_cluster = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    live_revision = serializers.IntegerField(source="live_revision.number", read_only=True, allow_null=True)
+    principal = serializers.CharField(source="principal_name", read_only=True)
+    reason = serializers.CharField(write_only=True, max_length=settings.LOGWARDEN_MAX_TEXT_LENGTH)
+
+    class Meta:
+        model = Fleet
+        fields = ("name", "kafka_cluster", "kube_namespace", *SETTINGS_FIELDS, *READ_ONLY, "reason")
+        read_only_fields = ("name", "kube_namespace", *READ_ONLY)
+
+
+class FleetCreateSerializer(FleetSerializer):
+    kafka_cluster = serializers.SlugRelatedField(slug_field="name", queryset=KafkaCluster.objects.all())
+    reason = serializers.CharField(write_only=True, required=False, max_length=settings.LOGWARDEN_MAX_TEXT_LENGTH)
+
+    class Meta(FleetSerializer.Meta):
+        fields = (*CREATE_FIELDS, *READ_ONLY, "reason")
+        read_only_fields = READ_ONLY
+
+
+class FleetRevisionSerializer(serializers.ModelSerializer):
+    fleet = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    rollback_of = serializers.IntegerField(source="rollback_of.number", read_only=True, allow_null=True)
+
+    class Meta:
+        model = FleetRevision
+        fields = ("id", "fleet", "number", "content_hash", "author_label", "reason", "rollback_of", "created_at",
+                  "applied_at")
+        read_only_fields = fields
+
+
+class FleetRevisionDetailSerializer(FleetRevisionSerializer):
+    """Also the rendered config, the manifests (the Secret without any value), the routing and the diff against
+    the revision before."""
+
+    diff = serializers.SerializerMethodField()
+
+    class Meta(FleetRevisionSerializer.Meta):
+        fields = (*FleetRevisionSerializer.Meta.fields, "config_name", "config", "manifests", "routes", "diff")
+        read_only_fields = fields
+
+    def get_diff(self, revision: FleetRevision) -> list[str]:
+        previous = revision.fleet.revisions.filter(number__lt=revision.number).order_by("-number").first()
+        return diff.unified(previous, revision)
+
+
+class ApplySerializer(serializers.Serializer):
+    revision = serializers.IntegerField(required=False, min_value=1,
+                                        help_text="The revision's number; default: the latest")
+    dry_run = serializers.BooleanField(default=False, help_text="Validate on the server, write nothing")
+
+
+class RollbackSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=settings.LOGWARDEN_MAX_TEXT_LENGTH)
+
+
+class PlanItemSerializer(serializers.Serializer):
+    object = serializers.CharField()
+    action = serializers.ChoiceField(choices=["create", "update", "unchanged"])
+    differences = serializers.ListField(child=serializers.CharField())
+
+
+class ApplyResultSerializer(serializers.Serializer):
+    revision = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    dry_run = serializers.BooleanField()
+    outcomes = serializers.DictField(child=serializers.CharField())
+    plan = PlanItemSerializer(many=True)
+
+
+class PodHealthSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    node = serializers.CharField()
+    phase = serializers.CharField()
+    ready = serializers.BooleanField()
+    revision_hash = serializers.CharField()
+    revision = serializers.IntegerField(allow_null=True)
+
+
+class FleetHealthSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["healthy", "rolling out", "degraded", "not applied"])
+    desired = serializers.IntegerField()
+    current = serializers.IntegerField()
+    ready = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unavailable = serializers.IntegerField()
+    live_hash = serializers.CharField()
+    pods = PodHealthSerializer(many=True)

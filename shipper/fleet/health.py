@@ -1,0 +1,74 @@
+"""Fleet health from the DaemonSet's status and its pods: a pure reading of what the cluster reports.
+
+healthy: every desired pod is up to date and ready; rolling out: the controller has not caught up with the
+latest template yet (a new generation, or pods still on an older revision); degraded: the rollout is done but
+pods are unavailable; not applied: no DaemonSet (or nothing applied from the portal yet).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shipper.fleet.manifests import HASH_ANNOTATION
+
+HEALTHY, ROLLING_OUT, DEGRADED, NOT_APPLIED = "healthy", "rolling out", "degraded", "not applied"
+
+
+@dataclass(frozen=True)
+class PodHealth:
+    name: str
+    node: str
+    phase: str
+    ready: bool
+    revision_hash: str
+    revision: int | None  # the fleet revision whose content the pod runs, if known
+
+
+@dataclass(frozen=True)
+class FleetHealth:
+    state: str
+    desired: int = 0
+    current: int = 0
+    ready: int = 0
+    updated: int = 0
+    unavailable: int = 0
+    live_hash: str = ""
+    pods: list[PodHealth] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "desired": self.desired, "current": self.current, "ready": self.ready,
+                "updated": self.updated, "unavailable": self.unavailable, "live_hash": self.live_hash,
+                "pods": [pod.__dict__ for pod in self.pods]}
+
+
+def _pod(pod: dict, revisions: dict[str, int]) -> PodHealth:
+    metadata, status = pod.get("metadata", {}), pod.get("status", {})
+    conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    digest = (metadata.get("annotations") or {}).get(HASH_ANNOTATION, "")
+    return PodHealth(name=metadata.get("name", ""), node=pod.get("spec", {}).get("nodeName", ""),
+                     phase=status.get("phase", ""), ready=conditions.get("Ready") == "True",
+                     revision_hash=digest, revision=revisions.get(digest))
+
+
+def assess(daemon_set: dict | None, pods: list[dict], *, live_hash: str | None,
+           revisions: dict[str, int]) -> FleetHealth:
+    """`revisions` maps content hashes to the fleet's revision numbers (the latest with that content)."""
+    if daemon_set is None or not live_hash:
+        return FleetHealth(NOT_APPLIED, live_hash=live_hash or "",
+                           pods=sorted((_pod(p, revisions) for p in pods), key=lambda p: p.name))
+    status = daemon_set.get("status") or {}
+    desired = status.get("desiredNumberScheduled", 0)
+    counts = {"desired": desired, "current": status.get("currentNumberScheduled", 0),
+              "ready": status.get("numberReady", 0), "updated": status.get("updatedNumberScheduled", 0),
+              "unavailable": status.get("numberUnavailable", 0)}
+    template_hash = (daemon_set["spec"]["template"]["metadata"].get("annotations") or {}).get(HASH_ANNOTATION)
+    seen = status.get("observedGeneration", 0) >= daemon_set["metadata"].get("generation", 0)
+    pod_health = sorted((_pod(p, revisions) for p in pods), key=lambda p: p.name)
+    behind = any(p.revision_hash != live_hash for p in pod_health)
+    if template_hash != live_hash or not seen or counts["updated"] < desired or behind:
+        state = ROLLING_OUT
+    elif counts["unavailable"] > 0 or counts["ready"] < desired:
+        state = DEGRADED
+    else:
+        state = HEALTHY
+    return FleetHealth(state, live_hash=live_hash, pods=pod_health, **counts)

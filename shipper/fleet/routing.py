@@ -1,0 +1,21 @@
+"""A fleet's routing, derived from the catalogue: each namespace with an active topic on the fleet's Kafka
+cluster writes to that topic; every other namespace goes to the quarantine topic or is dropped (a fleet
+setting). A retired namespace, or a topic not (yet) on the broker, leaves the routing."""
+from __future__ import annotations
+
+from shipper.fleet.models import Fleet
+from shipper.fleet.spec import Route
+from topics.models import Lifecycle, Topic, TopicState
+
+
+def routes_for(fleet: Fleet) -> tuple[Route, ...]:
+    topics = (Topic.objects.filter(cluster_id=fleet.kafka_cluster_id, state=TopicState.READY)
+              .exclude(namespace__lifecycle=Lifecycle.RETIRED).values_list("namespace__name", "name"))
+    return tuple(sorted(Route(namespace, topic) for namespace, topic in topics))
+
+
+def describe_change(before: dict[str, str], after: dict[str, str]) -> str:
+    """What changed between two routings, for a revision's reason: "+a → logs.a, −b"."""
+    added = [f"+{ns} → {after[ns]}" for ns in sorted(after) if before.get(ns) != after[ns]]
+    removed = [f"−{ns}" for ns in sorted(before) if ns not in after]
+    return ", ".join(added + removed) or "no routing change"

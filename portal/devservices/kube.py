@@ -27,8 +27,8 @@ class KubeService(Service):
     name = "kube"
     ready_timeout = 90.0
 
-    def __init__(self, state_root: Path):
-        super().__init__(state_root)
+    def __init__(self, state_root: Path, *, persistent: bool = False):
+        super().__init__(state_root, persistent=persistent)
         self.apiserver = ""
 
     def install(self) -> None:

@@ -2,15 +2,33 @@
 waiting too long?). Both read the reconciler's own records; "degraded" is shown, but a probe still gets 200."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from portal.core.health import ComponentStatus
 from topics.models import BrokerChange, KafkaCluster, ReconcileRun
 
 
+def _unknown_without_database(component: str):
+    """The database's own row says why it cannot be read; these rows then say so, degraded (never a crash of
+    the health page or of check_services, e.g. on a database not migrated yet)."""
+    def decorate(check: Callable[[], ComponentStatus]) -> Callable[[], ComponentStatus]:
+        @wraps(check)
+        def guarded() -> ComponentStatus:
+            try:
+                return check()
+            except DatabaseError as exc:
+                return ComponentStatus(component, "degraded", f"the database cannot be read ({type(exc).__name__})")
+        return guarded
+    return decorate
+
+
+@_unknown_without_database("scheduler")
 def check_scheduler() -> ComponentStatus:
     """The last periodic pass: late (degraded) after three intervals without one."""
     interval = settings.LOGWARDEN_RECONCILE_INTERVAL_SECONDS
@@ -26,6 +44,7 @@ def check_scheduler() -> ComponentStatus:
     return ComponentStatus("scheduler", state, f"last periodic pass {age:.0f} s ago{late}")
 
 
+@_unknown_without_database("queue")
 def check_queue() -> ComponentStatus:
     """The oldest change not yet on the broker: late (degraded) once the periodic pass should have carried it."""
     now = timezone.now()

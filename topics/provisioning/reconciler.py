@@ -124,11 +124,18 @@ def reconcile_queued(cluster: KafkaCluster, *, trigger: str = "change", full: bo
         with cluster_lock(cluster, wait=False) as got:
             if not got:
                 return outcome
-            outcome = _reconcile_held(cluster, trigger=trigger)
+            outcome = _reconcile_held(cluster, trigger=trigger if full else _trigger_of(cluster, trigger))
         if not outcome.run.succeeded:  # what failed stays due: the drain and the periodic pass retry it
             return outcome
         full = False
     return outcome
+
+
+def _trigger_of(cluster: KafkaCluster, default: str) -> str:
+    """The run says what asked for it: the due changes' trigger when they share one ("manual", "expiry"), else
+    `default`."""
+    triggers = set(_due_changes(cluster, timezone.now()).values_list("trigger", flat=True)[:100])
+    return triggers.pop() if len(triggers) == 1 else default
 
 
 def _due_changes(cluster: KafkaCluster, now):

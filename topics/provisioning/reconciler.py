@@ -124,26 +124,21 @@ def reconcile_queued(cluster: KafkaCluster, *, trigger: str = "change", full: bo
         with cluster_lock(cluster, wait=False) as got:
             if not got:
                 return outcome
-            outcome = _reconcile_held(cluster, trigger=trigger if full else _trigger_of(cluster, trigger))
+            outcome = _reconcile_held(cluster, trigger=trigger if full else None)
         if not outcome.run.succeeded:  # what failed stays due: the drain and the periodic pass retry it
             return outcome
         full = False
     return outcome
 
 
-def _trigger_of(cluster: KafkaCluster, default: str) -> str:
-    """The run says what asked for it: the due changes' trigger when they share one ("manual", "expiry"), else
-    `default`."""
-    triggers = set(_due_changes(cluster, timezone.now()).values_list("trigger", flat=True)[:100])
-    return triggers.pop() if len(triggers) == 1 else default
-
-
 def _due_changes(cluster: KafkaCluster, now):
     return BrokerChange.objects.filter(cluster=cluster, done_at__isnull=True, due_at__lte=now)
 
 
-def _reconcile_held(cluster: KafkaCluster, *, trigger: str, dry_run: bool = False,
+def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool = False,
                     progress: Progress | None = None) -> Outcome:
+    """One run, the cluster's lock held. `trigger` None: the run says what asked for it, the trigger the changes it
+    carries share ("manual", "expiry"), or "change" when they differ."""
     began = time.monotonic()
     now = timezone.now()
     if dry_run:
@@ -154,7 +149,10 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str, dry_run: bool = Fals
         succeeded=False, status=RunStatus.FAILED, finished_at=now,
         error="interrupted: the process running it stopped before it ended")
     # the changes this run carries to the broker: those committed before it reads the desired state
-    claimed = list(_due_changes(cluster, now).values_list("pk", flat=True))
+    claimed = dict(_due_changes(cluster, now).values_list("pk", "trigger"))
+    if trigger is None:
+        shared = set(claimed.values())
+        trigger = shared.pop() if len(shared) == 1 else "change"
     expire_due(cluster, now)
     run = ReconcileRun.objects.create(cluster=cluster, trigger=trigger, started_at=now)
     timings = _Stopwatch()
@@ -188,7 +186,7 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str, dry_run: bool = Fals
                  "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
     run.save(update_fields=["succeeded", "status", "failures", "finished_at", "counts", "drift"])
     if run.succeeded:
-        BrokerChange.objects.filter(pk__in=claimed).update(done_at=run.finished_at, done_by=run)
+        BrokerChange.objects.filter(pk__in=list(claimed)).update(done_at=run.finished_at, done_by=run)
     return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
 
 

@@ -7,6 +7,7 @@ purposes, or any of HTTPS-only cookies, the SSL redirect, HSTS and the Content S
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -236,6 +237,19 @@ CELERY_BEAT_SCHEDULE = {
     "check-fleets": {"task": "shipper.check_fleets",
                      "schedule": float(env_int("LOGWARDEN_FLEET_CHECK_SECONDS", 120, minimum=10))},
 }
+
+# --- archive ----------------------------------------------------------------------------------------------
+# Where topics are archived as Parquet (topics.archive): an absolute directory, or s3://bucket[/prefix] on an
+# S3-compatible server reached with the LOGWARDEN_ARCHIVE_S3_* settings.
+LOGWARDEN_ARCHIVE_STORE = env_str("LOGWARDEN_ARCHIVE_STORE", str(BASE_DIR / ".archive"))
+if not (LOGWARDEN_ARCHIVE_STORE.startswith("/") or re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?",
+                                                                  LOGWARDEN_ARCHIVE_STORE)):
+    raise ImproperlyConfigured(f"LOGWARDEN_ARCHIVE_STORE: an absolute directory or s3://bucket[/prefix], not "
+                               f"{LOGWARDEN_ARCHIVE_STORE!r}")
+LOGWARDEN_ARCHIVE_S3_ENDPOINT = env_str("LOGWARDEN_ARCHIVE_S3_ENDPOINT")  # e.g. http://127.0.0.1:9000
+LOGWARDEN_ARCHIVE_S3_ACCESS_KEY = env_str("LOGWARDEN_ARCHIVE_S3_ACCESS_KEY")
+LOGWARDEN_ARCHIVE_S3_SECRET_KEY = env_str("LOGWARDEN_ARCHIVE_S3_SECRET_KEY")
+LOGWARDEN_ARCHIVE_S3_REGION = env_str("LOGWARDEN_ARCHIVE_S3_REGION", "us-east-1")
 
 # --- Kubernetes -----------------------------------------------------------------------------------------
 # Optional: without a kubeconfig, namespaces are registered by hand.

@@ -1,0 +1,59 @@
+"""The archive's object store: a local directory (the embedded default) or an S3-compatible bucket, chosen by
+LOGWARDEN_ARCHIVE_STORE. The only module that speaks to object storage; both kinds are pyarrow filesystems, so
+Parquet is written and read (pyarrow, DuckDB through Arrow) the same way on either.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from django.conf import settings
+from pyarrow import fs
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str  # relative to the store's root, '/'-separated
+    size: int
+    modified: datetime | None
+
+
+class ArchiveStore:
+    def __init__(self, filesystem: fs.FileSystem, root: str):
+        self.filesystem = filesystem
+        self.root = root.rstrip("/")
+
+    def path(self, key: str) -> str:
+        """The key's path in `filesystem`."""
+        return f"{self.root}/{key}"
+
+    def list(self, prefix: str = "") -> list[StoredObject]:
+        """Every object under `prefix` (a key prefix ending in '/'), sorted by key; none when it does not exist."""
+        base = self.path(prefix).rstrip("/")
+        infos = self.filesystem.get_file_info(fs.FileSelector(base, recursive=True, allow_not_found=True))
+        start = len(self.root) + 1
+        return sorted((StoredObject(info.path[start:], info.size, info.mtime) for info in infos
+                       if info.type == fs.FileType.File), key=lambda stored: stored.key)
+
+
+@cache
+def default_store() -> ArchiveStore:
+    """The store LOGWARDEN_ARCHIVE_STORE names (settings validated it)."""
+    return store_for(settings.LOGWARDEN_ARCHIVE_STORE)
+
+
+def store_for(location: str) -> ArchiveStore:
+    """`/abs/dir` (created when missing) or `s3://bucket[/prefix]` (endpoint and keys from the
+    LOGWARDEN_ARCHIVE_S3_* settings)."""
+    if location.startswith("s3://"):
+        bucket_and_prefix = location.removeprefix("s3://").strip("/")
+        filesystem = fs.S3FileSystem(
+            endpoint_override=settings.LOGWARDEN_ARCHIVE_S3_ENDPOINT or None,
+            access_key=settings.LOGWARDEN_ARCHIVE_S3_ACCESS_KEY or None,
+            secret_key=settings.LOGWARDEN_ARCHIVE_S3_SECRET_KEY or None,
+            region=settings.LOGWARDEN_ARCHIVE_S3_REGION)
+        return ArchiveStore(filesystem, bucket_and_prefix)
+    filesystem = fs.LocalFileSystem()
+    filesystem.create_dir(location, recursive=True)
+    return ArchiveStore(filesystem, location)

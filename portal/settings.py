@@ -251,6 +251,23 @@ LOGWARDEN_ARCHIVE_S3_ACCESS_KEY = env_str("LOGWARDEN_ARCHIVE_S3_ACCESS_KEY")
 LOGWARDEN_ARCHIVE_S3_SECRET_KEY = env_str("LOGWARDEN_ARCHIVE_S3_SECRET_KEY")
 LOGWARDEN_ARCHIVE_S3_REGION = env_str("LOGWARDEN_ARCHIVE_S3_REGION", "us-east-1")
 
+# --- SQL over the archive ---------------------------------------------------------------------------------
+# Each query (topics.query) runs in its own DuckDB connection with these budgets, which its SQL cannot change.
+LOGWARDEN_QUERY_MAX_SQL_LENGTH = env_int("LOGWARDEN_QUERY_MAX_SQL_LENGTH", 10_000, minimum=1)
+LOGWARDEN_QUERY_TIMEOUT_SECONDS = env_int("LOGWARDEN_QUERY_TIMEOUT_SECONDS", 30, minimum=1)
+LOGWARDEN_QUERY_MEMORY_LIMIT = env_str("LOGWARDEN_QUERY_MEMORY_LIMIT", "512MiB")
+LOGWARDEN_QUERY_THREADS = env_int("LOGWARDEN_QUERY_THREADS", 2, minimum=1)
+# unset: a query that outgrows its memory fails instead of spilling to disk
+LOGWARDEN_QUERY_TEMP_DIRECTORY = env_str("LOGWARDEN_QUERY_TEMP_DIRECTORY")
+LOGWARDEN_QUERY_TEMP_LIMIT = env_str("LOGWARDEN_QUERY_TEMP_LIMIT", "1GiB")
+LOGWARDEN_QUERY_DOWNLOAD_ROWS = env_int("LOGWARDEN_QUERY_DOWNLOAD_ROWS", 100_000, minimum=1)
+for _name in ("LOGWARDEN_QUERY_MEMORY_LIMIT", "LOGWARDEN_QUERY_TEMP_LIMIT"):
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name}: a size such as 512MiB or 2GB, not {globals()[_name]!r}")
+if LOGWARDEN_QUERY_TEMP_DIRECTORY and not LOGWARDEN_QUERY_TEMP_DIRECTORY.startswith("/"):
+    raise ImproperlyConfigured(f"LOGWARDEN_QUERY_TEMP_DIRECTORY: an absolute directory, not "
+                               f"{LOGWARDEN_QUERY_TEMP_DIRECTORY!r}")
+
 # --- Kubernetes -----------------------------------------------------------------------------------------
 # Optional: without a kubeconfig, namespaces are registered by hand.
 KUBECONFIG = env_str("LOGWARDEN_KUBECONFIG") or env_str("KUBECONFIG")

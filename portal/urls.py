@@ -13,6 +13,7 @@ urlpatterns = [
     path("namespaces/", include("topics.catalogue.urls")),
     path("access/", include("topics.access.urls")),
     path("access/", include("topics.provisioning.urls")),
+    path("query/", include("topics.query.urls")),
     path("fleets/", include("shipper.fleet.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

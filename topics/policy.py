@@ -8,12 +8,13 @@ accounts.policy and are offered here too, so topics code asks one module. Nothin
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts import policy as accounts_policy
 from accounts.models import Role, ServiceAccount
 from accounts.services.identity import identity_of, members_of, prime_identities
-from topics.models import (AccessRequest, Approval, Grant, KafkaCredential, KafkaPrincipal, Lifecycle, Namespace,
-                           RequestItem, RequestState)
+from topics.models import (AccessRequest, Approval, Grant, GrantState, KafkaCredential, KafkaPrincipal, Lifecycle,
+                           Namespace, RequestItem, RequestState)
 
 can_browse_catalogue = accounts_policy.can_browse_catalogue
 can_manage_catalogue = accounts_policy.can_manage_catalogue
@@ -158,6 +159,26 @@ def grants_visible_to(who, queryset: QuerySet[Grant] | None = None) -> QuerySet[
     own = KafkaPrincipal.objects.filter(user__in=[user.pk for user in requestable_users(who)])
     owned = Namespace.objects.filter(_owned_namespaces(who))
     return queryset.filter(Q(principal__in=own) | Q(topic__namespace__in=owned))
+
+
+# --- reading logs ----------------------------------------------------------------------------------------
+
+def readable_namespaces(who) -> QuerySet[Namespace]:
+    """Namespaces whose logs (live and archived) `who` may read: those on which their own principal (a person's,
+    or a service account's when it calls with its token) holds a live grant, as the broker's ACLs do: active,
+    started, not ended, its account enabled, its namespace not retired. Being an owner, an auditor or an admin
+    reads nothing by itself; nor may a person read with their team's service account's grant."""
+    if not can_browse_catalogue(who):
+        return Namespace.objects.none()
+    now = timezone.now()
+    live = Grant.objects.filter(principal__user=who, principal__user__is_active=True, state=GrantState.ACTIVE,
+                                valid_from__lte=now, valid_until__gt=now)
+    return (Namespace.objects.exclude(lifecycle=Lifecycle.RETIRED)
+            .filter(pk__in=live.values("topic__namespace_id")))
+
+
+def may_read_namespace(who, namespace: Namespace) -> bool:
+    return readable_namespaces(who).filter(pk=namespace.pk).exists()
 
 
 # --- principals and credentials ---------------------------------------------------------------------------

@@ -8,13 +8,14 @@ from topics.access.api.urls import router as access_router
 from topics.audit.api.urls import router as audit_router
 from topics.catalogue.api.urls import router as catalogue_router
 from topics.provisioning.api.urls import router as provisioning_router
+from topics.query.api.urls import router as query_router
 
 app_name = "api"  # URL names such as api:namespace-detail, apart from the web pages' names
 
 router = DefaultRouter()
 router.include_format_suffixes = False  # names in URLs may contain dots; use ?format= instead
 for app_router in (accounts_router, catalogue_router, access_router, provisioning_router, audit_router,
-                   fleet_router):
+                   query_router, fleet_router):
     router.registry.extend(app_router.registry)
 
 urlpatterns = router.urls

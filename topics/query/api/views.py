@@ -1,0 +1,101 @@
+"""The query API: the `logs` view's columns (GET /api/query/), a page of a query's rows (POST) and the whole
+result (bounded) as a streamed CSV or JSON file (POST /api/query/download/). Who may read which namespace is
+topics.policy's; parsing, the sandbox, budgets and audit are topics.query.services'."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portal.api.support import PolicyPermission, service_errors
+from topics import policy
+from topics.query import formats, services
+from topics.query.api.serializers import (LogsViewSerializer, QueryDownloadRequestSerializer,
+                                          QueryPageRequestSerializer, QueryPageSerializer)
+
+REFUSALS = {400: OpenApiResponse(description="Bad input, or SQL that cannot run here (the message says why: a "
+                                             "parse error, a refused statement or file access, a budget)."),
+            403: OpenApiResponse(description="A namespace named without a live grant of yours."),
+            404: OpenApiResponse(description="A namespace named that does not exist.")}
+
+
+class QueryPermission(PolicyPermission):
+    """Anyone signed in (people, active service accounts); each namespace then needs the caller's live grant."""
+
+    read_rule = staticmethod(policy.can_browse_catalogue)
+    write_rule = staticmethod(policy.can_browse_catalogue)
+
+
+class QueryViewSet(viewsets.GenericViewSet):
+    """SQL (DuckDB) over the archived logs of the namespaces the caller holds a live grant on, as the view `logs`."""
+
+    permission_classes = [QueryPermission]
+    pagination_class = None
+    filter_backends = []
+
+    def get_serializer_class(self):
+        return {"create": QueryPageRequestSerializer, "download": QueryDownloadRequestSerializer}.get(
+            self.action, LogsViewSerializer)
+
+    def _scope(self, data) -> services.Scope:
+        try:
+            with service_errors():
+                return services.scope_for(self.request.user, data.get("namespaces"), data.get("date_from"),
+                                          data.get("date_to"))
+        except Http404 as exc:
+            raise exceptions.NotFound(str(exc)) from None
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
+
+    def _valid(self) -> dict:
+        serializer = self.get_serializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(responses={200: LogsViewSerializer})
+    def list(self, request) -> Response:
+        """The columns of the view `logs` and the namespaces the caller may query."""
+        return Response(LogsViewSerializer({
+            "view": services.VIEW, "columns": [asdict(column) for column in services.logs_columns()],
+            "namespaces": list(policy.readable_namespaces(request.user).order_by("name")
+                               .values_list("name", flat=True))}).data)
+
+    @extend_schema(request=QueryPageRequestSerializer, responses={200: QueryPageSerializer, **REFUSALS})
+    def create(self, request) -> Response:
+        """Runs the query (within its time and memory budgets) and answers one page of its rows."""
+        data = self._valid()
+        scope = self._scope(data)
+        try:
+            result = services.run(request.user, data["sql"], scope, page=data["page"], page_size=data["page_size"])
+        except services.QueryRefused as exc:
+            raise exceptions.ValidationError({"sql": [str(exc)]}) from None
+        return Response(QueryPageSerializer({
+            "columns": [asdict(column) for column in result.columns],
+            "rows": [[formats.jsonable(value) for value in row] for row in result.rows],
+            "page": result.page, "page_size": result.page_size, "has_next": result.has_next,
+            "duration_ms": result.duration_ms, "files": result.files, "namespaces": list(scope.namespaces)}).data)
+
+    @extend_schema(request=QueryDownloadRequestSerializer, responses={
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="A header row, then the rows."),
+        (200, "application/json"): OpenApiResponse(OpenApiTypes.ANY, description="An array of row objects."),
+        **REFUSALS})
+    @action(detail=False, methods=["post"])
+    def download(self, request) -> StreamingHttpResponse:
+        """The query's whole result, at most LOGWARDEN_QUERY_DOWNLOAD_ROWS rows, streamed as a file; a failure
+        mid-way (its time budget) breaks the transfer off rather than ending it as if complete."""
+        data = self._valid()
+        scope = self._scope(data)
+        encode, content_type = formats.FILES[data["format"]]
+        try:
+            download = services.Download(request.user, data["sql"], scope, format_=data["format"], encode=encode)
+        except services.QueryRefused as exc:
+            raise exceptions.ValidationError({"sql": [str(exc)]}) from None
+        response = StreamingHttpResponse(download, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="logs-query.{data["format"]}"'
+        return response

@@ -1,0 +1,54 @@
+"""Which files a query reads: only the namespaces' archived files, and only the days asked. Pure, plus a store
+in a temporary directory."""
+from __future__ import annotations
+
+from datetime import date
+
+from tests.topics.query.archive_files import records, write
+from topics.archive.store import store_for
+from topics.query import services
+
+DAY = date(2026, 11, 24)
+
+
+def test_a_short_range_is_listed_day_by_day():
+    assert services.listing_prefixes("pay", date(2026, 11, 30), date(2026, 12, 1)) == [
+        "namespace=pay/date=2026-11-30/", "namespace=pay/date=2026-12-01/"]
+
+
+def test_an_open_or_long_range_lists_the_namespace_once():
+    assert services.listing_prefixes("pay", None, DAY) == ["namespace=pay/"]
+    assert services.listing_prefixes("pay", date(2026, 1, 1), date(2026, 12, 31)) == ["namespace=pay/"]
+
+
+def test_only_archived_files_of_the_namespace_and_its_days_are_in_scope():
+    key = "namespace=pay/date=2026-11-24/logs.pay+0+0-9.parquet"
+    assert services.in_scope(key, "pay", None, None)
+    assert services.in_scope(key, "pay", DAY, DAY)
+    assert not services.in_scope(key, "pay", date(2026, 11, 25), None)
+    assert not services.in_scope(key, "pay", None, date(2026, 11, 23))
+    assert not services.in_scope(key, "payments", None, None)
+    assert not services.in_scope(key + ".manifest.json", "pay", None, None)
+
+
+def test_the_store_is_listed_for_the_scope_only(tmp_path):
+    store = store_for(str(tmp_path))
+    for namespace, day in (("pay", DAY), ("pay", date(2026, 11, 25)), ("pay-archive", DAY), ("chk", DAY)):
+        write(store, namespace, day, records(namespace, day))
+    (tmp_path / "namespace=pay" / "date=2026-11-24" / "logs.pay+0+0-2.parquet.manifest.json").write_text("{}")
+
+    assert services.archived_keys(store, services.Scope(("pay",))) == [
+        "namespace=pay/date=2026-11-24/logs.pay+0+0-2.parquet", "namespace=pay/date=2026-11-25/logs.pay+0+0-2.parquet"]
+    assert services.archived_keys(store, services.Scope(("pay", "chk"), DAY, DAY)) == [
+        "namespace=pay/date=2026-11-24/logs.pay+0+0-2.parquet", "namespace=chk/date=2026-11-24/logs.chk+0+0-2.parquet"]
+
+
+def test_the_dataset_adds_namespace_and_date_from_the_keys(tmp_path):
+    store = store_for(str(tmp_path))
+    write(store, "pay", DAY, records("pay", DAY, count=2))
+    table = services.logs_dataset(store, services.archived_keys(store, services.Scope(("pay",)))).to_table()
+
+    assert table.column("namespace").to_pylist() == ["pay", "pay"]
+    assert table.column("date").to_pylist() == [DAY, DAY]
+    assert table.schema == services.LOGS_SCHEMA
+    assert services.logs_dataset(store, []).to_table().num_rows == 0

@@ -2,6 +2,8 @@
 pyarrow into a test's own store, and live grants to read them."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
@@ -9,10 +11,22 @@ import pyarrow.parquet as pq
 from django.utils import timezone as django_timezone
 
 from topics.archive import layout
-from topics.archive.store import ArchiveStore
+from topics.archive.store import ArchiveStore, default_store, store_for
 from tests.factories import topic_of
 from topics.models import Grant, GrantSource, Namespace
 from topics.provisioning.principals import principal_for
+
+
+@contextmanager
+def temporary_store(settings, directory) -> Iterator[ArchiveStore]:
+    """The archive store in `directory` while the block runs, in place of LOGWARDEN_ARCHIVE_STORE (`settings` is
+    pytest-django's fixture, which restores it)."""
+    settings.LOGWARDEN_ARCHIVE_STORE = str(directory)
+    default_store.cache_clear()
+    try:
+        yield store_for(settings.LOGWARDEN_ARCHIVE_STORE)
+    finally:
+        default_store.cache_clear()
 
 
 def records(namespace: str, day: date, *, partition: int = 0, first: int = 0, count: int = 3) -> pa.Table:

@@ -25,6 +25,7 @@ ADAPTERS = {
     "django_auth_ldap": ("accounts.ldap",),
     "pyarrow.fs": ("topics.archive.store",),  # object storage; pyarrow's Parquet and tables are plain data
     "boto3": ("topics.archive.store",),
+    "duckdb": ("topics.query.services",),  # the one sandboxed connection that runs callers' SQL
 }
 
 

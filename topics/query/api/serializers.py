@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from topics.query import formats
@@ -24,12 +25,12 @@ class QuerySerializer(serializers.Serializer):
         return data
 
 
-class QueryPageRequestSerializer(QuerySerializer):
+class QueryRunSerializer(QuerySerializer):
     page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=settings.LOGWARDEN_API_MAX_PAGE_SIZE, default=50)
 
 
-class QueryDownloadRequestSerializer(QuerySerializer):
+class QueryDownloadSerializer(QuerySerializer):
     format = serializers.ChoiceField(choices=sorted(formats.FILES))
 
 
@@ -50,6 +51,7 @@ class QueryPageSerializer(serializers.Serializer):
     namespaces = serializers.ListField(child=serializers.CharField())
 
 
+@extend_schema_serializer(many=False)  # GET /api/query/ answers one object, not a list
 class LogsViewSerializer(serializers.Serializer):
     view = serializers.CharField()
     columns = ColumnSerializer(many=True)

@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from portal.api.support import PolicyPermission, service_errors
 from topics import policy
 from topics.query import formats, services
-from topics.query.api.serializers import (LogsViewSerializer, QueryDownloadRequestSerializer,
-                                          QueryPageRequestSerializer, QueryPageSerializer)
+from topics.query.api.serializers import (LogsViewSerializer, QueryDownloadSerializer,
+                                          QueryRunSerializer, QueryPageSerializer)
 
 REFUSALS = {400: OpenApiResponse(description="Bad input, or SQL that cannot run here (the message says why: a "
                                              "parse error, a refused statement or file access, a budget)."),
@@ -40,7 +40,7 @@ class QueryViewSet(viewsets.GenericViewSet):
     filter_backends = []
 
     def get_serializer_class(self):
-        return {"create": QueryPageRequestSerializer, "download": QueryDownloadRequestSerializer}.get(
+        return {"create": QueryRunSerializer, "download": QueryDownloadSerializer}.get(
             self.action, LogsViewSerializer)
 
     def _scope(self, data) -> services.Scope:
@@ -66,7 +66,7 @@ class QueryViewSet(viewsets.GenericViewSet):
             "namespaces": list(policy.readable_namespaces(request.user).order_by("name")
                                .values_list("name", flat=True))}).data)
 
-    @extend_schema(request=QueryPageRequestSerializer, responses={200: QueryPageSerializer, **REFUSALS})
+    @extend_schema(request=QueryRunSerializer, responses={200: QueryPageSerializer, **REFUSALS})
     def create(self, request) -> Response:
         """Runs the query (within its time and memory budgets) and answers one page of its rows."""
         data = self._valid()
@@ -81,9 +81,10 @@ class QueryViewSet(viewsets.GenericViewSet):
             "page": result.page, "page_size": result.page_size, "has_next": result.has_next,
             "duration_ms": result.duration_ms, "files": result.files, "namespaces": list(scope.namespaces)}).data)
 
-    @extend_schema(request=QueryDownloadRequestSerializer, responses={
-        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="A header row, then the rows."),
-        (200, "application/json"): OpenApiResponse(OpenApiTypes.ANY, description="An array of row objects."),
+    @extend_schema(request=QueryDownloadSerializer, responses={
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV: a header row, then the rows; "
+                                                                         "JSON: an array of row objects."),
+        (200, "application/json"): OpenApiResponse(OpenApiTypes.ANY),
         **REFUSALS})
     @action(detail=False, methods=["post"])
     def download(self, request) -> StreamingHttpResponse:

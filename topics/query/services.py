@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 import duckdb
 import pyarrow as pa
@@ -128,6 +129,7 @@ def logs_dataset(store: ArchiveStore, keys: list[str]) -> ds.Dataset:
                       filesystem=store.filesystem, partitioning=PARTITIONING, partition_base_dir=store.root)
 
 
+@cache
 def logs_columns() -> list[Column]:
     """The `logs` view's columns with their DuckDB types, as a query sees them."""
     with duckdb.connect(":memory:", config=_sandbox(None)) as connection:

@@ -9,7 +9,8 @@ from topics import policy
 
 
 class QueryForm(forms.Form):
-    sql = forms.CharField(label="SQL", strip=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+    sql = forms.CharField(label="SQL", strip=False, widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false",
+                                                                                "class": "sql"}),
                           help_text="One read-only statement over the view logs, e.g. "
                                     "SELECT pod_name, count(*) FROM logs GROUP BY ALL ORDER BY 2 DESC")
     namespaces = forms.MultipleChoiceField(required=False, help_text="None chosen: every namespace you may read.")

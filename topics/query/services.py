@@ -248,7 +248,7 @@ def run(actor, sql: str, scope: Scope, *, page: int = 1, page_size: int = 50) ->
 
 
 class Download:
-    """The query's result as a file, at most settings.LOGWARDEN_QUERY_DOWNLOAD_ROWS rows: an iterator of its bytes,
+    """The query's result as a file, its first settings.LOGWARDEN_QUERY_DOWNLOAD_ROWS rows: an iterator of its bytes,
     which `encode(columns, batches of rows)` makes (topics.query.formats), for a streamed response. Parse and bind
     errors are raised when it is made, before any byte; a failure mid-way (the time budget) raises while
     iterating, so the transfer breaks off instead of ending as if complete. Closing it, which the response does
@@ -262,10 +262,14 @@ class Download:
         self._closed = False
 
     def _batches(self) -> Iterator[list[tuple]]:
-        limited = self.execution.relation.limit(settings.LOGWARDEN_QUERY_DOWNLOAD_ROWS)
-        for batch in limited.to_arrow_reader(BATCH_ROWS):
+        bound = settings.LOGWARDEN_QUERY_DOWNLOAD_ROWS
+        # one row past the bound tells a result cut short (audited as truncated) from one that fits exactly
+        for batch in self.execution.relation.limit(bound + 1).to_arrow_reader(BATCH_ROWS):
             # maps as dicts, as DuckDB's own rows give them
             rows = list(zip(*(column.to_pylist(maps_as_pydicts="lossy") for column in batch.columns)))
+            if self.execution.rows + len(rows) > bound:
+                rows = rows[:bound - self.execution.rows]
+                self.execution.details["truncated"] = True
             self.execution.rows += len(rows)
             yield rows
 

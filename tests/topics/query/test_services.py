@@ -182,7 +182,17 @@ def test_a_download_streams_every_row_up_to_the_bound(world, archive, settings):
     assert [row["offset"] for row in rows] == [0, 1, 2, 3, 4, 5, 100]
     assert rows[0]["labels"] == {"app": "api", "tier": "backend"}
     (event,) = events("query.download")
-    assert event.data["rows"] == 7 and event.data["format"] == "json"
+    assert event.data["rows"] == 7 and event.data["format"] == "json" and event.data["truncated"]
+
+
+def test_a_download_within_the_bound_is_whole(world, archive, settings):
+    settings.LOGWARDEN_QUERY_DOWNLOAD_ROWS = 9
+    scope = services.scope_for(world.engineer, ["payments"])
+    text = b"".join(services.Download(world.engineer, "SELECT \"offset\" FROM logs", scope, format_="csv",
+                                      encode=formats.csv_file)).decode()
+    assert len(text.splitlines()) == 10
+    (event,) = events("query.download")
+    assert event.data["rows"] == 9 and "truncated" not in event.data
 
 
 def test_a_download_that_runs_out_of_time_breaks_off(world, archive, settings):

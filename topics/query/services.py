@@ -51,6 +51,35 @@ class QueryRefused(Exception):
     says why and is safe to show to the caller."""
 
 
+class QueryBusy(QueryRefused):
+    """As many queries as settings.LOGWARDEN_QUERY_CONCURRENCY allows are running in this process: retry shortly."""
+
+
+class ArchiveUnavailable(QueryRefused):
+    """The archive's store could not be listed (a bucket unreachable): nothing is wrong with the query."""
+
+
+class _Admission:
+    """Counts the queries running in this process, so their memory budgets together stay bounded."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            if self.running >= settings.LOGWARDEN_QUERY_CONCURRENCY:
+                raise QueryBusy(f"{self.running} queries are running already, the most at once: retry shortly.")
+            self.running += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.running -= 1
+
+
+admission = _Admission()
+
+
 @dataclass(frozen=True)
 class Scope:
     """The namespaces (each one the caller may read) and the days a query reads; open ends read every day."""
@@ -191,14 +220,21 @@ class Execution:
 
     def __enter__(self) -> Execution:
         self.started = time.monotonic()
+        self.admitted = False
         self.temp_directory = (tempfile.mkdtemp(prefix="query-", dir=settings.LOGWARDEN_QUERY_TEMP_DIRECTORY)
                                if settings.LOGWARDEN_QUERY_TEMP_DIRECTORY else None)
         self.connection = duckdb.connect(":memory:", config=_sandbox(self.temp_directory))
         self.timer = threading.Timer(settings.LOGWARDEN_QUERY_TIMEOUT_SECONDS, self.connection.interrupt)
         try:
             statement = read_only_statement(self.connection, self.sql)
+            admission.enter()
+            self.admitted = True
             store = default_store()
-            keys = archived_keys(store, self.scope)
+            try:
+                keys = archived_keys(store, self.scope)
+            except OSError as exc:
+                raise ArchiveUnavailable(f"The archive cannot be listed right now ({excerpt(exc, 200)}): "
+                                         f"retry later.") from None
             self.files = len(keys)
             self.connection.register(VIEW, logs_dataset(store, keys))
             self.connection.execute("SET lock_configuration = true")
@@ -219,6 +255,9 @@ class Execution:
     def __exit__(self, exc_type, exc, traceback) -> bool:
         self.timer.cancel()
         self.connection.close()
+        if self.admitted:
+            admission.leave()
+            self.admitted = False
         if self.temp_directory:
             shutil.rmtree(self.temp_directory, ignore_errors=True)
         outcome = {}

@@ -27,6 +27,11 @@ def _page(request: HttpRequest, form: QueryForm, result: services.Page | None = 
         "rows": [[formats.cell(value) for value in row] for row in result.rows] if result else []}, status=status)
 
 
+def _refused(form: QueryForm, exc: services.QueryRefused) -> None:
+    """The SQL's own refusal on its field; being busy or the archive out of reach, over the whole form."""
+    form.add_error(None if isinstance(exc, (services.QueryBusy, services.ArchiveUnavailable)) else "sql", str(exc))
+
+
 @portal_page
 @require_http_methods(["GET", "POST"])
 def query_page(request: HttpRequest) -> HttpResponse:
@@ -38,7 +43,7 @@ def query_page(request: HttpRequest) -> HttpResponse:
             result = services.run(request.user, form.cleaned_data["sql"], _scope(request, form),
                                   page=form.cleaned_data["page"] or 1, page_size=PAGE_SIZE)
         except services.QueryRefused as exc:
-            form.add_error("sql", str(exc))
+            _refused(form, exc)
         except ValidationError as exc:
             show_errors(form, exc)
         else:
@@ -59,7 +64,7 @@ def query_download(request: HttpRequest, format_: str) -> HttpResponse:
             download = services.Download(request.user, form.cleaned_data["sql"], _scope(request, form),
                                          format_=format_, encode=encode)
         except services.QueryRefused as exc:
-            form.add_error("sql", str(exc))
+            _refused(form, exc)
         except ValidationError as exc:
             show_errors(form, exc)
         else:

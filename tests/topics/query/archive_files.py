@@ -18,10 +18,10 @@ from topics.provisioning.principals import principal_for
 
 
 @contextmanager
-def temporary_store(settings, directory) -> Iterator[ArchiveStore]:
-    """The archive store in `directory` while the block runs, in place of LOGWARDEN_ARCHIVE_STORE (`settings` is
-    pytest-django's fixture, which restores it)."""
-    settings.LOGWARDEN_ARCHIVE_STORE = str(directory)
+def temporary_store(settings, location) -> Iterator[ArchiveStore]:
+    """The archive store at `location` (a directory, or s3://…) while the block runs, in place of
+    LOGWARDEN_ARCHIVE_STORE (`settings` is pytest-django's fixture, which restores it)."""
+    settings.LOGWARDEN_ARCHIVE_STORE = str(location)
     default_store.cache_clear()
     try:
         yield store_for(settings.LOGWARDEN_ARCHIVE_STORE)

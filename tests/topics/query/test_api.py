@@ -12,6 +12,7 @@ import pytest
 from tests.api_clients import client_as
 from tests.helpers import events
 from tests.topics.query.archive_files import live_grant, records, write
+from topics.query import services
 
 DAY = date(2026, 11, 24)
 URL = "/api/query/"
@@ -92,3 +93,11 @@ def test_a_download_of_refused_sql_is_a_400(world, archive):
     response = client_as(world, "engineer").post(f"{URL}download/", {"sql": "ATTACH 'x'", "format": "csv"},
                                                  format="json")
     assert response.status_code == 400 and "sql" in response.json()
+
+
+def test_past_the_concurrency_bound_a_query_is_a_429_to_retry(world, archive, settings):
+    settings.LOGWARDEN_QUERY_CONCURRENCY = 1
+    with services.Execution(world.engineer, "SELECT 1", services.Scope(("payments",)), "query.run"):
+        response = client_as(world, "engineer").post(URL, {"sql": "SELECT 2"}, format="json")
+    assert response.status_code == 429 and response["Retry-After"] == "1"
+    assert "retry shortly" in response.json()["detail"]

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from tests.helpers import events
-from tests.topics.query.archive_files import live_grant, records, write
+from tests.topics.query.archive_files import live_grant, records, temporary_store, write
 from topics.query import formats, services
 
 DAY, NEXT_DAY = date(2026, 11, 24), date(2026, 11, 25)
@@ -212,3 +212,24 @@ def test_a_download_closed_unread_is_still_audited(world, archive):
     services.Download(world.engineer, "SELECT 1", scope, format_="csv", encode=formats.csv_file).close()
     (event,) = events("query.download")
     assert event.data["rows"] == 0
+
+
+def test_queries_past_the_concurrency_bound_are_refused_until_one_ends(world, archive, settings):
+    settings.LOGWARDEN_QUERY_CONCURRENCY = 1
+    with services.Execution(world.engineer, "SELECT 1", services.Scope(("payments",)), "query.run"):
+        with pytest.raises(services.QueryBusy, match="retry shortly"):
+            run(world.engineer, "SELECT 2", "payments")
+    assert run(world.engineer, "SELECT 3", "payments").rows == [(3,)]
+    assert services.admission.running == 0
+
+
+def test_an_archive_that_cannot_be_listed_is_unavailable_not_a_crash(world, settings):
+    """A bucket on an S3 endpoint nothing listens on."""
+    live_grant(world.engineer, world.ns_payments)
+    settings.LOGWARDEN_ARCHIVE_S3_ENDPOINT, settings.LOGWARDEN_ARCHIVE_S3_ACCESS_KEY = "http://127.0.0.1:9", "key"
+    settings.LOGWARDEN_ARCHIVE_S3_SECRET_KEY = "secret-of-the-test"
+    with temporary_store(settings, "s3://archive"):
+        with pytest.raises(services.ArchiveUnavailable, match="cannot be listed") as refused:
+            run(world.engineer, "SELECT 1", "payments")
+    assert "secret-of-the-test" not in str(refused.value)
+    assert services.admission.running == 0

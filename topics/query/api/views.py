@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -22,7 +22,24 @@ from topics.query.api.serializers import (LogsViewSerializer, QueryDownloadSeria
 REFUSALS = {400: OpenApiResponse(description="Bad input, or SQL that cannot run here (the message says why: a "
                                              "parse error, a refused statement or file access, a budget)."),
             403: OpenApiResponse(description="A namespace named without a live grant of yours."),
-            404: OpenApiResponse(description="A namespace named that does not exist.")}
+            404: OpenApiResponse(description="A namespace named that does not exist."),
+            429: OpenApiResponse(description="As many queries as LOGWARDEN_QUERY_CONCURRENCY allows are running, or "
+                                             "the API's rate: retry after Retry-After seconds."),
+            503: OpenApiResponse(description="The archive's store cannot be listed right now: retry later.")}
+
+
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Unavailable, retry later."
+    default_code = "unavailable"
+
+
+def _refused(exc: services.QueryRefused) -> exceptions.APIException:
+    if isinstance(exc, services.QueryBusy):
+        return exceptions.Throttled(wait=1, detail=str(exc))
+    if isinstance(exc, services.ArchiveUnavailable):
+        return Unavailable(str(exc))
+    return exceptions.ValidationError({"sql": [str(exc)]})
 
 
 class QueryPermission(PolicyPermission):
@@ -74,7 +91,7 @@ class QueryViewSet(viewsets.GenericViewSet):
         try:
             result = services.run(request.user, data["sql"], scope, page=data["page"], page_size=data["page_size"])
         except services.QueryRefused as exc:
-            raise exceptions.ValidationError({"sql": [str(exc)]}) from None
+            raise _refused(exc) from None
         return Response(QueryPageSerializer({
             "columns": [asdict(column) for column in result.columns],
             "rows": [[formats.jsonable(value) for value in row] for row in result.rows],
@@ -96,7 +113,7 @@ class QueryViewSet(viewsets.GenericViewSet):
         try:
             download = services.Download(request.user, data["sql"], scope, format_=data["format"], encode=encode)
         except services.QueryRefused as exc:
-            raise exceptions.ValidationError({"sql": [str(exc)]}) from None
+            raise _refused(exc) from None
         response = StreamingHttpResponse(download, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="logs-query.{data["format"]}"'
         return response

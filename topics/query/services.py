@@ -229,8 +229,8 @@ class Execution:
             statement = read_only_statement(self.connection, self.sql)
             admission.enter()
             self.admitted = True
-            store = default_store()
             try:
+                store = default_store()
                 keys = archived_keys(store, self.scope)
             except OSError as exc:
                 raise ArchiveUnavailable(f"The archive cannot be listed right now ({excerpt(exc, 200)}): "

@@ -187,6 +187,8 @@ def read_only_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> str:
         statements = connection.extract_statements(sql)
     except duckdb.Error as exc:
         raise QueryRefused(_message(exc)) from None
+    if not statements:
+        raise QueryRefused("No statement: write one query, e.g. SELECT * FROM logs LIMIT 10.")
     if len(statements) != 1:
         raise QueryRefused(f"One statement at a time: this text has {len(statements)}.")
     (statement,) = statements

@@ -79,6 +79,7 @@ def test_a_date_range_reads_only_its_days(world, archive):
     ("SET memory_limit = '64GB'", "Only a read-only query runs here"),
     ("PRAGMA threads = 64", "Only a read-only query runs here"),
     ("SELECT 1; SELECT 2", "One statement at a time: this text has 2"),
+    ("  -- only a comment\n", "No statement"),
     ("SELECT * FROM logs WHERE", "Parser Error"),
     ("SELECT * FROM secrets", "Table with name secrets does not exist"),
 ])

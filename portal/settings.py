@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # outermost: whatever answers below it (a 404, a 413, a 500), a client of /api/ gets JSON
     "portal.core.middleware.ApiErrorsAsJson",
+    # a lost database connection (raised by a view) is a 503 before anything below answers a 500
+    "portal.core.middleware.DatabaseUnavailable",
     "django.middleware.security.SecurityMiddleware",
     "portal.core.middleware.LimitRequestBody",
     # before anything reads the request: NUL characters never reach a view, a form or PostgreSQL

@@ -224,6 +224,10 @@ LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SEC
 # the periodic full reconcile; the drain of the outbox (changes not yet on the broker)
 LOGWARDEN_RECONCILE_INTERVAL_SECONDS = env_int("LOGWARDEN_RECONCILE_INTERVAL_SECONDS", 60, minimum=5)
 LOGWARDEN_DRAIN_SECONDS = env_int("LOGWARDEN_DRAIN_SECONDS", 10, minimum=1)
+# an item the broker refuses is held back this long, twice as long after each further refusal, up to the cap
+LOGWARDEN_RECONCILE_RETRY_SECONDS = env_int("LOGWARDEN_RECONCILE_RETRY_SECONDS", 30, minimum=1)
+LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS = env_int("LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS", 3600,
+                                                minimum=LOGWARDEN_RECONCILE_RETRY_SECONDS)
 
 # periodic work (django-celery-beat stores it in the database; admins can change intervals there)
 CELERY_BEAT_SCHEDULE = {

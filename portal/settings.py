@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
     # several models have a `state`: one enum component each
     "ENUM_NAME_OVERRIDES": {f"{name}Enum": f"topics.models.{name}"
                             for name in ("TopicState", "RequestState", "GrantState", "CredentialState")},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.support.blank_or_pattern"],
 }
 
 # --- the rest -------------------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ class AuditedModelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:  # the form changed `obj` in memory; audited.save needs the stored row to tell what changed
             stored = type(obj).objects.get(pk=obj.pk)
-            many_to_many = {field.name for field in obj._meta.many_to_many}  # saved by save_related
+            # many-to-many fields are saved by save_related; a form's own fields (a confirmation) are no columns
+            columns = {field.name for field in obj._meta.concrete_fields}
             changed = audited.save(request.user, stored, context=self.audit_context,
                                    **{field: getattr(obj, field) for field in form.changed_data
-                                      if field not in many_to_many})
+                                      if field in columns})
         else:
             changed = audited.save(request.user, obj, context=self.audit_context)
         self.after_save(obj, changed)

@@ -99,6 +99,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # outermost: whatever answers below it (a 404, a 413, a 500), a client of /api/ gets JSON
     "portal.core.middleware.ApiErrorsAsJson",
+    # a lost database connection (raised by a view) is a 503 before anything below answers a 500
+    "portal.core.middleware.DatabaseUnavailable",
     "django.middleware.security.SecurityMiddleware",
     "portal.core.middleware.LimitRequestBody",
     # before anything reads the request: NUL characters never reach a view, a form or PostgreSQL
@@ -222,6 +224,10 @@ LOGWARDEN_DISCOVERY_INTERVAL_SECONDS = env_int("LOGWARDEN_DISCOVERY_INTERVAL_SEC
 # the periodic full reconcile; the drain of the outbox (changes not yet on the broker)
 LOGWARDEN_RECONCILE_INTERVAL_SECONDS = env_int("LOGWARDEN_RECONCILE_INTERVAL_SECONDS", 60, minimum=5)
 LOGWARDEN_DRAIN_SECONDS = env_int("LOGWARDEN_DRAIN_SECONDS", 10, minimum=1)
+# an item the broker refuses is held back this long, twice as long after each further refusal, up to the cap
+LOGWARDEN_RECONCILE_RETRY_SECONDS = env_int("LOGWARDEN_RECONCILE_RETRY_SECONDS", 30, minimum=1)
+LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS = env_int("LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS", 3600,
+                                                minimum=LOGWARDEN_RECONCILE_RETRY_SECONDS)
 
 # periodic work (django-celery-beat stores it in the database; admins can change intervals there)
 CELERY_BEAT_SCHEDULE = {
@@ -321,6 +327,7 @@ SPECTACULAR_SETTINGS = {
     # several models have a `state`: one enum component each
     "ENUM_NAME_OVERRIDES": {f"{name}Enum": f"topics.models.{name}"
                             for name in ("TopicState", "RequestState", "GrantState", "CredentialState")},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.support.blank_or_pattern"],
 }
 
 # --- the rest -------------------------------------------------------------------------------------------

@@ -20,3 +20,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("portal.api.urls")),
 ]
+
+handler500 = "portal.web.views.server_error"

@@ -2,11 +2,13 @@ from django.contrib import admin
 
 from portal.admin import AuditedModelAdmin
 from topics import queue
+from topics.catalogue.forms import KafkaClusterForm
 from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
 
 
 @admin.register(KafkaCluster)
 class KafkaClusterAdmin(AuditedModelAdmin):
+    form = KafkaClusterForm
     list_display = ("name", "bootstrap", "security_protocol", "is_default", "enforce_acls")
 
 

@@ -4,13 +4,13 @@ from topics.access.models import (AccessRequest, Approval, Decision, Grant, Gran
 from topics.catalogue.models import (KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic,
                                      TopicState, namespace_name_validator)
 from topics.provisioning.models import (BrokerChange, CredentialHandoff, CredentialState, KafkaCredential,
-                                        KafkaPrincipal, OwnedAclBinding, OwnedScramUser, QueuedReconcile, ReconcileRun,
-                                        RunStatus, SystemCredentialSecret)
+                                        KafkaPrincipal, OwnedAclBinding, OwnedScramUser, QueuedReconcile,
+                                        ReconcileRetry, ReconcileRun, RunStatus, SystemCredentialSecret)
 
 __all__ = [
     "AccessRequest", "Approval", "BrokerChange", "CredentialHandoff", "CredentialState", "Decision", "Grant",
     "GrantSource", "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace",
-    "OwnedAclBinding", "OwnedScramUser", "QueuedReconcile", "ReconcileRun", "RequestItem", "RequestState",
-    "RetentionClass", "RunStatus", "Sensitivity", "SensitivityPolicy", "SystemCredentialSecret", "Topic", "TopicState",
-    "namespace_name_validator",
+    "OwnedAclBinding", "OwnedScramUser", "QueuedReconcile", "ReconcileRetry", "ReconcileRun", "RequestItem",
+    "RequestState", "RetentionClass", "RunStatus", "Sensitivity", "SensitivityPolicy", "SystemCredentialSecret",
+    "Topic", "TopicState", "namespace_name_validator",
 ]

@@ -216,3 +216,23 @@ class NamesField(serializers.ListField):
 
     def to_representation(self, value):
         return [getattr(row, self.slug_field) for row in value]
+
+
+BLANK = {"type": "string", "maxLength": 0}
+
+
+def blank_or_pattern(result: dict, generator, request, public) -> dict:
+    """drf-spectacular's POSTPROCESSING_HOOKS entry: a blank-allowed text field with a pattern is emitted as
+    `oneOf: [{pattern}, {maxLength: 0}]`, which makes "" invalid wherever the pattern matches "" too (one line per
+    principal, zero lines included). Either alternative will do, so it becomes `anyOf`."""
+    def walk(node):
+        if isinstance(node, dict):
+            if len(node.get("oneOf", ())) == 2 and node["oneOf"][1] == BLANK:
+                node["anyOf"] = node.pop("oneOf")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(result)
+    return result

@@ -15,16 +15,26 @@ DataError, which the client would see as a 500. No legitimate input to Logwarden
 carrying NUL anywhere a view could read it — its path, query string, form fields, or body (a raw 0x00 byte, or
 the JSON escape \\u0000 in a JSON body) — is refused with a 400 before it reaches a view, a form or the database.
 A multipart body it cannot read (no boundary in its Content-Type) is a 400 too, not the parser's exception.
+
+`DatabaseUnavailable`: a database connection lost mid-request (PostgreSQL restarted, a backend terminated: an
+OperationalError or InterfaceError) is a 503 (JSON under /api/, a plain page elsewhere), never a 500. The
+request's transaction was rolled back whole, so whatever was committed before stays, and the broken connection
+is closed here so the rest of the request (a session save) and the next one connect afresh. The same answer
+comes from the 500 handler (portal.web.views.server_error) when the loss surfaces in a middleware instead.
 """
 from __future__ import annotations
 
+import logging
 import re
-
 from http import HTTPStatus
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
+from django.template.loader import render_to_string
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
+
+log = logging.getLogger(__name__)
 
 NUL = "\x00"
 # \u0000 as an escape: preceded by an even number of backslashes (so not "\\u0000", an escaped backslash)
@@ -127,3 +137,34 @@ class ContentSecurityPolicy:
         if policy:
             response.headers.setdefault("Content-Security-Policy", policy)
         return response
+
+
+DATABASE_UNAVAILABLE = ("The database connection was lost while answering. A change is saved whole or not at all: "
+                        "check, then try again in a moment.")
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: HttpRequest, exc: BaseException | None) -> HttpResponse | None:
+    """The 503 for a lost database connection, or None for any other error."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return None
+    log.warning("database unavailable during %s %s: %s", request.method, request.path_info, type(exc).__name__)
+    for connection in connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
+    if is_api(request):
+        response = JsonResponse({"detail": DATABASE_UNAVAILABLE}, status=503)
+    else:  # rendered without the request: its context processors would query the database
+        response = HttpResponse(render_to_string("503.html", {"message": DATABASE_UNAVAILABLE}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailable:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return database_unavailable(request, exception)

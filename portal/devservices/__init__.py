@@ -26,13 +26,15 @@ def persistent(profile: str) -> bool:
     return profile == "dev" or profile.startswith("dev-")
 
 
-def service(name: str, profile: str) -> Service:
+def service(name: str, profile: str, *, keep_data: bool | None = None) -> Service:
+    """The profile's service; `keep_data` overrides the profile's rule, for a test that stops a server and
+    starts it again on the same data (`Service.discard_data` gives it a fresh start first)."""
     try:
         module_name, class_name = SERVICE_CLASSES[name].split(":")
     except KeyError:
         raise ServiceError(f"unknown service '{name}'; known: {', '.join(SERVICE_CLASSES)}") from None
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(state_root(profile), persistent=persistent(profile))
+    return cls(state_root(profile), persistent=persistent(profile) if keep_data is None else keep_data)
 
 
 __all__ = ["SERVICE_CLASSES", "Service", "ServiceError", "persistent", "service", "state_root"]

@@ -153,6 +153,11 @@ class Service:
             return path
         return self.scratch_dir(prefix, base="/dev/shm" if tmpfs and os.access("/dev/shm", os.W_OK) else None)
 
+    def discard_data(self) -> None:
+        """Stops the service and removes the data a persistent one kept: its next start is a fresh server."""
+        self.stop()
+        shutil.rmtree(self.dir / "data", ignore_errors=True)
+
     def log_path(self, process: str) -> Path:
         return self.dir / f"{process}.log"
 

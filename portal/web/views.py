@@ -1,9 +1,13 @@
+import sys
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 
 from portal.core import health
+from portal.core.middleware import database_unavailable
 from portal.core.throttles import RateLimit
 
 ANONYMOUS_STATUSES = "logwarden:health:anonymous"
@@ -30,3 +34,9 @@ def health_page(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "json":
         return JsonResponse({"ok": code == 200, "components": [s.as_dict() for s in statuses]}, status=code)
     return render(request, "portal/health.html", {"statuses": statuses}, status=code)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 page (handler500), except for a database connection lost in a middleware: the 503 that
+    DatabaseUnavailable gives when a view loses it. Django calls this inside its `except`."""
+    return database_unavailable(request, sys.exc_info()[1]) or defaults.server_error(request)

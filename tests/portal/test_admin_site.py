@@ -68,6 +68,42 @@ def test_admin_site_refuses_a_foreign_secret_reference(admin_client, cluster):
     assert cluster.sasl_password_ref == "env:KAFKA_SASL_PASSWORD"
 
 
+CLUSTER_FORM = {"name": "eu-prod", "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+                "sasl_username": "logwarden", "sasl_password_ref": "env:KAFKA_SASL_PASSWORD",
+                "topic_name_template": "logs.{namespace}", "replication_factor": 1, "enforce_acls": "on"}
+
+
+def test_admin_site_moving_a_cluster_bootstrap_needs_its_password_reference_again(admin_client, cluster):
+    url = f"/admin/topics/kafkacluster/{cluster.pk}/change/"
+    before = AuditEvent.objects.count()
+
+    refused = admin_client.post(url, {**CLUSTER_FORM, "bootstrap": "attacker.example:9092"})
+
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors
+    assert "sasl_password_ref_again" in errors and "sasl_password_ref" in errors["sasl_password_ref_again"][0]
+    cluster.refresh_from_db()
+    assert cluster.bootstrap != "attacker.example:9092" and AuditEvent.objects.count() == before
+
+    moved = admin_client.post(url, {**CLUSTER_FORM, "bootstrap": "kafka-eu-3:9092",
+                                    "sasl_password_ref_again": "env:KAFKA_SASL_PASSWORD"})
+
+    assert moved.status_code == 302, moved.context and moved.context["adminform"].form.errors
+    cluster.refresh_from_db()
+    assert cluster.bootstrap == "kafka-eu-3:9092"
+    [event] = AuditEvent.objects.filter(action="kafka_cluster.update")
+    assert set(event.data["changes"]) == {"bootstrap"}
+
+
+def test_admin_site_edits_a_cluster_without_moving_it_as_before(admin_client, cluster):
+    response = admin_client.post(f"/admin/topics/kafkacluster/{cluster.pk}/change/",
+                                 {**CLUSTER_FORM, "bootstrap": cluster.bootstrap, "replication_factor": 3})
+
+    assert response.status_code == 302
+    cluster.refresh_from_db()
+    assert cluster.replication_factor == 3
+
+
 def test_admin_site_revokes_tokens_through_the_audited_service(admin_client, world):
     token = ApiToken.objects.get(service_account=world.service_account)
 

@@ -34,6 +34,7 @@ def validate_bootstrap(value: str) -> None:
                                   f"got {excerpt(part)!r}.", code="invalid")
 
 
+PASSWORD_REF_AGAIN = "Changing bootstrap sends the cluster's password there: give sasl_password_ref again."
 principal_lines_validator = RegexValidator(
     r"^(User:[^\s]+\s*)*$", "One principal per line, each written User:<name>.")
 
@@ -78,6 +79,12 @@ class KafkaCluster(models.Model):
         if self.sasl_mechanism == "PLAIN" and self.security_protocol != "SASL_SSL":
             raise ValidationError({"sasl_mechanism": "PLAIN sends the password in clear: it needs the security "
                                                      "protocol SASL_SSL (or use SCRAM-SHA-512)."})
+
+    def moving_needs_password_ref(self, bootstrap: str) -> bool:
+        """Moving a cluster's bootstrap sends its password to the new address: whoever moves it names the
+        password's reference again in the same change (API, admin site), so a changed address alone never takes
+        the password along."""
+        return bool(self.pk and self.sasl_password_ref) and bootstrap != self.bootstrap
 
     @property
     def bootstrap_for_clients(self) -> str:

@@ -148,7 +148,9 @@ class ReconcileRun(models.Model):
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING)
     counts = models.JSONField(default=dict)  # what was changed on the broker
     drift = models.JSONField(default=dict)  # what was found changed out of band
-    failures = models.JSONField(default=list)  # [{"action", "item", "error"}] of the changes the broker refused
+    # [{"action", "item", "error"}] of the changes the broker refused, with "attempts" and "retry_at" (backoff),
+    # and "held": true for those this run left alone until their retry time
+    failures = models.JSONField(default=list)
     error = models.TextField(blank=True)
 
     class Meta:
@@ -164,17 +166,40 @@ class ReconcileRun(models.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+class ReconcileRetry(models.Model):
+    """A broker change the broker refused (a binding, a user) and when a run tries it again: the wait doubles with
+    each refusal, from LOGWARDEN_RECONCILE_RETRY_SECONDS up to LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS. Until then
+    runs hold the item back and apply everything else (topics.provisioning.backoff). The row goes once the item
+    reaches the broker or is no longer planned."""
+
+    cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=50)  # the audit action of the change: acl.create, scram_user.delete, …
+    item = models.CharField(max_length=1000)  # the item as runs name it (planner.describe_acl, a username)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    retry_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["retry_at"]
+        constraints = [models.UniqueConstraint(fields=["cluster", "action", "item"], name="one_retry_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.item} on {self.cluster}: retry at {self.retry_at:%Y-%m-%d %H:%M:%S}"
+
+
 class BrokerChange(models.Model):
     """The outbox: a change the broker has yet to show, written in the change's own transaction.
 
     A reconcile run of the cluster claims the rows due when it starts (before it reads the desired state) and
-    marks them done only when it succeeds, so a lost task, a crashed worker or an unreachable Redis or broker
-    leaves them pending until a later run (the drain, the periodic pass) gets them through. A row due later (a
-    grant's end, a rotation's retire time) schedules the run that takes access away at that moment.
+    marks them done only when it succeeds (or when all it could not do waits for a retry: a row of trigger "retry"
+    is then due at that time), so a lost task, a crashed worker or an unreachable Redis or broker leaves them
+    pending until a later run (the drain, the periodic pass) gets them through. A row due later (a grant's end, a
+    rotation's retire time) schedules the run that takes access away at that moment.
     """
 
     cluster = models.ForeignKey("topics.KafkaCluster", on_delete=models.CASCADE, related_name="broker_changes")
-    trigger = models.CharField(max_length=20)  # "change", "manual", "expiry"
+    trigger = models.CharField(max_length=20)  # "change", "manual", "expiry", "retry"
     created_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)

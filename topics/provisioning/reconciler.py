@@ -5,8 +5,9 @@ observe (describe ACLs, the SCRAM users it knows by name, topics) → plan (pure
 ReconcileRun). Level-triggered and idempotent: a change enqueues a run after its transaction commits, a
 periodic run repairs whatever was missed, and runs of one cluster are serialised by a database lock, so a lost
 or doubled trigger only delays or repeats convergence. Each item's outcome is its own: a refused binding or
-user is recorded on the run ("partial") and retried by the next one, and blocks nothing else — revocations,
-expiries and disabled accounts go first.
+user is recorded on the run ("partial") and blocks nothing else — revocations, expiries and disabled accounts go
+first — and is retried with a per-item backoff (topics.provisioning.backoff): runs hold it back until its retry
+time, when a run is due for it (an outbox change of trigger "retry").
 """
 from __future__ import annotations
 
@@ -16,18 +17,21 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from portal.core import audit, locks
+from topics import queue
 from topics.catalogue.clusters import admin_for
 from topics.kafka.adapter import KafkaAdmin
 from topics.kafka.errors import KafkaAdapterError, KafkaUnavailable
 from topics.kafka.types import AclBinding, BatchResult, ScramUpsert
 from topics.models import (BrokerChange, CredentialHandoff, CredentialState, Grant, GrantState, KafkaCluster,
-                           KafkaCredential, QueuedReconcile, ReconcileRun, RunStatus, SystemCredentialSecret)
-from topics.provisioning import handoff, ownership, system_principals
+                           KafkaCredential, QueuedReconcile, ReconcileRetry, ReconcileRun, RunStatus,
+                           SystemCredentialSecret)
+from topics.provisioning import backoff, handoff, ownership, system_principals
 from topics.provisioning.desired import desired_state
 from topics.provisioning.planner import ActualState, DesiredState, Owned, Plan, describe_acl, plan
 from topics.provisioning.topic_sync import SyncReport, sync_cluster_topics
@@ -165,7 +169,7 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
         if cluster.ownership_adopted_at is None:
             _adopt(cluster, adopted, now)
         with timings("act"):
-            applied = _act(admin, cluster, the_plan, run, progress or _quiet)
+            applied = _act(admin, cluster, the_plan, run, progress or _quiet, held=backoff.held(cluster, now))
         applied.failures[:0] = topic_failure
         with timings("settle"):
             _await_visible(admin, applied)
@@ -174,10 +178,13 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
         run.error, run.finished_at = str(exc) or type(exc).__name__, timezone.now()
         run.save(update_fields=["succeeded", "status", "error", "finished_at"])
         raise
-    run.succeeded, run.finished_at = not applied.failures, timezone.now()
+    backoff.settle(cluster, applied.failures, applied.held, now)
+    failures = applied.failures + [backoff.as_failure(row) for row in applied.held.values()]
+    run.succeeded, run.finished_at = not failures, timezone.now()
     run.status = RunStatus.SUCCEEDED if run.succeeded else RunStatus.PARTIAL
-    run.failures = applied.failures
-    run.counts = {**the_plan.summary(), "failed": len(applied.failures), "topics_created": len(topics.created),
+    run.failures = failures
+    run.counts = {**the_plan.summary(), "failed": len(applied.failures), "held_back": len(applied.held),
+                  "topics_created": len(topics.created),
                   "topics_reconfigured": len(topics.reconfigured), "seconds": timings.seconds}
     run.drift = {"foreign_acls": [describe_acl(b) for b in the_plan.drift_acls[:500]],
                  "foreign_acls_total": len(the_plan.drift_acls),
@@ -185,9 +192,20 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
                  "unknown_users": list(the_plan.unknown_users[:500]),
                  "missing_users": list(the_plan.missing_users), "enforced": the_plan.enforce}
     run.save(update_fields=["succeeded", "status", "failures", "finished_at", "counts", "drift"])
-    if run.succeeded:
+    # every item left over has its retry time: the changes are carried as far as they go now, and one change
+    # due then brings the run that retries (without it, every drain would send a run for them)
+    retry_at = [failure.get("retry_at") for failure in failures]
+    if run.succeeded or all(retry_at):
         BrokerChange.objects.filter(pk__in=list(claimed)).update(done_at=run.finished_at, done_by=run)
+    if failures and all(retry_at):
+        _retry_at(cluster, datetime.fromisoformat(min(retry_at)))
     return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
+
+
+def _retry_at(cluster: KafkaCluster, when: datetime) -> None:
+    """A run of the cluster at `when`, unless a pending change brings one by then."""
+    if not BrokerChange.objects.filter(cluster=cluster, done_at__isnull=True, due_at__lte=when).exists():
+        queue.reconcile_at(cluster.pk, when, trigger="retry")
 
 
 def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin) -> tuple[SyncReport, list[dict[str, str]]]:
@@ -225,6 +243,17 @@ class _Applied:
     created_acls: list[AclBinding] = field(default_factory=list)
     deleted_acls: list[AclBinding] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
+    # items waiting for their retry time (topics.provisioning.backoff): those of this plan are not tried
+    waiting: dict[backoff.Key, ReconcileRetry] = field(default_factory=dict)
+    held: dict[backoff.Key, ReconcileRetry] = field(default_factory=dict)
+
+    def due(self, action: str, items: Sequence, describe: Callable) -> list:
+        """The items to try now; the others are held back."""
+        if not self.waiting:
+            return list(items)
+        keys = {item: (action, describe(item)) for item in items}
+        self.held.update({key: self.waiting[key] for key in keys.values() if key in self.waiting})
+        return [item for item, key in keys.items() if key not in self.waiting]
 
     def refused(self, action: str, result: BatchResult, describe: Callable = str) -> None:
         self.failures += [{"action": action, "item": describe(item), "error": error}
@@ -255,11 +284,12 @@ def _await_visible(admin: KafkaAdmin, applied: _Applied) -> None:
 
 
 def _act(admin: KafkaAdmin, cluster: KafkaCluster, the_plan: Plan, run: ReconcileRun,
-         progress: Progress) -> _Applied:
+         progress: Progress, *, held: dict[backoff.Key, ReconcileRetry]) -> _Applied:
     """Deletes first, so that nothing refused on the way in can hold access that is being taken away. Each
-    chunk's confirmed changes are recorded and audited right after its call, before the next chunk goes out."""
+    chunk's confirmed changes are recorded and audited right after its call, before the next chunk goes out.
+    Items waiting for their retry time (`held`) are left out."""
     context = {"cluster": cluster.name, "reconcile_run": run.pk}
-    applied = _Applied()
+    applied = _Applied(waiting=held)
     with transaction.atomic():
         ownership.record(cluster, acls=the_plan.claim_acls, users=the_plan.claim_users)
         ownership.forget(cluster, acls=the_plan.forget_acls, users=the_plan.forget_users)
@@ -299,6 +329,7 @@ def _apply(change: _Change, items: Sequence, applied: _Applied, progress: Progre
     """Applies `items` chunk by chunk; each chunk's confirmed items are recorded and audited in one transaction
     right after its call, its refused ones are kept on `applied`. Returns the confirmed items."""
     confirmed: list = []
+    items = applied.due(change.action, items, change.describe)
     for done, chunk in _chunks(items):
         result = change.call(chunk)
         with transaction.atomic():

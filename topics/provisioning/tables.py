@@ -8,7 +8,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 
 from portal.web.tables import Table
-from topics.models import CredentialHandoff, KafkaCluster, ReconcileRun
+from topics.models import CredentialHandoff, KafkaCluster, ReconcileRetry, ReconcileRun
+
+RETRIES_SHOWN = 20
 
 CHANGES = {"create_users": ("SCRAM user", "created"), "delete_users": ("SCRAM user", "deleted"),
            "create_acls": ("ACL", "created"), "delete_acls": ("ACL", "deleted"),
@@ -50,14 +52,17 @@ class ReconcileRunTable(Table):
 
 @dataclass(frozen=True)
 class ClusterStatus:
-    """A cluster on the reconcile page: its last run, and the last run that found drift."""
+    """A cluster on the reconcile page: its last run, the last run that found drift, and the items the broker
+    refused that wait for their retry (topics.provisioning.backoff), the soonest first."""
 
     cluster: KafkaCluster
     last_run: ReconcileRun | None
     last_drift: ReconcileRun | None
+    retries: list[ReconcileRetry]
 
     @classmethod
     def of(cls, cluster: KafkaCluster) -> ClusterStatus:
         runs = cluster.reconcile_runs.all()
         drift = Q(counts__drift_acls__gt=0) | Q(counts__missing_users__gt=0)
-        return cls(cluster, runs.first(), runs.filter(drift).first())
+        retries = list(ReconcileRetry.objects.filter(cluster=cluster)[:RETRIES_SHOWN])
+        return cls(cluster, runs.first(), runs.filter(drift).first(), retries)

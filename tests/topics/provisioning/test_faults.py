@@ -1,7 +1,8 @@
 """Faults on the way from a decision to the broker, each on servers of the test's own (a private broker started
 through the harness under the profile `faults`, a private Redis started here), so stopping them hurts no other
-test: a worker killed (SIGKILL) mid-reconcile, the broker stopped (SIGSTOP) during approvals and revocations,
-Redis stopped while people approve, PostgreSQL dropping a request's connection (pg_terminate_backend).
+test: a worker killed (SIGKILL) mid-reconcile, the broker frozen (SIGSTOP) and the broker terminated and started
+again on its data during approvals and revocations, Redis stopped while people approve, PostgreSQL dropping a
+request's connection (pg_terminate_backend: a 503, never a 500).
 
 Afterwards the broker equals the desired state (a dry run plans no write), every change left the outbox, and no
 decision, grant, revocation or audit event is lost (the trail still verifies)."""
@@ -43,10 +44,11 @@ PASSWORD_VARIABLE = "KAFKA_FAULTS_PASSWORD"
 
 @pytest.fixture(scope="module")
 def private_broker():
-    kafka = service("kafka", "faults")
-    env = kafka.start()
-    yield SimpleNamespace(env=env, pid=int(Path(env["LOGWARDEN_KAFKA_PID_FILE"]).read_text()))
-    kafka.stop()
+    """A broker of this module's own, fresh, whose data outlives a stop (so it can be started again on it)."""
+    kafka = service("kafka", "faults", keep_data=True)
+    kafka.discard_data()
+    yield SimpleNamespace(service=kafka, env=kafka.start())
+    kafka.discard_data()
 
 
 class PrivateRedis:
@@ -103,11 +105,24 @@ def _feed_celery(broker_url: str, result_backend: str) -> None:
 
 @contextmanager
 def frozen(broker):
-    os.kill(broker.pid, signal.SIGSTOP)
+    """The broker process paused (SIGSTOP): connections hang rather than fail."""
+    pid = int(Path(broker.env["LOGWARDEN_KAFKA_PID_FILE"]).read_text())
+    os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        os.kill(broker.pid, signal.SIGCONT)
+        os.kill(pid, signal.SIGCONT)
+
+
+@contextmanager
+def stopped(broker):
+    """The broker process terminated (the harness's SIGTERM, SIGKILL after 15 s), then started again on the
+    same data and port: connections are refused meanwhile."""
+    broker.service.stop()
+    try:
+        yield
+    finally:
+        assert broker.service.start()["KAFKA_BOOTSTRAP"] == broker.env["KAFKA_BOOTSTRAP"]
 
 
 def _due(cluster: KafkaCluster):
@@ -168,28 +183,37 @@ def test_a_worker_killed_mid_reconcile_loses_nothing(faults, world, unique):
     assert AuditEvent.objects.filter(action="acl.create", data__cluster="faults").exists()
 
 
-def test_the_broker_stopped_during_approvals_and_revocations_converges_once_it_is_back(faults, world, unique, client):
-    kept, lost = _namespace(world, f"keep-{unique}"), _namespace(world, f"lose-{unique}")
+@pytest.mark.parametrize("outage", [frozen, stopped], ids=["frozen", "terminated"])
+def test_the_broker_out_during_approvals_and_revocations_converges_once_it_is_back(faults, world, unique, client,
+                                                                                  outage):
+    kept, lost, incident = (_namespace(world, f"{name}-{unique}") for name in ("keep", "lose", "incident"))
+    erin = principal_for(world.outsider)
     with real_worker():
-        revoked = access.grant_directly(world.admin, principal=principal_for(world.outsider),
-                                        topic=lost.topics.get(), days=3, reason="incident")
+        revoked = access.grant_directly(world.admin, principal=erin, topic=lost.topics.get(), days=3,
+                                        reason="incident")
         _converged(faults.cluster)
         request = ask(world, kept)
-        with frozen(faults.broker):
+        with outage(faults.broker):
             client.force_login(world.owner)
             approved = client.post(f"/access/approvals/{request.items.get().pk}/",
                                    {"decision": "approve", "comment": "go"})
             client.force_login(world.admin)
             ended = client.post(f"/access/grants/{revoked.pk}/revoke/", {"reason": "over"})
+            granted = client.post("/api/grants/", {"principal": erin.name, "topic": incident.topics.get().pk,
+                                                   "days": 2, "reason": "incident"}, content_type="application/json")
             eventually(lambda: ReconcileRun.objects.filter(cluster=faults.cluster, succeeded=False).exists(), bool,
                        "no run failed on the stopped broker", seconds=30)
-        assert (approved.status_code, ended.status_code) == (302, 302)
+            while_stopped = client.get("/access/grants/").content.decode()
+        assert (approved.status_code, ended.status_code, granted.status_code) == (302, 302, 201), granted.content
+        assert while_stopped.count(">pending on the broker</span>") == 3  # the approval, the revoke, the grant
         assert _due(faults.cluster).exists()
 
         app.signature("topics.drain_broker_changes").delay()  # what beat sends every LOGWARDEN_DRAIN_SECONDS
         _converged(faults.cluster)
+    assert ">pending on the broker</span>" not in client.get("/access/grants/").content.decode()
     assert Grant.objects.get(pk=revoked.pk).state == GrantState.REVOKED
     assert Grant.objects.filter(request_item__request=request, state=GrantState.ACTIVE).exists()
+    assert Grant.objects.filter(principal=erin, topic=incident.topics.get(), state=GrantState.ACTIVE).exists()
     assert AuditEvent.objects.filter(action="grant.revoke", target_id=str(revoked.pk)).exists()
 
 
@@ -214,11 +238,10 @@ def test_redis_stopped_while_people_approve_answers_and_converges_after(faults, 
     assert Grant.objects.filter(principal=erin, topic=other.topics.get(), state=GrantState.ACTIVE).exists()
 
 
-def test_a_dropped_database_connection_mid_request_loses_nothing_half_done(faults, world, unique):
-    namespace = _namespace(world, f"pg-{unique}")
-    request = ask(world, namespace)
-    item = request.items.get()
-    before = AuditEvent.objects.count()
+@contextmanager
+def connection_dropped_on_save(model):
+    """Terminates the portal's PostgreSQL backend (from a second connection) as `model` is about to be saved,
+    inside the request's transaction, as a PostgreSQL restart or a failover would."""
     db = connection.settings_dict
 
     def drop_the_connection(sender, instance, **kwargs):
@@ -226,20 +249,54 @@ def test_a_dropped_database_connection_mid_request_loses_nothing_half_done(fault
                              dbname=db["NAME"], autocommit=True) as other:
             other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
 
-    owner = Client(raise_request_exception=False)
-    owner.force_login(world.owner)
-    pre_save.connect(drop_the_connection, sender=Approval)
+    pre_save.connect(drop_the_connection, sender=model)
     try:
-        dropped = owner.post(f"/access/approvals/{item.pk}/", {"decision": "approve", "comment": "go"})
+        yield
     finally:
-        pre_save.disconnect(drop_the_connection, sender=Approval)
+        pre_save.disconnect(drop_the_connection, sender=model)
 
-    assert dropped.status_code == 500 and b"Traceback" not in dropped.content  # the plain error page
-    assert not Approval.objects.filter(item=item).exists()  # all or nothing: no decision without its audit
-    assert AuditEvent.objects.count() == before and not Grant.objects.filter(request_item=item).exists()
 
-    again = owner.post(f"/access/approvals/{item.pk}/", {"decision": "approve", "comment": "go"})
-    assert again.status_code == 302
+def _kept(before: dict) -> None:
+    """Every row and audit event committed before the fault is still there."""
+    assert set(AuditEvent.objects.filter(pk__in=before["events"]).values_list("pk", flat=True)) == before["events"]
+    assert dict(Grant.objects.filter(pk__in=before["grants"]).values_list("pk", "state")) == before["grants"]
+
+
+def test_a_dropped_database_connection_mid_request_is_a_503_and_loses_nothing(faults, world, unique):
+    namespace, incident = _namespace(world, f"pg-{unique}"), _namespace(world, f"pg2-{unique}")
+    erin = principal_for(world.outsider)
+    with real_worker():
+        revoked = access.grant_directly(world.admin, principal=erin, topic=namespace.topics.get(), days=3,
+                                        reason="incident")
+        _converged(faults.cluster)
+    item = ask(world, namespace).items.get()
+    before = {"events": set(AuditEvent.objects.values_list("pk", flat=True)),
+              "grants": dict(Grant.objects.values_list("pk", "state"))}
+    owner, admin = Client(raise_request_exception=False), Client(raise_request_exception=False)
+    owner.force_login(world.owner)
+    admin.force_login(world.admin)
+    grant_body = {"principal": erin.name, "topic": incident.topics.get().pk, "days": 2, "reason": "incident"}
+
+    with connection_dropped_on_save(Approval):
+        approval = owner.post(f"/access/approvals/{item.pk}/", {"decision": "approve", "comment": "go"})
+    with connection_dropped_on_save(Grant):
+        revocation = admin.post(f"/access/grants/{revoked.pk}/revoke/", {"reason": "over"})
+        api_grant = admin.post("/api/grants/", grant_body, content_type="application/json")
+
+    for response in (approval, revocation):
+        assert response.status_code == 503 and response["Content-Type"].startswith("text/html")
+        assert b"Traceback" not in response.content and b"connection was lost" in response.content
+    assert api_grant.status_code == 503 and "connection was lost" in api_grant.json()["detail"]
+    _kept(before)  # the three transactions rolled back whole: no decision, grant, revoke or audit half-done
+    assert AuditEvent.objects.count() == len(before["events"]) and not Approval.objects.filter(item=item).exists()
+
+    # the next requests connect afresh and succeed
+    assert owner.post(f"/access/approvals/{item.pk}/", {"decision": "approve", "comment": "go"}).status_code == 302
+    assert admin.post(f"/access/grants/{revoked.pk}/revoke/", {"reason": "over"}).status_code == 302
+    assert admin.post("/api/grants/", grant_body, content_type="application/json").status_code == 201
     with real_worker():
         _converged(faults.cluster)
     assert Grant.objects.filter(request_item=item, state=GrantState.ACTIVE).exists()
+    assert Grant.objects.get(pk=revoked.pk).state == GrantState.REVOKED
+    assert Grant.objects.filter(principal=erin, topic=incident.topics.get(), state=GrantState.ACTIVE).exists()
+    assert AuditEvent.objects.filter(action="grant.revoke", target_id=str(revoked.pk)).exists()

@@ -81,7 +81,7 @@ def test_a_refused_acl_and_a_bad_topic_hold_back_no_revocation_and_the_rest_is_a
     assert {("acl.delete", f"User:{user} ALLOW {b.operation.value} TOPIC:{grant.topic.name}")
             for b in revoked} <= audited
 
-    again = reconcile(cluster)  # the refused items are retried, and only they
+    again = reconcile(cluster)  # the refused items wait for their retry time (test_backoff), and only they
     assert again.run.status == RunStatus.PARTIAL
     assert {b.resource_name for b in again.plan.create_acls} == {""} and not again.plan.delete_acls
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from accounts.models import Team
 from portal.core.limits import MaxTextLength, excerpt
-from topics.catalogue.models import NO_SIZE_LIMIT, SIZE_LIMIT_MESSAGE
+from topics.catalogue.models import NO_SIZE_LIMIT, PASSWORD_REF_AGAIN, SIZE_LIMIT_MESSAGE
 from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
 
 # Kubernetes' limits: a value of at most 63 characters; a key's name of 63 after a DNS prefix of at most 253
@@ -29,13 +29,10 @@ class KafkaClusterSerializer(serializers.ModelSerializer):
         read_only_fields = ["name"]
 
     def validate(self, attrs: dict) -> dict:
-        """Moving a cluster's bootstrap sends its password to the new address: the caller names the password's
-        reference again in the same change, so a changed address alone never takes the password along."""
         cluster = self.instance
-        if (cluster is not None and cluster.sasl_password_ref and "sasl_password_ref" not in attrs
-                and attrs.get("bootstrap", cluster.bootstrap) != cluster.bootstrap):
-            raise serializers.ValidationError({"sasl_password_ref": [
-                "Changing bootstrap sends the cluster's password there: give sasl_password_ref again."]})
+        if (cluster is not None and "sasl_password_ref" not in attrs
+                and cluster.moving_needs_password_ref(attrs.get("bootstrap", cluster.bootstrap))):
+            raise serializers.ValidationError({"sasl_password_ref": [PASSWORD_REF_AGAIN]})
         return attrs
 
 

@@ -55,9 +55,22 @@ class ShownPasswordSerializer(serializers.Serializer):
                                                     "file's first lines name the client version it needs.")
 
 
+class RunFailureSerializer(serializers.Serializer):
+    """An item of a run the broker refused, or held back until its retry time (topics.provisioning.backoff)."""
+
+    action = serializers.CharField(help_text="acl.create, acl.delete, scram_user.create, scram_user.delete, "
+                                             "topic.sync")
+    item = serializers.CharField()
+    error = serializers.CharField(help_text="The broker's refusal (the last one, for an item held back)")
+    attempts = serializers.IntegerField(required=False, help_text="Refusals in a row")
+    retry_at = serializers.DateTimeField(required=False, help_text="When a run tries the item again")
+    held = serializers.BooleanField(required=False, help_text="Not tried by this run: its retry time is later")
+
+
 class ReconcileRunSerializer(serializers.ModelSerializer):
     cluster = serializers.SlugRelatedField(slug_field="name", read_only=True)
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    failures = RunFailureSerializer(many=True, read_only=True)
 
     class Meta:
         model = ReconcileRun

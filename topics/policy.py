@@ -7,13 +7,16 @@ accounts.policy and are offered here too, so topics code asks one module. Nothin
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts import policy as accounts_policy
 from accounts.models import Role, ServiceAccount
 from accounts.services.identity import identity_of, members_of, prime_identities
-from topics.models import (AccessRequest, Approval, Grant, KafkaCredential, KafkaPrincipal, Lifecycle, Namespace,
-                           RequestItem, RequestState)
+from topics.models import (AccessRequest, Approval, Grant, GrantState, KafkaCredential, KafkaPrincipal, Lifecycle,
+                           Namespace, ReadFrom, RequestItem, RequestState, SensitivityPolicy)
 
 can_browse_catalogue = accounts_policy.can_browse_catalogue
 can_manage_catalogue = accounts_policy.can_manage_catalogue
@@ -233,3 +236,35 @@ def system_credentials_visible_to(who) -> QuerySet[KafkaCredential]:
     if not sees_everything(who):
         return KafkaCredential.objects.none()
     return KafkaCredential.objects.filter(principal__user__isnull=True).select_related("principal", "cluster")
+
+
+# --- reading logs -----------------------------------------------------------------------------------------
+
+def namespaces_visible_to(who, queryset: QuerySet[Namespace] | None = None) -> QuerySet[Namespace]:
+    """Everyone who may browse the catalogue sees every namespace (what may be asked for); others none."""
+    queryset = Namespace.objects.all() if queryset is None else queryset
+    return queryset if can_browse_catalogue(who) else queryset.none()
+
+
+def live_read_grants(who, namespace: Namespace, now: datetime | None = None) -> QuerySet[Grant]:
+    """The caller's own running grants on the namespace's topics: a person's through their principal, a service
+    account's (signed in with its token) through its own; nobody reads on another's grant, admins included.
+    A disabled account or a retired namespace has none."""
+    now = now or timezone.now()
+    if not getattr(who, "is_active", False) or namespace.lifecycle == Lifecycle.RETIRED:
+        return Grant.objects.none()
+    return (Grant.objects.filter(principal__user=who, topic__namespace=namespace, state=GrantState.ACTIVE,
+                                 valid_from__lte=now, valid_until__gt=now)
+            .select_related("topic__cluster").order_by("-topic__cluster__is_default", "valid_from"))
+
+
+def may_read_logs(who, namespace: Namespace) -> bool:
+    return live_read_grants(who, namespace).exists()
+
+
+def logs_readable_since(namespace: Namespace, grants: list[Grant]) -> datetime | None:
+    """The earliest record time the grants let their holder read (the sensitivity policy's `read_from`): None
+    for the topic's start, else the start of the earliest of the running grants."""
+    if SensitivityPolicy.for_level(namespace.sensitivity).read_from == ReadFrom.TOPIC_START or not grants:
+        return None
+    return min(grant.valid_from for grant in grants)

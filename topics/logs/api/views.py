@@ -32,10 +32,15 @@ class LogsUnavailable(exceptions.APIException):
 
 
 class LogsPermission(permissions.BasePermission):
-    """Signed-in callers reach the views; the grant rule is the service's, asked before anything is read."""
+    """Signed-in callers reach the views; on a namespace, only with a live grant (asked again by the service)."""
+
+    message = "You hold no running grant on this namespace: request access first."
 
     def has_permission(self, request, view) -> bool:
         return policy.can_browse_catalogue(request.user)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return policy.may_read_logs(request.user, obj)
 
 
 class StreamRenderer(renderers.BaseRenderer):
@@ -70,7 +75,9 @@ class NamespaceLogsMixin:
     permission_classes = [LogsPermission]
 
     def namespace(self, name: str) -> Namespace:
-        return get_object_or_404(policy.namespaces_visible_to(self.request.user), name=name)
+        namespace = get_object_or_404(policy.namespaces_visible_to(self.request.user), name=name)
+        self.check_object_permissions(self.request, namespace)
+        return namespace
 
     def query(self, serializer_class) -> dict:
         query = serializer_class(data=self.request.query_params)

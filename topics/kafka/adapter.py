@@ -512,11 +512,14 @@ class LogReader:
     def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0):
         self.connection, self.topic, self.timeout = connection, topic, timeout
         self._refused: KafkaError | None = None
-        # librdkafka wants a group id even for a consumer that only assigns; none is ever joined or committed
-        self._consumer = Consumer({**connection.client_config(), "group.id": f"{connection.username}.unjoined",
+        # confluent-kafka wants a group id even for a consumer that only assigns, and librdkafka then looks its
+        # coordinator up: one under the principal's own group prefix, never joined nor committed to
+        self._consumer = Consumer({**connection.client_config(), "group.id": f"{connection.username}.logs",
                                    "enable.auto.commit": False, "enable.auto.offset.store": False,
                                    "auto.offset.reset": "earliest", "enable.partition.eof": True,
-                                   "socket.timeout.ms": int(timeout * 1000), "error_cb": self._on_error})
+                                   "socket.timeout.ms": int(timeout * 1000),
+                                   # a follow's memory stays bounded: librdkafka pre-fetches at most this much
+                                   "queued.max.messages.kbytes": 4096, "error_cb": self._on_error})
 
     def _on_error(self, error: KafkaError) -> None:
         if error.code() in _AUTHENTICATION:

@@ -1,5 +1,7 @@
 """The portal's own log reader on the broker: system principal `portal.reader`, of role `reader`, which may READ
-and DESCRIBE every topic Logwarden manages on a cluster and nothing else (no consumer groups: it only assigns).
+and DESCRIBE every topic Logwarden manages on a cluster, and READ its own consumer-group prefix only because
+librdkafka's consumer looks its group's coordinator up even when, as here, it only assigns partitions (it never
+joins the group nor commits).
 
 The role is registered in TopicsConfig.ready; the principal is ensured the first time a cluster is read from
 (and by `manage.py demo_logs` at start-up), and the one reconciler creates its SCRAM user and ACLs. The portal
@@ -25,7 +27,7 @@ def bindings(cluster: object, usernames: frozenset[str], managed_topics: frozens
 
 
 def register() -> None:
-    system_roles.register(ROLE, bindings=bindings)
+    system_roles.register(ROLE, bindings=bindings, consumer_groups=True)
 
 
 def ensure(cluster: KafkaCluster) -> None:

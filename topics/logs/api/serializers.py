@@ -21,17 +21,12 @@ class LogQuerySerializer(serializers.Serializer):
     regex = _text("A regular expression the log line matches (searched within the request's time budget).")
     since = serializers.DateTimeField(required=False, help_text="Records at or after this time (ISO 8601).")
     until = serializers.DateTimeField(required=False, help_text="Records before this time (ISO 8601).")
-    cursor = serializers.CharField(required=False, allow_blank=True, max_length=20_000,
-                                   help_text="`older` or `newer` of a page: continues from there.")
 
     def validate_labels(self, value: str) -> dict[str, str]:
         return clean_labels(value)
 
     def validate_regex(self, value: str) -> str:
         return clean_pattern(value)
-
-    def validate_cursor(self, value: str):
-        return clean_cursor(value)
 
     def validate(self, attrs: dict) -> dict:
         clean_range(attrs.get("since"), attrs.get("until"))
@@ -40,6 +35,11 @@ class LogQuerySerializer(serializers.Serializer):
 
 class LogPageQuerySerializer(LogQuerySerializer):
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=settings.LOGWARDEN_LOGS_MAX_PAGE_SIZE)
+    cursor = serializers.CharField(required=False, allow_blank=True, max_length=20_000,
+                                   help_text="`older` or `newer` of a page: continues from there.")
+
+    def validate_cursor(self, value: str):
+        return clean_cursor(value)
 
 
 class LogDownloadQuerySerializer(LogQuerySerializer):

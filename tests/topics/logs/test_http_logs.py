@@ -9,7 +9,7 @@ import pytest
 
 from tests.api_clients import client_as
 from tests.helpers import events, html
-from tests.topics.logs.conftest import MALFORMED
+from tests.logs_helpers import MALFORMED
 from topics.access import services as access
 from topics.provisioning.principals import principal_for
 

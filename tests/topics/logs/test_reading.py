@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from tests.helpers import events
-from tests.topics.logs.conftest import MALFORMED, RECORDS, shipped
+from tests.logs_helpers import MALFORMED, RECORDS, shipped
 from topics.kafka.adapter import LogReader, produce
 from topics.kafka.errors import KafkaAuthorizationError
 from topics.kafka.types import TopicSpec

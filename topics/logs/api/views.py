@@ -3,7 +3,6 @@ callers holding a live grant on it (topics.policy.live_read_grants, asked by top
 request). An unknown namespace is a 404; a known one without a grant a 403, and nothing is read."""
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, renderers, status
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -43,21 +43,15 @@ class LogsPermission(permissions.BasePermission):
         return policy.may_read_logs(request.user, obj)
 
 
-class StreamRenderer(renderers.BaseRenderer):
-    """Names the media type of a streamed body (which bypasses renderers); errors are still JSON."""
+class StreamedOrJson(BaseContentNegotiation):
+    """A streamed body carries its own media type (NDJSON, event stream); whatever DRF renders here (an error) is
+    JSON, whatever the client's Accept asks for the stream."""
 
-    charset = "utf-8"
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        return json.dumps(data).encode()
-
-
-class NdjsonRenderer(StreamRenderer):
-    media_type, format = "application/x-ndjson", "ndjson"
-
-
-class EventStreamRenderer(StreamRenderer):
-    media_type, format = "text/event-stream", "sse"
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 @contextmanager
@@ -110,7 +104,8 @@ class NamespaceLogsView(NamespaceLogsMixin, APIView):
 
 
 class NamespaceLogsDownloadView(NamespaceLogsMixin, APIView):
-    renderer_classes = [renderers.JSONRenderer, NdjsonRenderer]
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = StreamedOrJson
 
     @extend_schema(operation_id="namespace_logs_download", parameters=[LogDownloadQuerySerializer],
                    responses={(200, "application/x-ndjson"): OpenApiTypes.STR, **ERRORS}, tags=["logs"],
@@ -124,7 +119,8 @@ class NamespaceLogsDownloadView(NamespaceLogsMixin, APIView):
 
 
 class NamespaceLogsFollowView(NamespaceLogsMixin, APIView):
-    renderer_classes = [renderers.JSONRenderer, EventStreamRenderer]
+    renderer_classes = [renderers.JSONRenderer]
+    content_negotiation_class = StreamedOrJson
 
     @extend_schema(operation_id="namespace_logs_follow", parameters=[LogQuerySerializer],
                    responses={(200, "text/event-stream"): OpenApiTypes.STR, **ERRORS}, tags=["logs"],

@@ -6,6 +6,7 @@ Broker answers are translated into the plain values of `topics.kafka.types`, and
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -503,7 +504,7 @@ def read_records(connection: KafkaConnection, topic: str, *, group: str, max_rec
     return records
 
 
-class LogReader:
+class LogReader(contextlib.AbstractContextManager):
     """Reads one topic by offset as one principal, for the portal's log views: partitions are `assign`ed, so the
     reader joins no consumer group and commits nothing (nobody's position moves), and a time becomes offsets
     with `offsets_for_times` (an index lookup on the broker, never a scan). Use it as a context manager: the
@@ -610,9 +611,6 @@ class LogReader:
 
     def close(self) -> None:
         self._consumer.close()
-
-    def __enter__(self) -> LogReader:
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,15 +29,15 @@ class LogRecord:
     log: str = ""
     stream: str = ""
     time: str = ""  # the shipper's own time field, as written
+    malformed: bool = False
     namespace: str = ""
     pod: str = ""
     pod_id: str = ""
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
     container: str = ""
     container_id: str = ""
     host: str = ""
-    labels: dict[str, str] = field(default_factory=dict, hash=False)
     raw: str = ""  # the value as it came, for a malformed record
-    malformed: bool = False
 
     @property
     def timestamp(self) -> datetime:
@@ -110,10 +110,10 @@ def compile_pattern(pattern: str) -> regex.Pattern:
 class LogFilter:
     """Which records a reader asks for. Times are inclusive `since`, exclusive `until`, in ms since the epoch."""
 
+    labels: dict[str, str] = field(default_factory=dict, hash=False)
     pod: str = ""
     container: str = ""
     stream: str = ""
-    labels: dict[str, str] = field(default_factory=dict, hash=False)
     text: str = ""
     pattern: str = ""
     since_ms: int | None = None
@@ -123,8 +123,7 @@ class LogFilter:
         """The same filter, reading nothing before `bound_ms` (how far back a grant may read)."""
         if bound_ms is None or (self.since_ms is not None and self.since_ms >= bound_ms):
             return self
-        return LogFilter(self.pod, self.container, self.stream, self.labels, self.text, self.pattern, bound_ms,
-                         self.until_ms)
+        return replace(self, since_ms=bound_ms)
 
     def described(self) -> dict[str, Any]:
         """The filter as the audit trail and the API echo it (only what is set)."""

@@ -54,10 +54,10 @@ class DockerSerializer(serializers.Serializer):
 class KubernetesSerializer(serializers.Serializer):
     namespace_name = serializers.CharField()
     pod_name = serializers.CharField()
-    pod_id = serializers.CharField()
+    pod_id = serializers.CharField(help_text="The pod's UID.")
     container_name = serializers.CharField()
-    host = serializers.CharField()
-    labels = serializers.DictField(child=serializers.CharField())
+    host = serializers.CharField(help_text="The node the pod ran on.")
+    labels = serializers.DictField(child=serializers.CharField(), help_text="The pod's labels.")
 
 
 class LogRecordSerializer(serializers.Serializer):

@@ -17,11 +17,13 @@ class TopicsConfig(AppConfig):
         from topics.catalogue import panels as catalogue_panels
         from topics.kafka.health import check_kafka
         from topics.logs import demo, reader
+        from topics.logs import panels as logs_panels
         from topics.provisioning.health import check_queue, check_scheduler
 
         for check in (check_kafka, check_scheduler, check_queue):
             health.register(check)
         panels.register("team-detail", catalogue_panels.team_namespaces)
         panels.register("namespace-detail", access_panels.namespace_grants)
+        panels.register("namespace-detail", logs_panels.namespace_logs)
         reader.register()
         demo.register()

@@ -70,6 +70,11 @@ def test_the_page_shows_records_filters_and_paging(world, logs, client):
     assert f"/api/namespaces/{logs.namespace.name}/logs/download/?pod=-b" in text
     malformed = client.get(f"/namespaces/{logs.namespace.name}/logs/", {"text": "not json"})
     assert 'class="malformed"' in html(malformed) and MALFORMED.decode() in html(malformed)
+    detail = html(client.get(f"/namespaces/{logs.namespace.name}/"))
+    assert f'href="/namespaces/{logs.namespace.name}/logs/"' in detail  # the namespace page links to them
+    client.force_login(world.owner)
+    assert "Read the logs" not in html(client.get(f"/namespaces/{logs.namespace.name}/"))
+    assert client.get(f"/namespaces/{logs.namespace.name}/logs/").status_code == 403
 
 
 def test_refusals_name_the_field_and_read_nothing(world, pay):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -102,6 +102,36 @@ def test_a_grant_of_a_policy_reading_from_the_grant_s_start_sees_nothing_older(l
     assert lines(read.page) == [MALFORMED.decode()] + [f"line {i}" for i in range(29, 24, -1)]
     assert read.readable_since.timestamp() * 1000 == starts
     assert events("logs.read")[0].data["window"]["since"] == read.readable_since.isoformat()
+
+
+def test_a_follow_audits_once_per_interval_and_ends_when_the_grant_expires(logs, kafka_connection, monkeypatch,
+                                                                          settings):
+    monkeypatch.setattr(services, "FOLLOW_AUDIT_SECONDS", 1)
+    settings.LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS = 1
+    stream, opened = services.Follow(logs.holder, logs.namespace, LogFilter(text="fresh")), time.monotonic()
+    fresh = [{**shipped(logs.namespace.name, i), "log": f"fresh {i}\n"} for i in (1, 2)]
+    produce(kafka_connection, logs.topic.name, [json.dumps(value).encode() for value in fresh]
+            + [json.dumps(shipped(logs.namespace.name, 3)).encode()])
+    got, deadline = [], time.monotonic() + 10
+    while len(got) < 2 and time.monotonic() < deadline:
+        got += [chunk for chunk in stream.step() if chunk.startswith(b"event: record")]
+    assert [json.loads(chunk.split(b"data: ", 1)[1])["log"] for chunk in got] == ["fresh 1\n", "fresh 2\n"]
+    time.sleep(1.1)
+    stream.step()
+    audited = [e for e in events("logs.read") if e.data["mode"] == "follow"]
+    # one event per interval the stream ran (here 1 s), however many records it carried
+    assert 1 <= len(audited) <= time.monotonic() - opened + 1
+    assert sum(e.data["records"] for e in audited) == 2 and audited[0].data["filter"] == {"text": "fresh"}
+    assert {p for e in audited for p in e.data["offsets"]} <= {"0", "1", "2"}
+
+    type(logs.grant).objects.filter(pk=logs.grant.pk).update(valid_until=datetime.now(UTC) + timedelta(seconds=1))
+    expires = time.monotonic()
+    while not stream.ended:
+        assert time.monotonic() - expires < 5, "the stream ends within 5 s of the grant's end"
+        last = stream.step()
+    assert last == [b'event: end\ndata: {"reason": "the grant has ended"}\n\n']
+    stream.close()
+    assert sum(e.data["records"] for e in events("logs.read") if e.data["mode"] == "follow") == 2
 
 
 def test_without_a_grant_nothing_is_read(world, logs):

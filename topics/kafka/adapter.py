@@ -510,7 +510,9 @@ class LogReader(contextlib.AbstractContextManager):
     with `offsets_for_times` (an index lookup on the broker, never a scan). Use it as a context manager: the
     consumer is closed on the way out."""
 
-    def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0):
+    def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0, fetch_wait_ms: int = 10):
+        """`fetch_wait_ms`: how long the broker holds a fetch with nothing new. Short for paging, where every
+        read re-assigns and would otherwise wait for the previous long poll; longer for a follow."""
         self.connection, self.topic, self.timeout = connection, topic, timeout
         self._refused: KafkaError | None = None
         # confluent-kafka wants a group id even for a consumer that only assigns, and librdkafka then looks its
@@ -520,7 +522,8 @@ class LogReader(contextlib.AbstractContextManager):
                                    "auto.offset.reset": "earliest", "enable.partition.eof": True,
                                    "socket.timeout.ms": int(timeout * 1000),
                                    # a follow's memory stays bounded: librdkafka pre-fetches at most this much
-                                   "queued.max.messages.kbytes": 4096, "error_cb": self._on_error})
+                                   "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms,
+                                   "error_cb": self._on_error})
 
     def _on_error(self, error: KafkaError) -> None:
         if error.code() in _AUTHENTICATION:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from topics.logs.records import LogRecord, SearchBudgetSpent
+from topics.logs.records import Budget, LogRecord, SearchBudgetSpent
 
 OLDER, NEWER = "older", "newer"
-CHUNK = 200  # records read from a lane at a time
+CHUNK = 200  # records read from a lane at a time for a page (a download reads larger chunks)
 MAX_PARTITIONS = 1000
 
 
@@ -59,7 +58,7 @@ class _Lane:
     high: int
     frontier: int  # the next offset to read in the walk's direction (older: read below it; newer: from it)
     waiting: deque = field(default_factory=deque)  # matching records read, not given, in walk order
-    given: list[int] = field(default_factory=list)
+    first_given: int | None = None  # the first offset given (the highest walking older, the lowest newer)
 
     def drained(self, direction: str) -> bool:
         return self.frontier <= self.low if direction == OLDER else self.frontier >= self.high
@@ -86,60 +85,82 @@ class Page:
 Fetch = Callable[[int, int, int], list[LogRecord]]
 
 
-def walk(windows: Mapping[int, tuple[int, int]], fetch: Fetch, matches: Callable[[LogRecord], bool], *,
-         limit: int, cursor: Cursor | None = None, deadline: float = float("inf"),
-         max_scanned: int = 1_000_000) -> Page:
-    """One page of at most `limit` matching records, within `windows` (partition → [low, high) offsets), from
-    the newest (no cursor) or where `cursor` stands. Stops early, flagged, when the deadline or `max_scanned`
-    is reached, or a pattern search spends the budget."""
-    direction = cursor.direction if cursor else OLDER
-    lanes = []
-    for partition, (low, high) in sorted(windows.items()):
-        if cursor is not None and partition in cursor.positions:
-            at = cursor.positions[partition]
-            low, high = (low, min(high, at)) if direction == OLDER else (max(low, at), high)
-        high = max(low, high)
-        lanes.append(_Lane(partition, low, high, high if direction == OLDER else low))
-    given: list[LogRecord] = []
-    scanned, spent = 0, False
-    try:
-        while len(given) < limit:
-            for lane in lanes:
-                while not lane.waiting and not lane.drained(direction):
-                    if time.monotonic() > deadline or scanned >= max_scanned:
-                        raise SearchBudgetSpent
-                    if direction == OLDER:
-                        start, end = max(lane.low, lane.frontier - CHUNK), lane.frontier
-                    else:
-                        start, end = lane.frontier, min(lane.high, lane.frontier + CHUNK)
-                    chunk = fetch(lane.partition, start, end)
-                    scanned += len(chunk)
-                    ordered = reversed(chunk) if direction == OLDER else chunk
-                    lane.waiting.extend(record for record in ordered if matches(record))
-                    lane.frontier = start if direction == OLDER else end
-            ready = [lane for lane in lanes if lane.waiting]
-            if not ready:
-                break
-            if direction == OLDER:
-                lane = max(ready, key=lambda lane: (lane.waiting[0].timestamp_ms, -lane.partition))
+class Walk:
+    """A walk in progress: `next()` gives the next matching record in the walk's order (None at the end of the
+    windows) and raises SearchBudgetSpent when the budget or `max_scanned` is reached; `page(given)` says where
+    it stands. A download keeps one walk for all its records; a page takes `limit` of one."""
+
+    def __init__(self, windows: Mapping[int, tuple[int, int]], fetch: Fetch, matches: Callable[[LogRecord], bool],
+                 *, cursor: Cursor | None = None, budget: Budget | None = None, max_scanned: int = 1_000_000,
+                 chunk: int = CHUNK):
+        self.direction = cursor.direction if cursor else OLDER
+        self.fetch, self.matches, self.chunk = fetch, matches, chunk
+        self.budget, self.max_scanned, self.scanned = budget or Budget(), max_scanned, 0
+        self.lanes = []
+        for partition, (low, high) in sorted(windows.items()):
+            if cursor is not None and partition in cursor.positions:
+                at = cursor.positions[partition]
+                low, high = (low, min(high, at)) if self.direction == OLDER else (max(low, at), high)
+            high = max(low, high)
+            self.lanes.append(_Lane(partition, low, high, high if self.direction == OLDER else low))
+
+    def _fill(self, lane: _Lane) -> None:
+        older = self.direction == OLDER
+        while not lane.waiting and not lane.drained(self.direction):
+            if self.budget.spent() or self.scanned >= self.max_scanned:
+                raise SearchBudgetSpent
+            if older:
+                start, end = max(lane.low, lane.frontier - self.chunk), lane.frontier
             else:
-                lane = min(ready, key=lambda lane: (lane.waiting[0].timestamp_ms, lane.partition))
-            record = lane.waiting.popleft()
-            lane.given.append(record.offset)
+                start, end = lane.frontier, min(lane.high, lane.frontier + self.chunk)
+            read = self.fetch(lane.partition, start, end)
+            self.scanned += len(read)
+            lane.waiting.extend(record for record in (reversed(read) if older else read) if self.matches(record))
+            lane.frontier = start if older else end
+
+    def next(self) -> LogRecord | None:
+        for lane in self.lanes:
+            self._fill(lane)
+        ready = [lane for lane in self.lanes if lane.waiting]
+        if not ready:
+            return None
+        if self.direction == OLDER:
+            lane = max(ready, key=lambda lane: (lane.waiting[0].timestamp_ms, -lane.partition))
+        else:
+            lane = min(ready, key=lambda lane: (lane.waiting[0].timestamp_ms, lane.partition))
+        record = lane.waiting.popleft()
+        if lane.first_given is None:
+            lane.first_given = record.offset
+        return record
+
+    def more(self) -> bool:
+        return any(lane.waiting or not lane.drained(self.direction) for lane in self.lanes)
+
+    def page(self, given: list[LogRecord], spent: bool) -> Page:
+        """The page of `given` (in walk order), with the cursors on from here and back to before it. Onward: each
+        lane's next waiting or unread offset; back: just past its first given (or where it started)."""
+        older = self.direction == OLDER
+        onward = {lane.partition: (lane.waiting[0].offset + (1 if older else 0)) if lane.waiting else lane.frontier
+                  for lane in self.lanes}
+        back = {lane.partition: (lane.first_given + (1 if older else 0)) if lane.first_given is not None
+                else (lane.high if older else lane.low) for lane in self.lanes}
+        more = spent or self.more()
+        if older:
+            return Page(given, Cursor(OLDER, onward) if more else None, Cursor(NEWER, back), self.scanned, spent)
+        return Page(list(reversed(given)), Cursor(OLDER, back), Cursor(NEWER, onward), self.scanned, spent)
+
+
+def walk(windows: Mapping[int, tuple[int, int]], fetch: Fetch, matches: Callable[[LogRecord], bool], *,
+         limit: int, cursor: Cursor | None = None, budget: Budget | None = None, max_scanned: int = 1_000_000,
+         chunk: int = CHUNK) -> Page:
+    """One page of at most `limit` matching records, within `windows` (partition → [low, high) offsets), from
+    the newest (no cursor) or where `cursor` stands. Stops early, flagged, when the budget or `max_scanned`
+    is reached, or a pattern search spends the budget."""
+    running = Walk(windows, fetch, matches, cursor=cursor, budget=budget, max_scanned=max_scanned, chunk=chunk)
+    given: list[LogRecord] = []
+    try:
+        while len(given) < limit and (record := running.next()) is not None:
             given.append(record)
     except SearchBudgetSpent:
-        spent = True
-    return _page(direction, lanes, given, scanned, spent)
-
-
-def _page(direction: str, lanes: list[_Lane], given: list[LogRecord], scanned: int, spent: bool) -> Page:
-    # onward: the next unread-or-waiting offset of each lane in the walk's direction; back: just past what was
-    # given (or where the lane started, if it gave nothing)
-    onward = {lane.partition: (lane.waiting[0].offset + (1 if direction == OLDER else 0)) if lane.waiting
-              else lane.frontier for lane in lanes}
-    back = {lane.partition: ((max(lane.given) + 1) if direction == OLDER else min(lane.given)) if lane.given
-            else (lane.high if direction == OLDER else lane.low) for lane in lanes}
-    more = spent or any(lane.waiting or not lane.drained(direction) for lane in lanes)
-    if direction == OLDER:
-        return Page(given, Cursor(OLDER, onward) if more else None, Cursor(NEWER, back), scanned, spent)
-    return Page(list(reversed(given)), Cursor(OLDER, back), Cursor(NEWER, onward), scanned, spent)
+        return running.page(given, True)
+    return running.page(given, False)

@@ -21,7 +21,7 @@ MAX_FILTER_LENGTH = 500  # pods, containers, text and patterns are short: longer
 MAX_LABELS = 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogRecord:
     partition: int
     offset: int
@@ -85,6 +85,26 @@ class SearchBudgetSpent(Exception):
     """The request's time budget for searching ran out (a slow pattern, or a long scan)."""
 
 
+@dataclass
+class Budget:
+    """A time budget: a monotonic deadline, which a long read (a download) renews step by step."""
+
+    deadline: float = float("inf")
+
+    @classmethod
+    def of(cls, seconds: float) -> Budget:
+        return cls(time.monotonic() + seconds)
+
+    def renew(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def spent(self) -> bool:
+        return self.left() <= 0
+
+
 def parse_labels(text: str) -> dict[str, str]:
     """`k=v,k2=v2` (commas or spaces between) as a dict; ValueError naming what is wrong."""
     labels: dict[str, str] = {}
@@ -131,9 +151,9 @@ class LogFilter:
                   "text": self.text, "regex": self.pattern}
         return {name: value for name, value in fields.items() if value}
 
-    def matcher(self, deadline: float):
-        """A predicate on LogRecords. A pattern search gets what is left of the budget (monotonic `deadline`)
-        and raises SearchBudgetSpent when it runs out, so a catastrophic pattern cannot hold a worker."""
+    def matcher(self, budget: Budget):
+        """A predicate on LogRecords. A pattern search gets what is left of the budget and raises
+        SearchBudgetSpent when it runs out, so a catastrophic pattern cannot hold a worker."""
         pattern = compile_pattern(self.pattern) if self.pattern else None
 
         def matches(record: LogRecord) -> bool:
@@ -152,7 +172,7 @@ class LogFilter:
             if self.text and self.text.lower() not in record.text.lower():
                 return False
             if pattern is not None:
-                left = deadline - time.monotonic()
+                left = budget.left()
                 if left <= 0:
                     raise SearchBudgetSpent
                 try:

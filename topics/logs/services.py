@@ -20,15 +20,17 @@ from portal.core import audit
 from topics import policy
 from topics.kafka.adapter import LogReader
 from topics.logs import reader
-from topics.logs.paging import Cursor, Page, walk
-from topics.logs.records import LogFilter, LogRecord, SearchBudgetSpent, parse
+from topics.logs.paging import Cursor, Fetch, Page, Walk, walk
+from topics.logs.records import Budget, LogFilter, LogRecord, SearchBudgetSpent, parse
 from topics.models import Grant, Namespace, Topic
 
 FOLLOW_POLL_SECONDS = 1.0
+FOLLOW_FETCH_WAIT_MS = 250  # the broker holds a follow's fetch this long when nothing new has come
 FOLLOW_BATCH = 200  # records taken from the broker per poll: with the reader's bounded queue, a stream's memory
 FOLLOW_AUDIT_SECONDS = 60
 HEARTBEAT_SECONDS = 15
-DOWNLOAD_PAGE = 500
+DOWNLOAD_STEP = 2000  # records per step (one chunk of the response) of a download
+DOWNLOAD_CHUNK = 2000  # records read from a partition at a time by a download (a page reads paging.CHUNK)
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,9 @@ class Source:
     log_filter: LogFilter
     readable_since: datetime | None  # how far back the grant reads (None: the topic's start)
 
-    def reader(self) -> LogReader:
+    def reader(self, **options) -> LogReader:
         return LogReader(reader.connection(self.topic.cluster), self.topic.name,
-                         timeout=settings.KAFKA["timeout_seconds"])
+                         timeout=settings.KAFKA["timeout_seconds"], **options)
 
 
 def _ms(moment: datetime) -> int:
@@ -79,17 +81,20 @@ def _windows(kafka: LogReader, log_filter: LogFilter) -> dict[int, tuple[int, in
     return {p: (low[p], max(low[p], high[p])) for p in partitions}
 
 
-def _page(kafka: LogReader, log_filter: LogFilter, windows: dict[int, tuple[int, int]], *, limit: int,
-          cursor: Cursor | None) -> Page:
-    deadline = time.monotonic() + settings.LOGWARDEN_LOGS_SEARCH_SECONDS
-
+def _fetcher(kafka: LogReader, budget: Budget) -> Fetch:
     def fetch(partition: int, start: int, end: int) -> list[LogRecord]:
-        consumed = kafka.read(partition, start, end, deadline=deadline)
-        if time.monotonic() >= deadline:  # possibly cut short: read it again on the next page
+        consumed = kafka.read(partition, start, end, deadline=budget.deadline)
+        if budget.spent():  # possibly cut short: the cursor reads it again
             raise SearchBudgetSpent
         return [parse(record) for record in consumed]
+    return fetch
 
-    return walk(windows, fetch, log_filter.matcher(deadline), limit=limit, cursor=cursor, deadline=deadline)
+
+def _page(kafka: LogReader, log_filter: LogFilter, windows: dict[int, tuple[int, int]], *, limit: int,
+          cursor: Cursor | None) -> Page:
+    budget = Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
+    return walk(windows, _fetcher(kafka, budget), log_filter.matcher(budget), limit=limit, cursor=cursor,
+                budget=budget)
 
 
 def _record_read(src: Source, mode: str, records: int, offsets: dict[int, list[int]], **extra) -> None:
@@ -154,28 +159,36 @@ class Stream:
 
 
 class Download(Stream):
-    """The current filter as NDJSON, newest first, at most LOGWARDEN_LOGS_MAX_DOWNLOAD records; audited once,
-    when it ends (however it ends)."""
+    """The current filter as NDJSON, newest first, at most LOGWARDEN_LOGS_MAX_DOWNLOAD records: one walk over
+    the topic, a few thousand records per step, each step within the search budget (a step that spends it ends
+    the download there, flagged in the audit event); audited once, when it ends (however it ends)."""
 
     def __init__(self, who, namespace: Namespace, log_filter: LogFilter, *, limit: int | None = None):
         self.src = source(who, namespace, log_filter)
         self.left = min(limit or settings.LOGWARDEN_LOGS_MAX_DOWNLOAD, settings.LOGWARDEN_LOGS_MAX_DOWNLOAD)
         self.kafka = self.src.reader()
-        self.windows = _windows(self.kafka, self.src.log_filter)
-        self.cursor: Cursor | None = None
+        self.budget = Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
+        self.walk = Walk(_windows(self.kafka, self.src.log_filter), _fetcher(self.kafka, self.budget),
+                         self.src.log_filter.matcher(self.budget), budget=self.budget, chunk=DOWNLOAD_CHUNK)
         self.count, self.offsets, self.budget_spent = 0, {}, False
 
     def step(self) -> list[bytes]:
-        page = _page(self.kafka, self.src.log_filter, self.windows, limit=min(DOWNLOAD_PAGE, self.left),
-                     cursor=self.cursor)
-        self.count += len(page.records)
-        self.left -= len(page.records)
-        _merge(self.offsets, page.offsets)
-        self.cursor = page.older
-        # a page that spent its budget without a record would spend it again: stop there, flagged
-        self.budget_spent = page.budget_spent and not page.records
-        self.ended = self.left <= 0 or page.older is None or self.budget_spent
-        return [json.dumps(record.as_json(), separators=(",", ":")).encode() + b"\n" for record in page.records]
+        self.budget.renew(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
+        lines = []
+        try:
+            while len(lines) < DOWNLOAD_STEP and self.left > 0:
+                record = self.walk.next()
+                if record is None:
+                    self.ended = True
+                    break
+                lines.append(json.dumps(record.as_json(), separators=(",", ":")).encode())
+                self.left -= 1
+                _merge(self.offsets, {record.partition: [record.offset, record.offset]})
+        except SearchBudgetSpent:
+            self.budget_spent = self.ended = True
+        self.count += len(lines)
+        self.ended = self.ended or self.left <= 0
+        return [b"\n".join(lines) + b"\n"] if lines else []
 
     def close(self) -> None:
         if self.kafka is not None:
@@ -191,7 +204,7 @@ class Follow(Stream):
 
     def __init__(self, who, namespace: Namespace, log_filter: LogFilter):
         self.src = source(who, namespace, log_filter)
-        self.kafka = self.src.reader()
+        self.kafka = self.src.reader(fetch_wait_ms=FOLLOW_FETCH_WAIT_MS)
         partitions = self.kafka.partitions()
         self.kafka.assign({p: end for p, (_, end) in self.kafka.bounds(partitions).items()})
         now = time.monotonic()
@@ -208,8 +221,7 @@ class Follow(Stream):
             if not self._still_granted():
                 self.ended = True
                 return [b'event: end\ndata: {"reason": "the grant has ended"}\n\n']
-        deadline = time.monotonic() + settings.LOGWARDEN_LOGS_SEARCH_SECONDS
-        matches = self.src.log_filter.matcher(deadline)
+        matches = self.src.log_filter.matcher(Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS))
         chunks = []
         for consumed in self.kafka.poll(FOLLOW_POLL_SECONDS, FOLLOW_BATCH):
             record = parse(consumed)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from topics.kafka.types import ConsumedRecord
-from topics.logs.records import LogFilter, SearchBudgetSpent, compile_pattern, parse, parse_labels
+from topics.logs.records import Budget, LogFilter, SearchBudgetSpent, compile_pattern, parse, parse_labels
 
 BRIEF = {"log": "GET /health 200\n", "stream": "stdout", "time": "2026-11-24T10:15:02.123456Z",
          "docker": {"container_id": "5f1c"},
@@ -44,7 +44,7 @@ def test_odd_metadata_types_are_read_as_empty_not_crashed_on():
 
 def matches(log_filter: LogFilter, value: dict | bytes, **where) -> bool:
     raw = value if isinstance(value, bytes) else json.dumps(value).encode()
-    return log_filter.matcher(time.monotonic() + 5)(parse(consumed(raw, **where)))
+    return log_filter.matcher(Budget.of(5))(parse(consumed(raw, **where)))
 
 
 def test_each_filter_narrows():
@@ -78,7 +78,7 @@ def test_a_lower_bound_only_ever_narrows():
 
 def test_a_catastrophic_pattern_stops_at_the_budget():
     evil = {**BRIEF, "log": "a" * 60 + "!"}
-    matcher = LogFilter(pattern=r"(a|aa)+$").matcher(time.monotonic() + 0.3)
+    matcher = LogFilter(pattern=r"(a|aa)+$").matcher(Budget.of(0.3))
     began = time.monotonic()
     with pytest.raises(SearchBudgetSpent):
         matcher(parse(consumed(json.dumps(evil).encode())))

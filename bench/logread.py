@@ -182,8 +182,13 @@ def main() -> int:
         before = portal.rss_kib()
         follow = portal.get(f"/api/namespaces/{namespace.name}/logs/follow/", token)
         received = []
-        threading.Thread(target=lambda: received.extend(iter(lambda: follow.fp.readline(), b"")),
-                         daemon=True).start()
+
+        def listen() -> None:
+            try:
+                received.extend(iter(follow.fp.readline, b""))
+            except (AttributeError, OSError, ValueError):  # the bench closed the stream
+                pass
+        threading.Thread(target=listen, daemon=True).start()
         time.sleep(1)
         now = int(time.time() * 1000)
         produce(admin_connection, topic.name, (record(namespace.name, i, now) for i in range(args.follow_records)),

@@ -274,6 +274,18 @@ for _name in ("LOGWARDEN_QUERY_MEMORY_LIMIT", "LOGWARDEN_QUERY_TEMP_LIMIT"):
 if LOGWARDEN_QUERY_TEMP_DIRECTORY and not LOGWARDEN_QUERY_TEMP_DIRECTORY.startswith("/"):
     raise ImproperlyConfigured(f"LOGWARDEN_QUERY_TEMP_DIRECTORY: an absolute directory, not "
                                f"{LOGWARDEN_QUERY_TEMP_DIRECTORY!r}")
+# --- reading logs (topics.logs) ------------------------------------------------------------------------------
+# records per page (default, largest asked), most records in one NDJSON download, the time budget of one
+# request's search (reading and pattern matching: a catastrophic regular expression stops there), and how often
+# an open follow stream checks its grant again (a revoke or expiry ends it within this plus about a second)
+LOGWARDEN_LOGS_PAGE_SIZE = env_int("LOGWARDEN_LOGS_PAGE_SIZE", 100, minimum=1)
+LOGWARDEN_LOGS_MAX_PAGE_SIZE = env_int("LOGWARDEN_LOGS_MAX_PAGE_SIZE", 500, minimum=1)
+LOGWARDEN_LOGS_MAX_DOWNLOAD = env_int("LOGWARDEN_LOGS_MAX_DOWNLOAD", 100_000, minimum=1)
+LOGWARDEN_LOGS_SEARCH_SECONDS = env_int("LOGWARDEN_LOGS_SEARCH_SECONDS", 5, minimum=1)
+LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS = env_int("LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS", 2, minimum=1)
+if LOGWARDEN_LOGS_PAGE_SIZE > LOGWARDEN_LOGS_MAX_PAGE_SIZE:
+    raise ImproperlyConfigured("LOGWARDEN_LOGS_PAGE_SIZE: at most LOGWARDEN_LOGS_MAX_PAGE_SIZE "
+                               f"({LOGWARDEN_LOGS_MAX_PAGE_SIZE}), not {LOGWARDEN_LOGS_PAGE_SIZE}")
 
 # --- Kubernetes -----------------------------------------------------------------------------------------
 # Optional: without a kubeconfig, namespaces are registered by hand.

@@ -1,5 +1,6 @@
 """The composition root of the web: the only module that mounts the apps' pages and APIs together."""
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -11,6 +12,7 @@ urlpatterns = [
     path("health/", views.health_page, name="health"),
     path("", include("accounts.urls")),  # accounts/login/, accounts/logout/, teams/…
     path("namespaces/", include("topics.catalogue.urls")),
+    path("namespaces/", include("topics.logs.urls")),
     path("access/", include("topics.access.urls")),
     path("access/", include("topics.provisioning.urls")),
     path("query/", include("topics.query.urls")),
@@ -22,3 +24,6 @@ urlpatterns = [
 ]
 
 handler500 = "portal.web.views.server_error"
+# development only (DEBUG): the ASGI server does not serve static files as runserver did; production serves
+# `collectstatic`'s directory from the proxy in front
+urlpatterns += staticfiles_urlpatterns()

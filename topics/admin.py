@@ -3,7 +3,7 @@ from django.contrib import admin
 from portal.admin import AuditedModelAdmin
 from topics import queue
 from topics.catalogue.forms import KafkaClusterForm
-from topics.models import KafkaCluster, Namespace, RetentionClass, Topic
+from topics.models import KafkaCluster, Namespace, RetentionClass, SensitivityPolicy, Topic
 
 
 @admin.register(KafkaCluster)
@@ -31,6 +31,11 @@ class NamespaceAdmin(AuditedModelAdmin):
     def after_save(self, obj, changed_fields):
         if "retention_class" in changed_fields:
             queue.sync_topics(obj.topics.values_list("pk", flat=True))
+
+
+@admin.register(SensitivityPolicy)
+class SensitivityPolicyAdmin(AuditedModelAdmin):
+    list_display = ("level", "approvals_required", "max_grant_days", "max_credential_age_days", "read_from")
 
 
 @admin.register(Topic)

@@ -1,6 +1,6 @@
 """Models of the topics app: the catalogue, access (requests, approvals, grants) and provisioning state."""
-from topics.access.models import (AccessRequest, Approval, Decision, Grant, GrantSource, GrantState, RequestItem,
-                                  RequestState, SensitivityPolicy)
+from topics.access.models import (AccessRequest, Approval, Decision, Grant, GrantSource, GrantState, ReadFrom,
+                                  RequestItem, RequestState, SensitivityPolicy)
 from topics.catalogue.models import (KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic,
                                      TopicState, namespace_name_validator)
 from topics.provisioning.models import (BrokerChange, CredentialHandoff, CredentialState, KafkaCredential,
@@ -10,7 +10,7 @@ from topics.provisioning.models import (BrokerChange, CredentialHandoff, Credent
 __all__ = [
     "AccessRequest", "Approval", "BrokerChange", "CredentialHandoff", "CredentialState", "Decision", "Grant",
     "GrantSource", "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace",
-    "OwnedAclBinding", "OwnedScramUser", "QueuedReconcile", "ReconcileRetry", "ReconcileRun", "RequestItem",
-    "RequestState", "RetentionClass", "RunStatus", "Sensitivity", "SensitivityPolicy", "SystemCredentialSecret",
-    "Topic", "TopicState", "namespace_name_validator",
+    "OwnedAclBinding", "OwnedScramUser", "QueuedReconcile", "ReadFrom", "ReconcileRetry", "ReconcileRun",
+    "RequestItem", "RequestState", "RetentionClass", "RunStatus", "Sensitivity", "SensitivityPolicy",
+    "SystemCredentialSecret", "Topic", "TopicState", "namespace_name_validator",
 ]

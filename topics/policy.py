@@ -7,6 +7,8 @@ accounts.policy and are offered here too, so topics code asks one module. Nothin
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -14,7 +16,7 @@ from accounts import policy as accounts_policy
 from accounts.models import Role, ServiceAccount
 from accounts.services.identity import identity_of, members_of, prime_identities
 from topics.models import (AccessRequest, Approval, Grant, GrantState, KafkaCredential, KafkaPrincipal, Lifecycle,
-                           Namespace, RequestItem, RequestState)
+                           Namespace, ReadFrom, RequestItem, RequestState, SensitivityPolicy)
 
 can_browse_catalogue = accounts_policy.can_browse_catalogue
 can_manage_catalogue = accounts_policy.can_manage_catalogue
@@ -161,26 +163,6 @@ def grants_visible_to(who, queryset: QuerySet[Grant] | None = None) -> QuerySet[
     return queryset.filter(Q(principal__in=own) | Q(topic__namespace__in=owned))
 
 
-# --- reading logs ----------------------------------------------------------------------------------------
-
-def readable_namespaces(who) -> QuerySet[Namespace]:
-    """Namespaces whose logs (live and archived) `who` may read: those on which their own principal (a person's,
-    or a service account's when it calls with its token) holds a live grant, as the broker's ACLs do: active,
-    started, not ended, its account enabled, its namespace not retired. Being an owner, an auditor or an admin
-    reads nothing by itself; nor may a person read with their team's service account's grant."""
-    if not can_browse_catalogue(who):
-        return Namespace.objects.none()
-    now = timezone.now()
-    live = Grant.objects.filter(principal__user=who, principal__user__is_active=True, state=GrantState.ACTIVE,
-                                valid_from__lte=now, valid_until__gt=now)
-    return (Namespace.objects.exclude(lifecycle=Lifecycle.RETIRED)
-            .filter(pk__in=live.values("topic__namespace_id")))
-
-
-def may_read_namespace(who, namespace: Namespace) -> bool:
-    return readable_namespaces(who).filter(pk=namespace.pk).exists()
-
-
 # --- principals and credentials ---------------------------------------------------------------------------
 
 def principals_visible_to(who, queryset: QuerySet[KafkaPrincipal] | None = None) -> QuerySet[KafkaPrincipal]:
@@ -254,3 +236,44 @@ def system_credentials_visible_to(who) -> QuerySet[KafkaCredential]:
     if not sees_everything(who):
         return KafkaCredential.objects.none()
     return KafkaCredential.objects.filter(principal__user__isnull=True).select_related("principal", "cluster")
+
+
+# --- reading logs -----------------------------------------------------------------------------------------
+
+def namespaces_visible_to(who, queryset: QuerySet[Namespace] | None = None) -> QuerySet[Namespace]:
+    """Everyone who may browse the catalogue sees every namespace (what may be asked for); others none."""
+    queryset = Namespace.objects.all() if queryset is None else queryset
+    return queryset if can_browse_catalogue(who) else queryset.none()
+
+
+def live_read_grants(who, namespace: Namespace | None = None, now: datetime | None = None) -> QuerySet[Grant]:
+    """The caller's own running grants (on the namespace's topics, when given), as the broker's ACLs see them:
+    active, started, not ended, through a person's own principal or a service account's (calling with its
+    token); its account enabled, its namespace not retired. Being an owner, an auditor or an admin reads nothing
+    by itself, nor may a person read on their team's service account's grant."""
+    if not getattr(who, "is_active", False) or not can_browse_catalogue(who):
+        return Grant.objects.none()
+    now = now or timezone.now()
+    grants = (Grant.objects.filter(principal__user=who, state=GrantState.ACTIVE, valid_from__lte=now,
+                                   valid_until__gt=now)
+              .exclude(topic__namespace__lifecycle=Lifecycle.RETIRED))
+    if namespace is not None:
+        grants = grants.filter(topic__namespace=namespace)
+    return grants.select_related("topic__cluster").order_by("-topic__cluster__is_default", "valid_from")
+
+
+def readable_namespaces(who) -> QuerySet[Namespace]:
+    """Namespaces whose logs, live and archived, `who` may read (live_read_grants)."""
+    return Namespace.objects.filter(pk__in=live_read_grants(who).order_by().values("topic__namespace_id"))
+
+
+def may_read_namespace(who, namespace: Namespace) -> bool:
+    return live_read_grants(who, namespace).exists()
+
+
+def logs_readable_since(namespace: Namespace, grants: list[Grant]) -> datetime | None:
+    """The earliest record time the grants let their holder read (the sensitivity policy's `read_from`): None
+    for the topic's start, else the start of the earliest of the running grants."""
+    if SensitivityPolicy.for_level(namespace.sensitivity).read_from == ReadFrom.TOPIC_START or not grants:
+        return None
+    return min(grant.valid_from for grant in grants)

@@ -7,6 +7,7 @@ from shipper.fleet.api.urls import router as fleet_router
 from topics.access.api.urls import router as access_router
 from topics.audit.api.urls import router as audit_router
 from topics.catalogue.api.urls import router as catalogue_router
+from topics.logs.api.urls import urlpatterns as logs_urls
 from topics.provisioning.api.urls import router as provisioning_router
 from topics.query.api.urls import router as query_router
 
@@ -18,4 +19,4 @@ for app_router in (accounts_router, catalogue_router, access_router, provisionin
                    query_router, fleet_router):
     router.registry.extend(app_router.registry)
 
-urlpatterns = router.urls
+urlpatterns = logs_urls + router.urls  # the logs are read under each namespace, beside its routes

@@ -18,6 +18,13 @@ from topics.catalogue.models import Namespace, Sensitivity, Topic
 MAX_APPROVALS = 5
 
 
+class ReadFrom(models.TextChoices):
+    """How far back a grant lets its holder read a topic through the portal."""
+
+    TOPIC_START = "topic_start", "From the topic's start (all it keeps)"
+    GRANT_START = "grant_start", "Only from the grant's start"
+
+
 class SensitivityPolicy(models.Model):
     """Per sensitivity level: how many distinct approvers, and the longest grant and credential life."""
 
@@ -26,6 +33,8 @@ class SensitivityPolicy(models.Model):
                                                                                 MaxValueValidator(MAX_APPROVALS)])
     max_grant_days = models.PositiveSmallIntegerField(default=30, validators=[MinValueValidator(1)])
     max_credential_age_days = models.PositiveSmallIntegerField(default=90, validators=[MinValueValidator(1)])
+    read_from = models.CharField(max_length=16, choices=ReadFrom.choices, default=ReadFrom.TOPIC_START,
+                                 help_text="How far back a grant reads logs through the portal")
 
     class Meta:
         ordering = ["level"]
@@ -44,10 +53,13 @@ class SensitivityPolicy(models.Model):
             if policy.level == level:
                 return policy
         if not configured:
-            return cls(level=level, approvals_required=MAX_APPROVALS, max_grant_days=1, max_credential_age_days=1)
+            return cls(level=level, approvals_required=MAX_APPROVALS, max_grant_days=1, max_credential_age_days=1,
+                       read_from=ReadFrom.GRANT_START)
         return cls(level=level, approvals_required=max(p.approvals_required for p in configured),
                    max_grant_days=min(p.max_grant_days for p in configured),
-                   max_credential_age_days=min(p.max_credential_age_days for p in configured))
+                   max_credential_age_days=min(p.max_credential_age_days for p in configured),
+                   read_from=(ReadFrom.GRANT_START if any(p.read_from == ReadFrom.GRANT_START for p in configured)
+                              else ReadFrom.TOPIC_START))
 
 
 class RequestState(models.TextChoices):

@@ -6,6 +6,7 @@ Broker answers are translated into the plain values of `topics.kafka.types`, and
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -13,12 +14,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka import admin as ck
 
 from .errors import KafkaAdapterError, KafkaAuthorizationError, KafkaUnavailable
-from .types import (AclBinding, BatchResult, EnsureTopicsResult, Operation, PatternType, Permission, ResourceType,
-                    ScramUpsert, TopicSpec, TopicState)
+from .types import (AclBinding, BatchResult, ConsumedRecord, EnsureTopicsResult, Operation, OutgoingRecord,
+                    PatternType, Permission, ResourceType, ScramUpsert, TopicSpec, TopicState)
 
 log = logging.getLogger("logwarden.kafka")
 # librdkafka's own log lines (connection refused, retries) go through Python logging, not raw stderr
@@ -424,8 +425,10 @@ def _from_ck(b: ck.AclBinding) -> AclBinding | None:
 
 
 # -- data path: reading and producing records ---------------------------------------------------------
-def produce(connection: KafkaConnection, topic: str, values: Iterable[bytes], *, timeout: float = 10.0) -> int:
-    """Produces `values` to `topic` and waits for every acknowledgement; returns how many were written."""
+def produce(connection: KafkaConnection, topic: str, values: Iterable[bytes | OutgoingRecord], *,
+            timeout: float = 10.0) -> int:
+    """Produces `values` (plain values, or records with their partition and timestamp) to `topic` and waits for
+    every acknowledgement; returns how many were written."""
     failures: list[KafkaError] = []
     producer = Producer({**connection.client_config(), "acks": "all", "message.timeout.ms": int(timeout * 1000)})
 
@@ -435,7 +438,10 @@ def produce(connection: KafkaConnection, topic: str, values: Iterable[bytes], *,
 
     count = 0
     for value in values:
-        producer.produce(topic, value, on_delivery=delivered)
+        record = value if isinstance(value, OutgoingRecord) else OutgoingRecord(value)
+        placement = {key: given for key, given in (("partition", record.partition),
+                                                   ("timestamp", record.timestamp_ms)) if given is not None}
+        producer.produce(topic, record.value, on_delivery=delivered, **placement)
         producer.poll(0)
         count += 1
     producer.flush(timeout)
@@ -496,3 +502,118 @@ def read_records(connection: KafkaConnection, topic: str, *, group: str, max_rec
                 break
             records += batch
     return records
+
+
+class LogReader(contextlib.AbstractContextManager):
+    """Reads one topic by offset as one principal, for the portal's log views: partitions are `assign`ed, so the
+    reader joins no consumer group and commits nothing (nobody's position moves), and a time becomes offsets
+    with `offsets_for_times` (an index lookup on the broker, never a scan). Use it as a context manager: the
+    consumer is closed on the way out."""
+
+    def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0, fetch_wait_ms: int = 10):
+        """`fetch_wait_ms`: how long the broker holds a fetch with nothing new. Short for paging, where every
+        read re-assigns and would otherwise wait for the previous long poll; longer for a follow."""
+        self.connection, self.topic, self.timeout = connection, topic, timeout
+        self._refused: KafkaError | None = None
+        # confluent-kafka wants a group id even for a consumer that only assigns, and librdkafka then looks its
+        # coordinator up: one under the principal's own group prefix, never joined nor committed to
+        self._consumer = Consumer({**connection.client_config(), "group.id": f"{connection.username}.logs",
+                                   "enable.auto.commit": False, "enable.auto.offset.store": False,
+                                   "auto.offset.reset": "earliest", "enable.partition.eof": True,
+                                   "socket.timeout.ms": int(timeout * 1000),
+                                   # a follow's memory stays bounded: librdkafka pre-fetches at most this much
+                                   "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms,
+                                   "error_cb": self._on_error})
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.code() in _AUTHENTICATION:
+            self._refused = error
+
+    def _failed(self, exc: KafkaException, what: str) -> KafkaAdapterError:
+        return _translate(KafkaException(self._refused) if self._refused is not None else exc, self.connection,
+                          f"{what} of topic {self.topic}")
+
+    def partitions(self) -> list[int]:
+        """The topic's partition numbers; KafkaAuthorizationError when the principal may not describe it."""
+        try:
+            metadata = self._consumer.list_topics(self.topic, timeout=self.timeout)
+        except KafkaException as exc:
+            raise self._failed(exc, "listing the partitions") from None
+        described = metadata.topics.get(self.topic)
+        if described is None or described.error is not None:
+            error = described.error if described is not None else KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
+            raise self._failed(KafkaException(error), "listing the partitions")
+        return sorted(described.partitions)
+
+    def bounds(self, partitions: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """Each partition's (first offset, next offset to be written)."""
+        try:
+            return {p: self._consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=self.timeout,
+                                                            cached=False) for p in partitions}
+        except KafkaException as exc:
+            raise self._failed(exc, "reading the offsets") from None
+
+    def offsets_at(self, timestamp_ms: int, partitions: Iterable[int]) -> dict[int, int | None]:
+        """Each partition's first offset whose record time is at or after `timestamp_ms` (None: no such record)."""
+        wanted = [TopicPartition(self.topic, p, timestamp_ms) for p in partitions]
+        if not wanted:
+            return {}
+        try:
+            found = self._consumer.offsets_for_times(wanted, timeout=self.timeout)
+        except KafkaException as exc:
+            raise self._failed(exc, "looking up offsets by time") from None
+        for tp in found:
+            if tp.error is not None:
+                raise self._failed(KafkaException(tp.error), "looking up offsets by time")
+        return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in found}
+
+    def read(self, partition: int, start: int, end: int, *, deadline: float) -> list[ConsumedRecord]:
+        """The records of [start, end) of one partition, in offset order (fewer if the deadline, a monotonic
+        time, passes first)."""
+        if start >= end:
+            return []
+        self.assign({partition: start})
+        records: list[ConsumedRecord] = []
+        while time.monotonic() < deadline:
+            batch, at_end = self._consume(min(end - start, 500), max(0.0, min(1.0, deadline - time.monotonic())))
+            records += [record for record in batch if record.offset < end]
+            if at_end or (records and records[-1].offset >= end - 1) or any(r.offset >= end for r in batch):
+                break
+        return records
+
+    def assign(self, positions: Mapping[int, int]) -> None:
+        """Reads on from these offsets (partition → offset) at the next `poll`."""
+        try:
+            self._consumer.assign([TopicPartition(self.topic, p, offset) for p, offset in positions.items()])
+        except KafkaException as exc:
+            raise self._failed(exc, "assigning the partitions") from None
+
+    def poll(self, timeout: float, max_records: int) -> list[ConsumedRecord]:
+        """Whatever arrives on the assigned partitions within `timeout` seconds (at most `max_records`)."""
+        return self._consume(max_records, timeout)[0]
+
+    def _consume(self, max_records: int, timeout: float) -> tuple[list[ConsumedRecord], bool]:
+        """Up to `max_records` records and whether a partition reported its end."""
+        try:
+            messages = self._consumer.consume(max(1, max_records), timeout)
+        except KafkaException as exc:
+            raise self._failed(exc, "reading") from None
+        if self._refused is not None:
+            raise self._failed(KafkaException(self._refused), "reading")
+        records, at_end = [], False
+        for message in messages:
+            error = message.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    at_end = True
+                    continue
+                raise self._failed(KafkaException(error), "reading")
+            records.append(ConsumedRecord(message.partition(), message.offset(), message.timestamp()[1],
+                                          message.value() or b""))
+        return records, at_end
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

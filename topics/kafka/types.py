@@ -93,3 +93,22 @@ class BatchResult:
 
     done: tuple = ()
     failed: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    """A record to produce: its value and, when the producer must choose them, its partition and timestamp."""
+
+    value: bytes
+    partition: int | None = None
+    timestamp_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class ConsumedRecord:
+    """A record as read from a partition: where it is, the broker's timestamp (ms since the epoch), its value."""
+
+    partition: int
+    offset: int
+    timestamp_ms: int
+    value: bytes

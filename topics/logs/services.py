@@ -1,0 +1,258 @@
+"""Reading a namespace's logs: one page, an NDJSON download, a live follow. Each asks topics.policy for the
+caller's live grant first (no grant: PermissionDenied, and nothing is read), reads as the portal's reader
+principal (topics.logs.reader), never before what the grant may read (the sensitivity policy's `read_from`), and
+is one audit event `logs.read` (who, namespace, filter, time window, offsets range, records); a follow is one
+event per minute it runs.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+
+from portal.core import audit
+from topics import policy
+from topics.kafka.adapter import LogReader
+from topics.logs import reader
+from topics.logs.paging import Cursor, Fetch, Page, Walk, walk
+from topics.logs.records import Budget, LogFilter, LogRecord, SearchBudgetSpent, parse
+from topics.models import Grant, Namespace, Topic
+
+FOLLOW_POLL_SECONDS = 1.0
+FOLLOW_FETCH_WAIT_MS = 250  # the broker holds a follow's fetch this long when nothing new has come
+FOLLOW_BATCH = 200  # records taken from the broker per poll: with the reader's bounded queue, a stream's memory
+FOLLOW_AUDIT_SECONDS = 60
+HEARTBEAT_SECONDS = 15
+DOWNLOAD_STEP = 2000  # records per step (one chunk of the response) of a download
+DOWNLOAD_CHUNK = 2000  # records read from a partition at a time by a download (a page reads paging.CHUNK)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the caller reads: the namespace's topic they hold a live grant on, and their filter bounded by how
+    far back that grant may read."""
+
+    who: object
+    namespace: Namespace
+    topic: Topic
+    log_filter: LogFilter
+    readable_since: datetime | None  # how far back the grant reads (None: the topic's start)
+
+    def reader(self, **options) -> LogReader:
+        return LogReader(reader.connection(self.topic.cluster), self.topic.name,
+                         timeout=settings.KAFKA["timeout_seconds"], **options)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _iso(ms: int | None) -> str | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
+def source(who, namespace: Namespace, log_filter: LogFilter) -> Source:
+    grants: list[Grant] = list(policy.live_read_grants(who, namespace))
+    if not grants:
+        raise PermissionDenied(f"You hold no running grant on namespace {namespace.name}: request access first.")
+    topic = grants[0].topic
+    since = policy.logs_readable_since(namespace, [grant for grant in grants if grant.topic_id == topic.pk])
+    return Source(who, namespace, topic, log_filter.with_lower_bound(None if since is None else _ms(since)), since)
+
+
+def _windows(kafka: LogReader, log_filter: LogFilter) -> dict[int, tuple[int, int]]:
+    """partition → [low, high) offsets of the filter's time range, looked up by time on the broker."""
+    partitions = kafka.partitions()
+    bounds = kafka.bounds(partitions)
+    low = {p: first for p, (first, _) in bounds.items()}
+    high = {p: end for p, (_, end) in bounds.items()}
+    if log_filter.since_ms is not None:
+        for p, at in kafka.offsets_at(log_filter.since_ms, partitions).items():
+            low[p] = high[p] if at is None else max(at, low[p])
+    if log_filter.until_ms is not None:
+        for p, at in kafka.offsets_at(log_filter.until_ms, partitions).items():
+            high[p] = high[p] if at is None else at
+    return {p: (low[p], max(low[p], high[p])) for p in partitions}
+
+
+def _fetcher(kafka: LogReader, budget: Budget) -> Fetch:
+    def fetch(partition: int, start: int, end: int) -> list[LogRecord]:
+        consumed = kafka.read(partition, start, end, deadline=budget.deadline)
+        if budget.spent():  # possibly cut short: the cursor reads it again
+            raise SearchBudgetSpent
+        return [parse(record) for record in consumed]
+    return fetch
+
+
+def _page(kafka: LogReader, log_filter: LogFilter, windows: dict[int, tuple[int, int]], *, limit: int,
+          cursor: Cursor | None) -> Page:
+    budget = Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
+    return walk(windows, _fetcher(kafka, budget), log_filter.matcher(budget), limit=limit, cursor=cursor,
+                budget=budget)
+
+
+def _record_read(src: Source, mode: str, records: int, offsets: dict[int, list[int]], **extra) -> None:
+    audit.record(src.who, "logs.read", src.namespace, mode=mode, topic=src.topic.name, cluster=src.topic.cluster.name,
+                 filter=src.log_filter.described(),
+                 window={"since": _iso(src.log_filter.since_ms), "until": _iso(src.log_filter.until_ms)},
+                 offsets={str(p): span for p, span in sorted(offsets.items())}, records=records, **extra)
+
+
+def _merge(into: dict[int, list[int]], spans: dict[int, list[int]]) -> None:
+    for partition, (first, last) in spans.items():
+        span = into.setdefault(partition, [first, last])
+        span[0], span[1] = min(span[0], first), max(span[1], last)
+
+
+@dataclass(frozen=True)
+class PageRead:
+    page: Page
+    readable_since: datetime | None
+
+
+def read_page(who, namespace: Namespace, log_filter: LogFilter, *, cursor: Cursor | None = None,
+              page_size: int) -> PageRead:
+    """One page, newest first (or the page just newer than a `newer` cursor); audited."""
+    src = source(who, namespace, log_filter)
+    with src.reader() as kafka:
+        page = _page(kafka, src.log_filter, _windows(kafka, src.log_filter), limit=page_size, cursor=cursor)
+    _record_read(src, "page", len(page.records), page.offsets, scanned=page.scanned,
+                 budget_spent=page.budget_spent)
+    return PageRead(page, src.readable_since)
+
+
+class Stream:
+    """A response body produced step by step (each step is a little blocking work and returns its chunks), so
+    the same stream serves a WSGI worker (a plain iterator) and an ASGI server (each step off the event loop)."""
+
+    ended = False
+
+    def step(self) -> list[bytes]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while not self.ended:
+                yield from self.step()
+        finally:
+            self.close()
+
+    async def asynchronously(self) -> AsyncIterator[bytes]:
+        """The same chunks for an ASGI server: each step runs in the request's worker thread, off the loop (so a
+        disconnect cancels the stream between steps, and it is closed)."""
+        step, close = sync_to_async(self.step), sync_to_async(self.close)
+        try:
+            while not self.ended:
+                for chunk in await step():
+                    yield chunk
+        finally:
+            await close()
+
+
+class Download(Stream):
+    """The current filter as NDJSON, newest first, at most LOGWARDEN_LOGS_MAX_DOWNLOAD records: one walk over
+    the topic, a few thousand records per step, each step within the search budget (a step that spends it ends
+    the download there, flagged in the audit event); audited once, when it ends (however it ends)."""
+
+    def __init__(self, who, namespace: Namespace, log_filter: LogFilter, *, limit: int | None = None):
+        self.src = source(who, namespace, log_filter)
+        self.left = min(limit or settings.LOGWARDEN_LOGS_MAX_DOWNLOAD, settings.LOGWARDEN_LOGS_MAX_DOWNLOAD)
+        self.kafka = self.src.reader()
+        self.budget = Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
+        self.walk = Walk(_windows(self.kafka, self.src.log_filter), _fetcher(self.kafka, self.budget),
+                         self.src.log_filter.matcher(self.budget), budget=self.budget, chunk=DOWNLOAD_CHUNK)
+        self.count, self.offsets, self.budget_spent = 0, {}, False
+
+    def step(self) -> list[bytes]:
+        self.budget.renew(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
+        lines = []
+        try:
+            while len(lines) < DOWNLOAD_STEP and self.left > 0:
+                record = self.walk.next()
+                if record is None:
+                    self.ended = True
+                    break
+                lines.append(json.dumps(record.as_json(), separators=(",", ":")).encode())
+                self.left -= 1
+                _merge(self.offsets, {record.partition: [record.offset, record.offset]})
+        except SearchBudgetSpent:
+            self.budget_spent = self.ended = True
+        self.count += len(lines)
+        self.ended = self.ended or self.left <= 0
+        return [b"\n".join(lines) + b"\n"] if lines else []
+
+    def close(self) -> None:
+        if self.kafka is not None:
+            self.kafka.close()
+            self.kafka = None
+            _record_read(self.src, "download", self.count, self.offsets, budget_spent=self.budget_spent)
+
+
+class Follow(Stream):
+    """Server-sent events of the records that arrive from now on and match the filter. The grant is checked again
+    every LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS: once it is revoked or expired the stream says so and ends. A
+    comment line keeps idle connections open; one audit event per minute carries what was sent."""
+
+    def __init__(self, who, namespace: Namespace, log_filter: LogFilter):
+        self.src = source(who, namespace, log_filter)
+        self.kafka = self.src.reader(fetch_wait_ms=FOLLOW_FETCH_WAIT_MS)
+        partitions = self.kafka.partitions()
+        self.kafka.assign({p: end for p, (_, end) in self.kafka.bounds(partitions).items()})
+        now = time.monotonic()
+        self.next_check, self.next_audit, self.last_sent = now, now + FOLLOW_AUDIT_SECONDS, now
+        self.count, self.offsets, self.audited = 0, {}, False
+
+    def _still_granted(self) -> bool:
+        return policy.live_read_grants(self.src.who, self.src.namespace).filter(topic=self.src.topic).exists()
+
+    def step(self) -> list[bytes]:
+        now = time.monotonic()
+        if now >= self.next_check:
+            self.next_check = now + settings.LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS
+            if not self._still_granted():
+                self.ended = True
+                return [b'event: end\ndata: {"reason": "the grant has ended"}\n\n']
+        matches = self.src.log_filter.matcher(Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS))
+        chunks = []
+        for consumed in self.kafka.poll(FOLLOW_POLL_SECONDS, FOLLOW_BATCH):
+            record = parse(consumed)
+            try:
+                if not matches(record):
+                    continue
+            except SearchBudgetSpent:
+                chunks.append(b'event: skipped\ndata: {"reason": "the pattern took too long on a record"}\n\n')
+                continue
+            chunks.append(b"event: record\ndata: " + json.dumps(record.as_json(), separators=(",", ":")).encode()
+                          + b"\n\n")
+            self.count += 1
+            _merge(self.offsets, {record.partition: [record.offset, record.offset]})
+        now = time.monotonic()
+        if chunks:
+            self.last_sent = now
+        elif now - self.last_sent >= HEARTBEAT_SECONDS:
+            self.last_sent = now
+            chunks.append(b": heartbeat\n\n")
+        if now >= self.next_audit:
+            self._audit()
+            self.next_audit = now + FOLLOW_AUDIT_SECONDS
+        return chunks
+
+    def _audit(self) -> None:
+        _record_read(self.src, "follow", self.count, self.offsets)
+        self.count, self.offsets, self.audited = 0, {}, True
+
+    def close(self) -> None:
+        if self.kafka is not None:
+            self.kafka.close()
+            self.kafka = None
+            if self.count or not self.audited:
+                self._audit()

@@ -6,13 +6,15 @@ class TopicsConfig(AppConfig):
 
     def ready(self) -> None:
         """Hooks into the layers below, which never import topics: the health checks (Kafka, the scheduler, the
-        queue), the panels on accounts' and the catalogue's pages, the receivers of accounts' signals; and the
-        Celery tasks, so topics.queue can enqueue them by name (in-process too, without a broker)."""
+        queue), the archiver's system role, the panels on accounts' and the catalogue's pages, the receivers of
+        accounts' signals; and the Celery tasks, so topics.queue can enqueue them by name (in-process too, without
+        a broker)."""
         from portal.core import health
         from portal.web import panels
         from topics import tasks  # noqa: F401  (registers the tasks)
         from topics.access import panels as access_panels
         from topics.access import receivers  # noqa: F401  (connects the receivers)
+        from topics.archive import principal as archiver
         from topics.catalogue import panels as catalogue_panels
         from topics.kafka.health import check_kafka
         from topics.provisioning.health import check_queue, check_scheduler
@@ -21,3 +23,4 @@ class TopicsConfig(AppConfig):
             health.register(check)
         panels.register("team-detail", catalogue_panels.team_namespaces)
         panels.register("namespace-detail", access_panels.namespace_grants)
+        archiver.register()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("access/", include("topics.access.urls")),
     path("access/", include("topics.provisioning.urls")),
     path("fleets/", include("shipper.fleet.urls")),
+    path("archive/", include("topics.archive.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -7,13 +7,16 @@ accounts.policy and are offered here too, so topics code asks one module. Nothin
 """
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
 
 from accounts import policy as accounts_policy
 from accounts.models import Role, ServiceAccount
 from accounts.services.identity import identity_of, members_of, prime_identities
-from topics.models import (AccessRequest, Approval, Grant, KafkaCredential, KafkaPrincipal, Lifecycle, Namespace,
-                           RequestItem, RequestState)
+from topics.models import (AccessRequest, Approval, Grant, GrantState, KafkaCredential, KafkaPrincipal, Lifecycle,
+                           Namespace, RequestItem, RequestState)
 
 can_browse_catalogue = accounts_policy.can_browse_catalogue
 can_manage_catalogue = accounts_policy.can_manage_catalogue
@@ -233,3 +236,40 @@ def system_credentials_visible_to(who) -> QuerySet[KafkaCredential]:
     if not sees_everything(who):
         return KafkaCredential.objects.none()
     return KafkaCredential.objects.filter(principal__user__isnull=True).select_related("principal", "cluster")
+
+
+# --- reading a namespace's logs and its archive -----------------------------------------------------------
+
+def namespace_visible_to(who, namespace: Namespace) -> bool:
+    """Whether the namespace exists for `who` at all (else a 404): anyone who may browse the catalogue."""
+    return can_browse_catalogue(who)
+
+
+def live_grants_of(who) -> QuerySet[Grant]:
+    """The grants `who` (a person, or a service account signed in with its token) holds right now: active,
+    started and not ended. Nobody reads on behalf of another principal, not even the service accounts of their
+    teams: each reads with its own grant."""
+    now = timezone.now()
+    return Grant.objects.filter(principal__user=who, state=GrantState.ACTIVE, valid_from__lte=now,
+                                valid_until__gt=now)
+
+
+def may_read_namespace(who, namespace: Namespace) -> bool:
+    """Reading the namespace's logs or archive: a live grant on one of its topics (checked on every request)."""
+    return live_grants_of(who).filter(topic__namespace=namespace).exists()
+
+
+def readable_namespaces(who) -> QuerySet[Namespace]:
+    """The namespaces `who` may read (may_read_namespace, as one query)."""
+    return Namespace.objects.filter(pk__in=live_grants_of(who).values("topic__namespace_id"))
+
+
+def namespace_readable_by(who, name: str) -> Namespace:
+    """The namespace `name` for a page or API call that reads it: Http404 when it does not exist for `who`,
+    PermissionDenied (403) when `who` holds no live grant on it."""
+    namespace = Namespace.objects.filter(name=name).first()
+    if namespace is None or not namespace_visible_to(who, namespace):
+        raise Http404("No such namespace.")
+    if not may_read_namespace(who, namespace):
+        raise PermissionDenied("You hold no live grant on this namespace.")
+    return namespace

@@ -15,6 +15,7 @@ from topics.archive import services as archive
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster, Topic
 from topics.provisioning import credentials, handoff
+from topics.provisioning.system_principals import SystemCredentialUnavailable
 from topics.provisioning.reconciler import reconcile_queued
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,10 @@ def archive_topic(topic_id: int) -> dict:
     topic = Topic.objects.filter(pk=topic_id).select_related("namespace", "cluster").first()
     if topic is None:
         return {"skipped": f"topic {topic_id} no longer exists"}
-    return archive.archive_topic(topic)
+    try:
+        return archive.archive_topic(topic)
+    except SystemCredentialUnavailable as exc:  # the archiver's first reconcile has not run yet
+        return {"topic": topic.name, "skipped": str(exc)}
 
 
 @shared_task(name="topics.archive_all")

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
-from tests.helpers import ROOT, require_env
+from tests.helpers import ROOT, eventually, require_env
 from topics.archive import layout, parquet
 from topics.archive import principal as archiver
 from topics.archive import services as archive
@@ -29,6 +29,7 @@ from topics.archive.rotation import Limits
 from topics.archive.store import store_for
 from topics.catalogue import services as catalogue
 from topics.kafka.adapter import ArchiveConsumer, ArchivedRecord, produce
+from topics.kafka.errors import KafkaAuthorizationError
 from topics.models import RetentionClass
 
 STORES = ["local", "minio"]
@@ -71,7 +72,16 @@ def archived(world, unique, celery_eager, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         archiver.ensure(topic.cluster)
     topic.refresh_from_db()
+    eventually(lambda: _may_read(topic), bool, "the archiver's ACLs on the broker")
     return topic
+
+
+def _may_read(topic) -> bool:
+    try:
+        committed(topic)
+    except KafkaAuthorizationError:
+        return False
+    return True
 
 
 def stored_files(store, topic) -> list[layout.ArchivedFile]:

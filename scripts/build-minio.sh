@@ -5,18 +5,13 @@
 # LOGWARDEN_MINIO may name an existing minio binary to use instead of building one.
 set -euo pipefail
 
-if [ -n "${LOGWARDEN_MINIO:-}" ]; then
-  if [ ! -x "$LOGWARDEN_MINIO" ]; then echo "LOGWARDEN_MINIO=$LOGWARDEN_MINIO is not an executable file" >&2; exit 1; fi
-  echo "$LOGWARDEN_MINIO"
-  exit 0
-fi
-
-# A pinned module version (not @latest), so the same recipe always builds the same server.
+# A pinned module version (not @latest), so the same recipe always builds the same server; the cached binary's
+# name carries the recipe, so a binary cached by an earlier recipe is never reused.
 version="v0.0.0-20260212201848-7aac2a2c5b7c"
-# The name carries the build recipe, so a binary cached by an earlier recipe is never reused.
-recipe="$version-1"
 cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
-bin="$cache/bin/minio-$recipe"
+bin="$cache/bin/minio-$version-1"
+chosen="${LOGWARDEN_MINIO:-}"
+[ -z "$chosen" ] || { [ -x "$chosen" ] && echo "$chosen" && exit 0; echo "LOGWARDEN_MINIO=$chosen is not an executable file" >&2; exit 1; }
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 
 # Several checkouts may run `make install` at once: one builds, the others wait and reuse its binary.

@@ -48,8 +48,8 @@ class ArchiveViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet
         namespace = policy.namespace_readable_by(request.user, name)
         return self._page(archive.files_of_day(namespace, day_in_url(day)), ArchivedFileSerializer)
 
-    @extend_schema(responses={(200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY),
-                              404: None}, summary="Downloads one archived Parquet file (audited)")
+    @extend_schema(responses={(200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY)},
+                   summary="Downloads one archived Parquet file (audited)")
     @action(detail=True, methods=["get"], url_path=rf"days/(?P<day>{DAY_IN_URL})/files/(?P<file>{FILE_IN_URL})",
             pagination_class=None)
     def download(self, request, name=None, day=None, file=None):

@@ -565,11 +565,18 @@ class ArchiveConsumer:
         what = f"reading topic {self.topic}"
         self._call(what, lambda: self._consumer.assign([TopicPartition(self.topic, partition, start)]))
         try:
-            done = start >= end
+            done, position, silent_since = start >= end, start, time.monotonic()
             while not done:
-                messages = self._call(what, lambda: self._consumer.consume(batch, self.timeout))
+                # consume() returns once it has that many messages (or after the wait): at most the offsets left
+                # plus the end-of-partition event, so a dense range never waits
+                wanted = min(batch, end - position + 1)
+                messages = self._call(what, lambda: self._consumer.consume(wanted, 0.5))
                 if not messages:
-                    raise KafkaUnavailable(f"{what}: no answer within {self.timeout:g} s at partition {partition}")
+                    if time.monotonic() - silent_since > self.timeout:
+                        raise KafkaUnavailable(f"{what}: no answer within {self.timeout:g} s at partition "
+                                               f"{partition}")
+                    continue
+                silent_since = time.monotonic()
                 records = []
                 for message in messages:
                     error = message.error()
@@ -583,7 +590,8 @@ class ArchiveConsumer:
                         break
                     records.append(ArchivedRecord(partition, message.offset(), message.timestamp()[1],
                                                   message.value()))
-                    done = message.offset() >= end - 1
+                    position = message.offset() + 1
+                    done = position >= end
                 if records:
                     yield records
         finally:

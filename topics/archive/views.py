@@ -6,6 +6,7 @@ from datetime import date
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import portal_page
@@ -60,8 +61,15 @@ def download(request: HttpRequest, name: str, day: str, file: str) -> FileRespon
 
 
 def file_response(archived, size: int, stream) -> FileResponse:
-    """The file streamed as an attachment (the API's download too)."""
-    response = FileResponse(stream, as_attachment=True, filename=archived.key.rpartition("/")[2],
-                            content_type=PARQUET)
+    """The file streamed as an attachment (the API's download too), in chunks: the store's stream is no Python
+    file a WSGI server's file wrapper could take over."""
+    response = FileResponse(_chunks(stream), content_type=PARQUET)
+    response["Content-Disposition"] = content_disposition_header(True, archived.key.rpartition("/")[2])
     response["Content-Length"] = str(size)
     return response
+
+
+def _chunks(stream, size: int = 1 << 20):
+    with stream:
+        while chunk := stream.read(size):
+            yield chunk

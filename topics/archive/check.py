@@ -6,8 +6,9 @@ archived twice). Between two consecutive files, and between the last file and th
 missing offsets are a gap unless the broker shows they hold no records: Kafka offsets are not dense (compaction
 removes records, transactions leave control markers), so a hole is only a gap when `records_between` finds a
 record there. A hole below the partition's low watermark can no longer be looked at: the broker deleted those
-records before they were archived, and it is reported as a gap ("expired"). Offsets before the first file are
-not the archive's (it may have started on a topic that already held data). Each file needs its manifest, with
+records before they were archived, and it is reported as a gap ("expired"). The archiver starts at the low
+watermark, so records the broker still holds before a partition's first file are a gap too (a lost first file);
+records that expired before the first file are not the archive's to report. Each file needs its manifest, with
 the offsets its key names; `rows` never exceeds the offsets the file spans.
 """
 from __future__ import annotations
@@ -41,8 +42,13 @@ def find_problems(files: Iterable[ArchivedFile], manifests: Mapping[str, Mapping
     for file in files:
         by_partition.setdefault(file.partition, []).append(file)
         problems += _manifest_problems(file, manifests.get(file.key))
-    for partition, partition_files in by_partition.items():
-        ordered = sorted(partition_files, key=lambda f: (f.first_offset, f.last_offset))
+    for partition in sorted(set(by_partition) | set(committed)):
+        ordered = sorted(by_partition.get(partition, []), key=lambda f: (f.first_offset, f.last_offset))
+        low = low_watermarks.get(partition, 0)
+        start = ordered[0].first_offset if ordered else committed[partition]
+        if start > low and records_between(partition, low, start - 1):
+            problems.append(Problem(partition, low, start - 1, "gap",
+                                    "the broker holds records before the partition's first file"))
         for previous, file in zip(ordered, ordered[1:], strict=False):
             if file.first_offset <= previous.last_offset:
                 problems.append(Problem(partition, file.first_offset, min(previous.last_offset, file.last_offset),
@@ -50,6 +56,8 @@ def find_problems(files: Iterable[ArchivedFile], manifests: Mapping[str, Mapping
             elif file.first_offset > previous.last_offset + 1:
                 problems += _hole(partition, previous.last_offset + 1, file.first_offset - 1, low_watermarks,
                                   records_between, f"between {previous.key} and {file.key}")
+        if not ordered:
+            continue
         end = max(f.last_offset for f in ordered)
         if committed.get(partition, 0) > end + 1:
             problems += _hole(partition, end + 1, committed[partition] - 1, low_watermarks, records_between,

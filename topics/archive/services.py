@@ -28,11 +28,13 @@ from topics.kafka.adapter import ArchiveConsumer
 from topics.models import Lifecycle, Namespace, RetentionClass, Topic, TopicState
 
 
-def archive_topic(topic: Topic, *, store: ArchiveStore | None = None, limits: Limits | None = None) -> dict:
-    """One bounded run for the topic; what it wrote, or why it did nothing."""
+def archive_topic(topic: Topic, *, store: ArchiveStore | None = None, limits: Limits | None = None,
+                  wait: bool = False) -> dict:
+    """One bounded run for the topic; what it wrote, or why it did nothing (another run holds the topic, and
+    `wait` is off: the periodic job never queues up behind a long run)."""
     store = store or default_store()
     limits = limits or Limits.from_settings()
-    with locks.held(locks.LockSpace.ARCHIVE_TOPIC, topic.pk, wait=False) as held:
+    with locks.held(locks.LockSpace.ARCHIVE_TOPIC, topic.pk, wait=wait) as held:
         if not held:
             return {"topic": topic.name, "skipped": "another run archives this topic"}
         files = records = 0

@@ -134,9 +134,27 @@ def test_records_produced_become_parquet_rows_equal_to_them(archived, store, kaf
     assert archive.archive_topic(archived, store=store.store,
                                  limits=Limits(records=10, bytes=10**9, seconds=3600))["files"] == 0
 
+    # a file lost from the store is a gap the check finds: the broker still holds its records
+    lost = next(f for f in files if any(g.partition == f.partition and g.first_offset > f.last_offset
+                                        for g in files))
+    store.store.delete([lost.key, layout.manifest_key(lost)])
+    assert [(p.partition, p.first_offset, p.last_offset, p.kind) for p in archive.check_topic(
+        archived, store=store.store)] == [(lost.partition, lost.first_offset, lost.last_offset, "gap")]
 
-def _archive_process(location: str, namespace: str, records_per_file: int) -> subprocess.Popen:
-    """`manage.py archive run` as the periodic job runs it, on the test's database and store."""
+
+@pytest.mark.kafka
+def test_the_archiver_reads_as_its_own_principal_with_read_and_describe_only(archived, kafka_admin):
+    username = archiver.connection(archived.cluster).username
+    assert username == "portal.archiver.a"
+    bindings = {(b.resource_type.name, b.resource_name, b.pattern_type.name, b.operation.name)
+                for b in kafka_admin.describe_acls(principal=f"User:{username}")}
+    assert {("TOPIC", archived.name, "LITERAL", "READ"), ("TOPIC", archived.name, "LITERAL", "DESCRIBE"),
+            ("GROUP", "portal.archiver.", "PREFIXED", "READ")} <= bindings
+    assert {operation for _, _, _, operation in bindings} == {"READ", "DESCRIBE"}
+
+
+def _archive_process(location: str, namespace: str, records_per_file: int, action: str = "run") -> subprocess.Popen:
+    """`manage.py archive run` (as the periodic job runs it) or `check`, on the test's database and store."""
     db = connection.settings_dict
     env = {**os.environ, "LOGWARDEN_ARCHIVE_STORE": location,
            "LOGWARDEN_ARCHIVE_FILE_RECORDS": str(records_per_file),
@@ -145,8 +163,8 @@ def _archive_process(location: str, namespace: str, records_per_file: int) -> su
 
     for name in ("ENDPOINT", "ACCESS_KEY", "SECRET_KEY"):
         env[f"LOGWARDEN_ARCHIVE_S3_{name}"] = getattr(settings, f"LOGWARDEN_ARCHIVE_S3_{name}")
-    return subprocess.Popen([sys.executable, "manage.py", "archive", "run", "--namespace", namespace], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "manage.py", "archive", action, "--namespace", namespace], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 @pytest.mark.kafka
@@ -176,8 +194,10 @@ def test_a_job_killed_mid_file_and_run_again_leaves_no_gap_and_no_duplicate(arch
     # all archived but the tail of each partition still waiting for its file to fill
     assert records - 2 * per_file < len(offsets) <= records
     assert archive.check_topic(archived, store=store.store) == []
-    assert {f.first_offset for f in files if f.first_offset == 0} == {0}  # both partitions archived from the start
+    assert {f.partition for f in files if f.first_offset == 0} == {0, 1}  # both partitions from their start
     assert len({f.key for f in files}) == len(files)
+    checked = _archive_process(store.location, archived.namespace.name, per_file, "check")
+    assert checked.wait(60) == 0 and "no gap, no overlap" in checked.stdout.read().decode()
 
 
 @pytest.mark.django_db

@@ -118,6 +118,12 @@ def test_an_overlap_is_reported_and_a_hole_only_when_the_broker_holds_records_th
     assert problems(files((0, 9)), committed=15, holds=[11]) == [("gap", 10, 14)]
 
 
+def test_records_the_broker_still_holds_before_the_first_file_are_a_gap():
+    assert problems(files((10, 19)), low=0, holds=[3]) == [("gap", 0, 9)]
+    assert problems(files((10, 19)), low=10, holds=[3]) == []  # expired before the archive began
+    assert problems([], committed=5, holds=[2]) == [("gap", 0, 4)]  # committed, yet no file at all
+
+
 def test_a_hole_below_the_low_watermark_is_a_gap_that_expired():
     found = check.find_problems(files((0, 9), (30, 39)), manifests_of(files((0, 9), (30, 39))),
                                 low_watermarks={0: 20}, committed={}, records_between=lambda *_: False)

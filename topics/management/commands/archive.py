@@ -27,7 +27,9 @@ class Command(BaseCommand):
         for topic in topics:
             try:
                 if action == "run":
-                    self.stdout.write(str(archive.archive_topic(topic)))
+                    # by hand, wait for a run in progress (or one whose killed process the database has not
+                    # noticed yet) rather than skip
+                    self.stdout.write(str(archive.archive_topic(topic, wait=True)))
                     continue
                 found = archive.check_topic(topic)
             except (KafkaAdapterError, SystemCredentialUnavailable) as exc:

@@ -225,3 +225,24 @@ def test_retention_removes_the_days_the_class_no_longer_keeps(world, store, uniq
     event = AuditEvent.objects.get(action="archive.delete", target_id=str(namespace.pk))
     assert event.data["files"] == [keys[8].key] and event.data["day"] == keys[8].day.isoformat()
     assert archive.apply_retention(today=today, store=store.store) == []  # repeated: nothing more
+
+
+@pytest.mark.kafka
+def test_the_periodic_pass_archives_each_topic_with_its_own_job(archived, kafka_connection, settings, tmp_path,
+                                                                celery_eager):
+    from topics import tasks
+    from topics.archive.store import default_store
+
+    settings.LOGWARDEN_ARCHIVE_STORE = str(tmp_path / "periodic")
+    settings.LOGWARDEN_ARCHIVE_FILE_RECORDS = 5
+    default_store.cache_clear()
+    try:
+        produce(kafka_connection, archived.name, [json.dumps(brief_record(n)).encode() for n in range(20)])
+        results = tasks.archive_all()
+        files = stored_files(default_store(), archived)
+    finally:
+        default_store.cache_clear()
+    assert set(results) >= {"archiver", archived.name, "retention"}
+    assert "error" not in str(results)
+    assert sum(len(rows_of(store_for(str(tmp_path / "periodic")), [f])) for f in files) >= 20 - 2 * 5
+    assert settings.CELERY_BEAT_SCHEDULE["archive-topics"]["task"] == "topics.archive_all"

@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -26,27 +26,46 @@ def file_for(namespace: str, topic: str, partition: int, records: Sequence[Recor
     return ArchivedFile(namespace, day_of(records[0]), topic, partition, records[0].offset, records[-1].offset)
 
 
-def row_of(topic: str, partition: int, record: Record) -> dict[str, Any]:
-    row: dict[str, Any] = {"topic": topic, "partition": partition, "offset": record.offset,
-                           "timestamp": datetime.fromtimestamp(record.timestamp_ms / 1000, UTC), "malformed": False}
-    document = _document(record.value)
-    if document is None:
-        return {**row, "malformed": True, "raw": (record.value or b"").decode("utf-8", "replace")}
-    kubernetes = document.get("kubernetes") if isinstance(document.get("kubernetes"), dict) else {}
-    docker = document.get("docker") if isinstance(document.get("docker"), dict) else {}
-    labels = kubernetes.get("labels")
-    row.update({name: _text(document.get(name)) for name in _STRING_FIELDS})
-    row.update({name: _text(kubernetes.get(name)) for name in _KUBERNETES_FIELDS})
-    row["labels"] = ([(str(k), _text(v)) for k, v in labels.items()] if isinstance(labels, dict) else None)
-    row["container_id"] = _text(docker.get("container_id"))
-    return row
+def table_of(topic: str, partition: int, records: Sequence[Record]) -> pa.Table:
+    """The records as rows of layout.RECORD_SCHEMA, built column by column (no Python object per row)."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*_STRING_FIELDS, *_KUBERNETES_FIELDS, "labels",
+                                                            "container_id", "malformed", "raw")}
+    for record in records:
+        document = _document(record.value)
+        if document is None:
+            for name in (*_STRING_FIELDS, *_KUBERNETES_FIELDS, "labels", "container_id"):
+                columns[name].append(None)
+            columns["malformed"].append(True)
+            columns["raw"].append((record.value or b"").decode("utf-8", "replace"))
+            continue
+        kubernetes = document.get("kubernetes")
+        kubernetes = kubernetes if isinstance(kubernetes, dict) else {}
+        docker = document.get("docker")
+        labels = kubernetes.get("labels")
+        for name in _STRING_FIELDS:
+            columns[name].append(_text(document.get(name)))
+        for name in _KUBERNETES_FIELDS:
+            columns[name].append(_text(kubernetes.get(name)))
+        columns["labels"].append([(str(k), _text(v)) for k, v in labels.items()] if isinstance(labels, dict)
+                                 else None)
+        columns["container_id"].append(_text(docker.get("container_id")) if isinstance(docker, dict) else None)
+        columns["malformed"].append(False)
+        columns["raw"].append(None)
+    count = len(records)
+    arrays = {"topic": pa.array([topic] * count, pa.string()),
+              "partition": pa.array([partition] * count, pa.int32()),
+              "offset": pa.array([r.offset for r in records], pa.int64()),
+              "timestamp": pa.array([r.timestamp_ms for r in records], pa.int64()).cast(RECORD_SCHEMA.field(
+                  "timestamp").type),
+              **{name: pa.array(values, RECORD_SCHEMA.field(name).type) for name, values in columns.items()}}
+    return pa.Table.from_arrays([arrays[field.name] for field in RECORD_SCHEMA], schema=RECORD_SCHEMA)
 
 
 def _document(value: bytes | None) -> dict | None:
     """The record's JSON object, or None when it is not one with a `log` field (not the brief's shape)."""
     try:
-        document = json.loads(value or b"")
-    except (ValueError, UnicodeDecodeError):
+        document = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
         return None
     return document if isinstance(document, dict) and "log" in document else None
 
@@ -55,10 +74,6 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True)
-
-
-def table_of(topic: str, partition: int, records: Sequence[Record]) -> pa.Table:
-    return pa.Table.from_pylist([row_of(topic, partition, record) for record in records], schema=RECORD_SCHEMA)
 
 
 def encode(table: pa.Table) -> bytes:

@@ -4,6 +4,7 @@ the harness): records produced become Parquet rows equal to them; an archive job
 days its class no longer keeps, audited."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -182,8 +183,9 @@ def test_a_job_killed_mid_file_and_run_again_leaves_no_gap_and_no_duplicate(arch
         job.send_signal(signal.SIGKILL)
     finally:
         job.wait(10)
-    written_before = len(stored_files(store.store, archived))
-    assert 5 <= written_before < records // per_file
+    before = {file.key: hashlib.sha256(store.store.read(file.key)).hexdigest()
+              for file in stored_files(store.store, archived)}
+    assert 5 <= len(before) < records // per_file
 
     again = _archive_process(store.location, archived.namespace.name, per_file)
     assert again.wait(120) == 0, again.stderr.read().decode()[-2000:]
@@ -196,6 +198,8 @@ def test_a_job_killed_mid_file_and_run_again_leaves_no_gap_and_no_duplicate(arch
     assert archive.check_topic(archived, store=store.store) == []
     assert {f.partition for f in files if f.first_offset == 0} == {0, 1}  # both partitions from their start
     assert len({f.key for f in files}) == len(files)
+    # what the killed run wrote, committed or not, the second run left or rewrote byte for byte
+    assert {key: hashlib.sha256(store.store.read(key)).hexdigest() for key in before} == before
     checked = _archive_process(store.location, archived.namespace.name, per_file, "check")
     assert checked.wait(60) == 0 and "no gap, no overlap" in checked.stdout.read().decode()
 

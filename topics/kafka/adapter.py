@@ -535,6 +535,7 @@ class ArchiveConsumer:
         try:
             result = call()
         except KafkaException as exc:
+            self._raise_refused(what)  # a refused login shows as "all brokers down": say what it was
             raise _translate(exc, self.connection, what) from None
         self._raise_refused(what)
         return result

@@ -242,6 +242,9 @@ CELERY_BEAT_SCHEDULE = {
     # shipper fleets: routing refreshed from the catalogue, hand edits of their cluster objects found
     "check-fleets": {"task": "shipper.check_fleets",
                      "schedule": float(env_int("LOGWARDEN_FLEET_CHECK_SECONDS", 120, minimum=10))},
+    # one archive job per managed topic, and the archive retention of every retention class
+    "archive-topics": {"task": "topics.archive_all",
+                       "schedule": float(env_int("LOGWARDEN_ARCHIVE_INTERVAL_SECONDS", 300, minimum=10))},
 }
 
 # --- archive ----------------------------------------------------------------------------------------------
@@ -256,6 +259,12 @@ LOGWARDEN_ARCHIVE_S3_ENDPOINT = env_str("LOGWARDEN_ARCHIVE_S3_ENDPOINT")  # e.g.
 LOGWARDEN_ARCHIVE_S3_ACCESS_KEY = env_str("LOGWARDEN_ARCHIVE_S3_ACCESS_KEY")
 LOGWARDEN_ARCHIVE_S3_SECRET_KEY = env_str("LOGWARDEN_ARCHIVE_S3_SECRET_KEY")
 LOGWARDEN_ARCHIVE_S3_REGION = env_str("LOGWARDEN_ARCHIVE_S3_REGION", "us-east-1")
+# A file closes when it holds this many records, when the next record would take its record bytes past the size,
+# when the next record is this many seconds (record time) after its first, or on a new UTC day: boundaries are a
+# function of the records alone (never of the wall clock), so a re-run after a crash writes the same files.
+LOGWARDEN_ARCHIVE_FILE_RECORDS = env_int("LOGWARDEN_ARCHIVE_FILE_RECORDS", 100_000, minimum=1)
+LOGWARDEN_ARCHIVE_FILE_BYTES = env_int("LOGWARDEN_ARCHIVE_FILE_BYTES", 64 * 1024 * 1024, minimum=1024)
+LOGWARDEN_ARCHIVE_FILE_SECONDS = env_int("LOGWARDEN_ARCHIVE_FILE_SECONDS", 3600, minimum=1)
 
 # --- SQL over the archive ---------------------------------------------------------------------------------
 # Each query (topics.query) runs in its own DuckDB connection with these budgets, which its SQL cannot change.

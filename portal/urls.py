@@ -17,6 +17,7 @@ urlpatterns = [
     path("access/", include("topics.provisioning.urls")),
     path("query/", include("topics.query.urls")),
     path("fleets/", include("shipper.fleet.urls")),
+    path("archive/", include("topics.archive.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -23,7 +23,8 @@ ADAPTERS = {
     "kubernetes": ("shipper.kube.client",),
     "ldap": ("accounts.ldap", "portal.devservices.ldap"),
     "django_auth_ldap": ("accounts.ldap",),
-    "pyarrow.fs": ("topics.archive.store",),  # object storage; pyarrow's Parquet and tables are plain data
+    # object storage; pyarrow's Parquet and tables are plain data. The harness makes MinIO's test bucket.
+    "pyarrow.fs": ("topics.archive.store", "portal.devservices.minio"),
     "boto3": ("topics.archive.store",),
     "duckdb": ("topics.query.services",),  # the one sandboxed connection that runs callers' SQL
 }

@@ -14,7 +14,7 @@ class KafkaClusterAdmin(AuditedModelAdmin):
 
 @admin.register(RetentionClass)
 class RetentionClassAdmin(AuditedModelAdmin):
-    list_display = ("name", "retention_ms", "retention_bytes", "cleanup_policy", "partitions")
+    list_display = ("name", "retention_ms", "retention_bytes", "cleanup_policy", "partitions", "archive_days")
 
     def after_save(self, obj, changed_fields):
         if changed_fields:

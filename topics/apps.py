@@ -7,13 +7,14 @@ class TopicsConfig(AppConfig):
     def ready(self) -> None:
         """Hooks into the layers below, which never import topics: the health checks (Kafka, the scheduler, the
         queue), the panels on accounts' and the catalogue's pages, the receivers of accounts' signals, the system
-        role of the portal's log reader; and the Celery tasks, so topics.queue can enqueue them by name
-        (in-process too, without a broker)."""
+        roles of the portal's log reader and archiver; and the Celery tasks, so topics.queue can enqueue them by
+        name (in-process too, without a broker)."""
         from portal.core import health
         from portal.web import panels
         from topics import tasks  # noqa: F401  (registers the tasks)
         from topics.access import panels as access_panels
         from topics.access import receivers  # noqa: F401  (connects the receivers)
+        from topics.archive import principal as archiver
         from topics.catalogue import panels as catalogue_panels
         from topics.kafka.health import check_kafka
         from topics.logs import demo, reader
@@ -27,3 +28,4 @@ class TopicsConfig(AppConfig):
         panels.register("namespace-detail", logs_panels.namespace_logs)
         reader.register()
         demo.register()
+        archiver.register()

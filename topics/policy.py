@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from accounts import policy as accounts_policy
@@ -277,3 +279,14 @@ def logs_readable_since(namespace: Namespace, grants: list[Grant]) -> datetime |
     if SensitivityPolicy.for_level(namespace.sensitivity).read_from == ReadFrom.TOPIC_START or not grants:
         return None
     return min(grant.valid_from for grant in grants)
+
+
+def namespace_readable_by(who, name: str) -> Namespace:
+    """The namespace `name` for a page or API call that reads it: Http404 when it does not exist for `who`,
+    PermissionDenied (403) when `who` holds no live grant on it."""
+    namespace = namespaces_visible_to(who).filter(name=name).first()
+    if namespace is None:
+        raise Http404("No such namespace.")
+    if not may_read_namespace(who, namespace):
+        raise PermissionDenied("You hold no live grant on this namespace.")
+    return namespace

@@ -11,9 +11,11 @@ from django.conf import settings
 
 from topics import queue
 from topics.access import services as access
+from topics.archive import services as archive
 from topics.kafka.errors import KafkaUnavailable
-from topics.models import KafkaCluster
+from topics.models import KafkaCluster, Topic
 from topics.provisioning import credentials, handoff
+from topics.provisioning.system_principals import SystemCredentialUnavailable
 from topics.provisioning.reconciler import reconcile_queued
 
 log = logging.getLogger(__name__)
@@ -74,3 +76,28 @@ def _guarded(what: str, call):
     except Exception as exc:  # noqa: BLE001 - one failing step or cluster must not stop the others
         log.exception("periodic reconcile: %s failed", what)
         return {"error": str(exc) if isinstance(exc, KafkaUnavailable) else f"{type(exc).__name__}: {exc}"}
+
+
+@shared_task(name="topics.archive_topic")
+def archive_topic(topic_id: int) -> dict:
+    """One bounded archive run of a topic (a run killed half-way is repeated from its committed offsets)."""
+    topic = Topic.objects.filter(pk=topic_id).select_related("namespace", "cluster").first()
+    if topic is None:
+        return {"skipped": f"topic {topic_id} no longer exists"}
+    try:
+        return archive.archive_topic(topic)
+    except SystemCredentialUnavailable as exc:  # the archiver's first reconcile has not run yet
+        return {"topic": topic.name, "skipped": str(exc)}
+
+
+@shared_task(name="topics.archive_all")
+def archive_all() -> dict:
+    """The periodic pass: the archiver's principal on every cluster, one archive job per topic, the retention."""
+    topics = list(archive.archivable_topics())
+    results: dict[str, object] = {"archiver": _guarded("ensuring the archiver",
+                                                       lambda: archive.ensure_archiver(topics))}
+    for topic in topics:
+        results[topic.name] = _guarded(f"archiving {topic.name}",
+                                       lambda topic=topic: archive_topic.delay(topic.pk).id)
+    results["retention"] = _guarded("archive retention", archive.apply_retention)
+    return results

@@ -24,6 +24,7 @@ class LockSpace(IntEnum):
 
     AUDIT_CHAIN = 1  # appends to the audit trail, so each event chains on its predecessor
     KAFKA_CLUSTER = 2  # reconcile runs of one Kafka cluster (key: the cluster's id)
+    ARCHIVE_TOPIC = 3  # archive runs of one topic (key: the topic's id), so two never write the same files
 
 
 _INT4 = 2**31

@@ -13,6 +13,7 @@ SERVICE_CLASSES = {
     "kafka": "portal.devservices.kafka:KafkaService",
     "ldap": "portal.devservices.ldap:LdapService",
     "kube": "portal.devservices.kube:KubeService",
+    "minio": "portal.devservices.minio:MinioService",
 }
 
 

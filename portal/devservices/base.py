@@ -17,8 +17,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -67,6 +69,21 @@ def run_checked(cmd: Sequence[str], what: str, **kwargs) -> subprocess.Completed
         output = (result.stdout + result.stderr).strip().splitlines()[-40:]
         raise ServiceError(f"{what} failed (exit {result.returncode}): {' '.join(cmd)}\n" + "\n".join(output))
     return result
+
+
+def run_build_script(service: str, script: Path) -> str:
+    """Runs a build script of scripts/ (a no-op once its binary is cached), streaming its progress to stderr;
+    returns the binary's path (the script's last line on stdout)."""
+    tail: deque[str] = deque(maxlen=40)
+    proc = subprocess.Popen(["bash", str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None and proc.stdout is not None
+    for line in proc.stderr:
+        tail.append(line.rstrip("\n"))
+        print(f"[{service}] {line}", end="", file=sys.stderr, flush=True)
+    output = proc.stdout.read().strip().splitlines()
+    if proc.wait() != 0 or not output:
+        raise ServiceError(f"{service}: {script} failed (exit {proc.returncode}):\n" + "\n".join(tail))
+    return output[-1]
 
 
 class Service:

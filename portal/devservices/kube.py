@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 import ssl
-import subprocess
-import sys
 import urllib.request
-from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 
-from .base import PROJECT_ROOT, Service, ServiceError, free_port, generate_password, run_checked
+from .base import PROJECT_ROOT, Service, ServiceError, free_port, generate_password, run_build_script, run_checked
 
 BUILD_SCRIPT = PROJECT_ROOT / "scripts" / "build-kube-apiserver.sh"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc"
@@ -33,17 +30,7 @@ class KubeService(Service):
 
     def install(self) -> None:
         """Runs the build script (a no-op once the binary is cached), streaming its progress to stderr."""
-        tail: deque[str] = deque(maxlen=40)
-        proc = subprocess.Popen(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        assert proc.stderr is not None and proc.stdout is not None
-        for line in proc.stderr:
-            tail.append(line.rstrip("\n"))
-            print(f"[kube] {line}", end="", file=sys.stderr, flush=True)
-        output = proc.stdout.read().strip().splitlines()
-        if proc.wait() != 0 or not output:
-            raise ServiceError(f"kube: {BUILD_SCRIPT} failed (exit {proc.returncode}):\n" + "\n".join(tail))
-        self.apiserver = output[-1]
+        self.apiserver = run_build_script(self.name, BUILD_SCRIPT)
         if shutil.which("etcd") is None:
             raise ServiceError("kube: no etcd on PATH; install Debian's etcd-server package")
 

@@ -52,6 +52,16 @@ class ArchivedFile:
                 f"{self.topic}+{self.partition}+{self.first_offset}-{self.last_offset}.parquet")
 
 
+# Each file's manifest (offset range, rows, sha256) is the object `_manifests/<file's key>.json`: beside the data in
+# the same store (a copy of the archive carries its own proof, and the check needs nothing else), yet outside every
+# `namespace=` directory, and Hive, Trino, Spark and Athena skip paths starting with `_`.
+MANIFEST_PREFIX = "_manifests/"
+
+
+def manifest_key(file: ArchivedFile) -> str:
+    return f"{MANIFEST_PREFIX}{file.key}.json"
+
+
 def namespace_prefix(namespace: str) -> str:
     return f"namespace={namespace}/"
 

@@ -4,6 +4,8 @@ Parquet is written and read (pyarrow, DuckDB through Arrow) the same way on eith
 """
 from __future__ import annotations
 
+import os
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -35,6 +37,49 @@ class ArchiveStore:
         start = len(self.root) + 1
         return sorted((StoredObject(info.path[start:], info.size, info.mtime) for info in infos
                        if info.type == fs.FileType.File), key=lambda stored: stored.key)
+
+    def write(self, key: str, data: bytes) -> None:
+        """Stores `data` under `key`, durably, replacing what was there, before returning: on a local directory a
+        temporary file is written, fsynced, renamed over the key and the directory fsynced (a crash leaves the old
+        object or the new one, never half of one); on S3 the upload has completed (an object appears whole)."""
+        if not isinstance(self.filesystem, fs.LocalFileSystem):
+            with self.filesystem.open_output_stream(self.path(key)) as stream:
+                stream.write(data)
+            return
+        target = self.path(key)
+        directory = os.path.dirname(target)
+        os.makedirs(directory, exist_ok=True)
+        temporary = os.path.join(directory, f".{os.path.basename(target)}.{uuid.uuid4().hex}.tmp")
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+    def read(self, key: str) -> bytes:
+        with self.filesystem.open_input_stream(self.path(key)) as stream:
+            return stream.read()
+
+    def open(self, key: str):
+        """A binary stream of the object (for streaming a download); FileNotFoundError when it is gone."""
+        return self.filesystem.open_input_file(self.path(key))
+
+    def delete(self, keys: list[str]) -> None:
+        """Removes the objects; those already gone are not an error (a retention pass may be repeated)."""
+        for key in keys:
+            try:
+                self.filesystem.delete_file(self.path(key))
+            except FileNotFoundError:
+                pass
 
 
 @cache

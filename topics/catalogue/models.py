@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from accounts.models import DNS_LABEL, Team, slug_validator
@@ -111,6 +111,9 @@ class RetentionClass(models.Model):
                                       choices=[("delete", "delete"), ("compact", "compact"),
                                                ("compact,delete", "compact,delete")])
     partitions = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    archive_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(36_500)],
+        help_text="Days the archive keeps a day of logs (by record date); empty: kept for ever")
 
     class Meta:
         ordering = ["retention_ms", "name"]

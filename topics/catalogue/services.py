@@ -14,7 +14,7 @@ from topics.catalogue.clusters import default_cluster
 from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Topic
 
 NAMESPACE_FIELDS = ("owner_team", "sensitivity", "retention_class", "description")
-RETENTION_FIELDS = ("description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions")
+RETENTION_FIELDS = ("description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions", "archive_days")
 
 
 class NoRetentionClass(ValidationError):

@@ -617,3 +617,118 @@ class LogReader(contextlib.AbstractContextManager):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# --- the archiver's consumer ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ArchivedRecord:
+    """One consumed record as the archive needs it: where it is, its timestamp (ms since the epoch) and value."""
+
+    partition: int
+    offset: int
+    timestamp_ms: int
+    value: bytes | None
+
+
+class ArchiveConsumer:
+    """Reads one topic partition by partition for the archive, as consumer group `group`, without subscribing
+    (no rebalance: the caller assigns and seeks), in bounded batches; offsets are committed only when the caller
+    says so, synchronously (enable.auto.commit off)."""
+
+    def __init__(self, connection: KafkaConnection, topic: str, *, group: str, timeout: float = 10.0):
+        self.connection, self.topic, self.timeout = connection, topic, timeout
+        self._refused: KafkaError | None = None
+        self._consumer = Consumer({**connection.client_config(), "group.id": group, "enable.auto.commit": False,
+                                   "enable.auto.offset.store": False, "enable.partition.eof": True,
+                                   "auto.offset.reset": "earliest", "isolation.level": "read_committed",
+                                   "error_cb": self._on_error})
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.code() in _AUTHENTICATION:
+            self._refused = error
+
+    def _raise_refused(self, what: str) -> None:
+        if self._refused is not None:
+            raise _translate(KafkaException(self._refused), self.connection, what)
+
+    def _call(self, what: str, call: Callable[[], T]) -> T:
+        try:
+            result = call()
+        except KafkaException as exc:
+            self._raise_refused(what)  # a refused login shows as "all brokers down": say what it was
+            raise _translate(exc, self.connection, what) from None
+        self._raise_refused(what)
+        return result
+
+    def partitions(self) -> list[int]:
+        what = f"describing topic {self.topic}"
+        metadata = self._call(what, lambda: self._consumer.list_topics(self.topic, timeout=self.timeout))
+        described = metadata.topics.get(self.topic)
+        if described is None or described.error is not None:
+            error = described.error if described else KafkaError(KafkaError.UNKNOWN_TOPIC_OR_PART)
+            raise _translate(KafkaException(error), self.connection, what)
+        return sorted(described.partitions)
+
+    def watermarks(self, partition: int) -> tuple[int, int]:
+        """(low, high): the first offset the broker still holds and the offset the next record will get."""
+        return self._call(f"reading the offsets of topic {self.topic}", lambda: self._consumer.get_watermark_offsets(
+            TopicPartition(self.topic, partition), timeout=self.timeout))
+
+    def committed(self, partitions: Sequence[int]) -> dict[int, int | None]:
+        """The group's committed offset (the next one to read) per partition; None where it committed none."""
+        answered = self._call(f"reading the committed offsets of topic {self.topic}", lambda: self._consumer.committed(
+            [TopicPartition(self.topic, p) for p in partitions], timeout=self.timeout))
+        return {tp.partition: tp.offset if tp.offset >= 0 else None for tp in answered}
+
+    def read(self, partition: int, start: int, end: int, *, batch: int = 5000) -> Iterator[list[ArchivedRecord]]:
+        """The records of the partition with offsets in [start, end), in batches of at most `batch`; it stops at
+        `end` or at the partition's end, whichever comes first (offsets need not be dense)."""
+        what = f"reading topic {self.topic}"
+        self._call(what, lambda: self._consumer.assign([TopicPartition(self.topic, partition, start)]))
+        try:
+            done, position, silent_since = start >= end, start, time.monotonic()
+            while not done:
+                # consume() returns once it has that many messages (or after the wait): at most the offsets left
+                # plus the end-of-partition event, so a dense range never waits
+                wanted = min(batch, end - position + 1)
+                messages = self._call(what, lambda: self._consumer.consume(wanted, 0.5))
+                if not messages:
+                    if time.monotonic() - silent_since > self.timeout:
+                        raise KafkaUnavailable(f"{what}: no answer within {self.timeout:g} s at partition "
+                                               f"{partition}")
+                    continue
+                silent_since = time.monotonic()
+                records = []
+                for message in messages:
+                    error = message.error()
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            done = True
+                            break
+                        raise _translate(KafkaException(error), self.connection, what)
+                    if message.offset() >= end:
+                        done = True
+                        break
+                    records.append(ArchivedRecord(partition, message.offset(), message.timestamp()[1],
+                                                  message.value()))
+                    position = message.offset() + 1
+                    done = position >= end
+                if records:
+                    yield records
+        finally:
+            self._consumer.unassign()
+
+    def commit(self, partition: int, next_offset: int) -> None:
+        """Commits `next_offset` (the first offset not yet archived) for the group, waiting for the broker."""
+        self._call(f"committing the archive's offsets of topic {self.topic}", lambda: self._consumer.commit(
+            offsets=[TopicPartition(self.topic, partition, next_offset)], asynchronous=False))
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __enter__(self) -> ArchiveConsumer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

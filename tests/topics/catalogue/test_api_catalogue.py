@@ -221,10 +221,23 @@ def test_retention_class_changes_go_through_the_catalogue_and_are_audited(world)
     assert created.status_code == 201 and created.json()["cleanup_policy"] == "delete"
     assert events("retention_class.create")[0].data == {
         "name": "two-weeks", "description": "", "retention_ms": 14 * 86_400_000, "retention_bytes": -1,
-        "cleanup_policy": "delete", "partitions": 3}
+        "cleanup_policy": "delete", "partitions": 3, "archive_days": None}
     assert events("retention_class.update")[0].data == {
         "changes": {"retention_ms": {"from": 7 * 86_400_000, "to": 3 * 86_400_000}}}
     assert RetentionClass.objects.get(name="standard").retention_ms == 3 * 86_400_000
+
+
+def test_a_retention_class_keeps_its_archive_for_a_number_of_days_or_for_ever(world):
+    admin = client_as(world, "admin")
+
+    refused = admin.patch("/api/retention-classes/standard/", {"archive_days": 0}, format="json")
+    kept = admin.patch("/api/retention-classes/standard/", {"archive_days": 400}, format="json")
+
+    assert refused.status_code == 400 and "archive_days" in refused.json()
+    assert kept.status_code == 200 and kept.json()["archive_days"] == 400
+    assert events("retention_class.update")[0].data == {"changes": {"archive_days": {"from": None, "to": 400}}}
+    assert admin.patch("/api/retention-classes/standard/", {"archive_days": None},
+                       format="json").json()["archive_days"] is None
 
 
 @pytest.mark.parametrize(("body", "field"), [

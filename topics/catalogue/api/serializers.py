@@ -63,7 +63,8 @@ class RetentionClassSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = RetentionClass
-        fields = ["name", "description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions"]
+        fields = ["name", "description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions",
+                  "archive_days"]
         read_only_fields = ["name"]
 
 

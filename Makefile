@@ -14,6 +14,7 @@ install:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	bash scripts/build-kcat.sh >/dev/null
+	bash scripts/build-otelcol.sh >/dev/null
 
 run: install
 	$(BIN)/python -m portal.devservices run $(RUN_SERVICES) --profile dev -- bash scripts/run-portal.sh

@@ -47,11 +47,17 @@ started=$(date +%s)
 echo "installing the collector builder $builder_version from the Go module proxy" >&2
 GOBIN="$work/bin" go install "go.opentelemetry.io/collector/cmd/builder@$builder_version" >&2
 
-# The builder's own `go mod tidy` fails on test-only modules the proxy does not serve (pkg/xk8stest, pkg/golden), so
-# it only generates the sources here and Go resolves the modules while compiling.
+# The builder writes go.mod and the sources, then runs `go mod tidy`, which fails on test-only modules the proxy
+# does not serve (pkg/xk8stest, pkg/golden): that failure is expected, Go resolves the modules while compiling.
+# (--skip-get-modules would skip writing go.mod as well.)
 echo "generating the collector sources from $manifest" >&2
 cp "$manifest" "$work/builder.yaml"
-(cd "$work" && "$work/bin/builder" --config builder.yaml --skip-compilation --skip-get-modules >&2)
+(cd "$work" && "$work/bin/builder" --config builder.yaml --skip-compilation >"$work/builder.log" 2>&1) || true
+if [ ! -f "$work/otelcol-logwarden/go.mod" ] || [ ! -f "$work/otelcol-logwarden/components.go" ]; then
+  cat "$work/builder.log" >&2
+  echo "the collector builder generated no sources" >&2
+  exit 1
+fi
 
 echo "compiling otelcol-logwarden (about 6.5 minutes on 2 idle cores; go prints nothing meanwhile)" >&2
 (cd "$work/otelcol-logwarden" && GOFLAGS=-mod=mod go build -trimpath -o otelcol-logwarden . >&2)

@@ -40,8 +40,7 @@ def provision(fleet: Fleet) -> None:
     the broker by the topic sync) when the fleet quarantines. Idempotent: run when a fleet is created and applied."""
     system_principals.ensure(fleet.principal_name, ROLE, fleet.kafka_cluster)
     if fleet.unrouted == Unrouted.QUARANTINE:
-        catalogue.ensure_quarantine(audit.SYSTEM, name=f"quarantine-{fleet.name}", cluster=fleet.kafka_cluster,
-                                    topic_name=fleet.quarantine_topic)
+        catalogue.ensure_quarantine(audit.SYSTEM, cluster=fleet.kafka_cluster, topic_name=fleet.quarantine_topic)
 
 
 def current_credential(fleet: Fleet) -> ShipperCredential:

@@ -123,6 +123,8 @@ def update_fleet(actor, fleet: Fleet, *, reason: str, **changes) -> FleetRevisio
         raise ValidationError({"reason": "Say why the fleet changes: the revision records it."})
     with transaction.atomic():
         changed = audited.save(actor, fleet, context={"reason": reason}, **changes)
+        if {"unrouted", "quarantine_topic"} & set(changed):
+            credentials.provision(fleet)
         return _revise(actor, fleet, reason=reason) if changed else None
 
 

@@ -2,6 +2,7 @@
 enqueues the topic sync of what it touched."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -62,10 +63,16 @@ def register_namespace(actor, *, name: str, owner_team: Team | None = None, sens
     return namespace
 
 
-def ensure_quarantine(actor, *, name: str, cluster: KafkaCluster, topic_name: str) -> Topic:
+def quarantine_namespace_name(topic_name: str) -> str:
+    """The catalogue row of a quarantine topic: `quarantine-` and the topic's name as a namespace name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", topic_name.lower()).strip("-")
+    return f"quarantine-{slug}"[:63].rstrip("-")
+
+
+def ensure_quarantine(actor, *, cluster: KafkaCluster, topic_name: str) -> Topic:
     """The quarantine topic `topic_name` on the cluster (a shipper fleet's, for namespaces without a topic), held
-    by a catalogue row of its own named `name`, so the one topic sync creates it on the broker and grants of it
-    follow the rules of every topic (only admins and auditors may hold one). Idempotent; audited when created."""
+    by a catalogue row of its own, so the one topic sync creates it on the broker and grants of it follow the
+    rules of every topic (only admins and auditors may hold one). Idempotent; audited when created."""
     existing = Topic.objects.filter(cluster=cluster, name=topic_name).select_related("namespace").first()
     if existing is not None:
         if not existing.namespace.quarantine:
@@ -73,7 +80,7 @@ def ensure_quarantine(actor, *, name: str, cluster: KafkaCluster, topic_name: st
                                                         f"{existing.namespace.name}, not a quarantine."]})
         return existing
     with transaction.atomic():
-        namespace = Namespace(name=name, quarantine=True, sensitivity=Sensitivity.RESTRICTED,
+        namespace = Namespace(name=quarantine_namespace_name(topic_name), quarantine=True, sensitivity=Sensitivity.RESTRICTED,
                               retention_class=default_retention_class(),
                               description="Records of namespaces without a topic of their own")
         namespace.full_clean()

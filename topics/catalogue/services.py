@@ -80,8 +80,8 @@ def ensure_quarantine(actor, *, cluster: KafkaCluster, topic_name: str) -> Topic
                                                         f"{existing.namespace.name}, not a quarantine."]})
         return existing
     with transaction.atomic():
-        namespace = Namespace(name=quarantine_namespace_name(topic_name), quarantine=True, sensitivity=Sensitivity.RESTRICTED,
-                              retention_class=default_retention_class(),
+        namespace = Namespace(name=quarantine_namespace_name(topic_name), quarantine=True,
+                              sensitivity=Sensitivity.RESTRICTED, retention_class=default_retention_class(),
                               description="Records of namespaces without a topic of their own")
         namespace.full_clean()
         namespace.save()

@@ -74,6 +74,12 @@ def desired(fleet: Fleet) -> Desired:
     return Desired(rendered.file_name, rendered.text, objects, {r.namespace: r.topic for r in routes}, digest)
 
 
+def local_config(fleet: Fleet, *, log_root: str) -> str:
+    """The fleet's config for its shipper run as a process on this machine instead of a pod (the demo, the
+    end-to-end tests): the node's logs under `log_root`, the API server reached through $KUBECONFIG."""
+    return render(spec_of(fleet, routes_for(fleet), log_root=log_root, kube_auth="kubeConfig")).text
+
+
 def latest_revision(fleet: Fleet) -> FleetRevision | None:
     return fleet.revisions.order_by("-number").first()
 
@@ -221,7 +227,7 @@ def retire_secrets(cluster: KubeCluster, fleet: Fleet, live: FleetRevision) -> l
                if secret["metadata"].get("annotations", {}).get(CREDENTIAL_ANNOTATION) not in keep]
     for name in retired:
         cluster.delete("v1", "Secret", name, fleet.kube_namespace)
-        audit.record(audit.SYSTEM, "fleet.secret_retire", fleet, secret=name)
+        audit.record(audit.SYSTEM, "fleet.secret_retire", fleet, kube_object=f"Secret {fleet.kube_namespace}/{name}")
     return retired
 
 

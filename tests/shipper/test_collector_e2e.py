@@ -1,0 +1,198 @@
+"""The shipper's data path end to end: the real OpenTelemetry Collector (scripts/build-otelcol.sh) on the fleet's
+rendered config tails a node's log directory, k8s_attributes reads the Pod objects of the real API server, and the
+kafka exporter writes with the shipper's own principal to the real broker, where a consumer granted through the
+portal reads each namespace's records in its own topic.
+
+The node is a test directory shaped like /var/log (pods/<ns>_<pod>_<uid>/<container>/0.log in the CRI format, and
+the containers/ links); the reconciles run inline."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from portal.core.audit import SYSTEM
+from portal.devservices.otelcol import otelcol_binary
+from shipper.demo.collector import LocalCollector
+from shipper.demo.cri import ContainerLog, LogDirectory
+from shipper.fleet import credentials, services
+from tests.factories import person
+from tests.fleet_helpers import make_fleet
+from topics.access import services as access
+from topics.catalogue import services as catalogue
+from topics.catalogue.clusters import connection_for
+from topics.kafka.adapter import TopicReader, read_records
+from topics.kafka.errors import KafkaAuthorizationError
+from topics.models import KafkaCredential, Topic
+from topics.provisioning import credentials as user_credentials
+from topics.provisioning import system_principals
+from topics.provisioning.principals import principal_for
+
+pytestmark = [pytest.mark.kafka, pytest.mark.kube, pytest.mark.django_db]
+NODE = "node-e2e"
+LABELS = {"app": "api", "tier": "backend"}
+
+
+@pytest.fixture(scope="session")
+def collector_binary():
+    return otelcol_binary()
+
+
+def create_pod(kube_cluster, namespace: str, name: str) -> ContainerLog:
+    """A Pod on the test's node with a running container whose id the runtime would report."""
+    kube_cluster.ensure_namespace(namespace)
+    pod = kube_cluster.apply({"apiVersion": "v1", "kind": "Pod",
+                              "metadata": {"name": name, "namespace": namespace, "labels": LABELS},
+                              "spec": {"nodeName": NODE, "containers": [{"name": "api", "image": "busybox:1.36"}]}})
+    container_id = uuid.uuid4().hex + uuid.uuid4().hex
+    kube_cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+                        "status": {"phase": "Running", "containerStatuses": [{
+                            "name": "api", "image": "busybox:1.36", "imageID": "", "ready": True,
+                            "restartCount": 0, "containerID": f"containerd://{container_id}",
+                            "state": {"running": {"startedAt": "2026-12-01T00:00:00Z"}}}]}},
+                       subresource="status", field_manager="kubelet")  # as the node's kubelet would report it
+    return ContainerLog(namespace, name, pod["metadata"]["uid"], "api", container_id)
+
+
+@pytest.fixture
+def node(world, unique, kube_cluster, kubeconfig, settings, tmp_path, collector_binary, celery_eager,
+         django_capture_on_commit_callbacks):
+    """Two catalogue namespaces with topics and a third only Kubernetes knows, a pod in each on the node, a fleet
+    whose principal and quarantine topic the reconciler made, a person granted both topics, and the collector on
+    the fleet's config (not started)."""
+    settings.KUBECONFIG = kubeconfig
+    names = [f"e2a-{unique}", f"e2b-{unique}"]
+    with django_capture_on_commit_callbacks(execute=True):
+        namespaces = [catalogue.register_namespace(SYSTEM, name=name, owner_team=world.payments) for name in names]
+    with django_capture_on_commit_callbacks(execute=True):
+        fleet = make_fleet(unique, world.admin, quarantine_topic=f"logs.quarantine-{unique}",
+                           checkpoint_path=str(tmp_path / "checkpoints"))
+    holder = person(f"h{unique}", "team-payments")
+    with django_capture_on_commit_callbacks(execute=True):
+        for namespace in namespaces:
+            access.grant_directly(world.admin, principal=principal_for(holder), topic=namespace.topics.get(),
+                                  days=1, reason="reads the shipped logs")
+    credential = KafkaCredential.objects.get(principal__user=holder)
+    reader = connection_for(fleet.kafka_cluster).as_user(
+        credential.username, user_credentials.show_password(holder, credential))
+    auditor = principal_for(world.auditor)
+    with django_capture_on_commit_callbacks(execute=True):
+        quarantine = Topic.objects.get(name=fleet.quarantine_topic)
+        access.grant_directly(world.admin, principal=auditor, topic=quarantine, days=1, reason="whose logs?")
+    auditor_credential = KafkaCredential.objects.get(principal=auditor)
+    auditor_reader = connection_for(fleet.kafka_cluster).as_user(
+        auditor_credential.username, user_credentials.show_password(world.auditor, auditor_credential))
+
+    logs = LogDirectory(tmp_path / "var-log")
+    pods = {name: create_pod(kube_cluster, name, f"api-{unique}") for name in names}
+    stranger = create_pod(kube_cluster, f"e2x-{unique}", f"api-{unique}")  # a namespace without a topic
+    for log in (*pods.values(), stranger):
+        logs.add(log)
+    shipper = system_principals.client_settings(fleet.principal_name, fleet.kafka_cluster)
+    collector = LocalCollector(collector_binary, services.local_config(fleet, log_root=str(logs.root)),
+                               tmp_path / "collector", username=shipper["sasl.username"],
+                               password=shipper["sasl.password"], node=NODE, kubeconfig=kubeconfig)
+    yield SimpleNamespace(fleet=fleet, logs=logs, pods=pods, stranger=stranger, reader=reader,
+                          auditor_reader=auditor_reader, collector=collector,
+                          topics={name: f"logs.{name}" for name in names})
+    collector.kill()
+
+
+def consume(connection, topic: str, expected: int, *, seconds: float = 90) -> list[dict]:
+    """Every record of the topic, read until `expected` came (and a little longer, for duplicates)."""
+    records: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    with TopicReader(connection, topic, group=f"{connection.username}.{uuid.uuid4().hex[:8]}") as reader:
+        while time.monotonic() < deadline and len(records) < expected:
+            records += reader.poll(0.5)
+        records += reader.poll(2)
+    return [json.loads(record) for record in records]
+
+
+def test_each_namespace_s_records_reach_its_own_topic_with_their_metadata(node):
+    first, second = node.pods.values()
+    node.logs.write(first, ["GET /health 200", '{"kubernetes":{"namespace_name":"' + second.namespace + '"}}'])
+    node.logs.write(second, ["second namespace"], stream="stderr")
+    node.logs.write(node.stranger, ["nobody's topic"])
+
+    with node.collector:
+        got = consume(node.reader, node.topics[first.namespace], 2)
+        assert len(got) == 2, node.collector.log_tail()
+        other = consume(node.reader, node.topics[second.namespace], 1)
+        quarantined = consume(node.auditor_reader, node.fleet.quarantine_topic, 1)
+
+    record = got[0]
+    assert record["log"] == "GET /health 200" and record["stream"] == "stdout"
+    assert record["time"].endswith("Z") and record["time"][:2] == "20"
+    assert record["docker"] == {"container_id": first.container_id}
+    assert record["kubernetes"] == {"namespace_name": first.namespace, "pod_name": first.pod, "pod_id": first.uid,
+                                    "container_name": "api", "host": NODE, "labels": LABELS}
+    # the line claiming the other namespace stays in its own topic, with its own metadata
+    assert got[1]["kubernetes"]["namespace_name"] == first.namespace
+    assert json.loads(got[1]["log"]) == {"kubernetes": {"namespace_name": second.namespace}}
+    assert [(r["log"], r["stream"], r["kubernetes"]["namespace_name"]) for r in other] == [
+        ("second namespace", "stderr", second.namespace)]
+    assert [(r["log"], r["kubernetes"]["namespace_name"]) for r in quarantined] == [
+        ("nobody's topic", node.stranger.namespace)]
+
+
+def test_the_shipper_s_credential_writes_but_cannot_read(node):
+    shipper = system_principals.connection(node.fleet.principal_name, node.fleet.kafka_cluster)
+    with pytest.raises(KafkaAuthorizationError):
+        read_records(shipper, node.topics[node.pods[next(iter(node.pods))].namespace],
+                     group=f"{node.fleet.principal_name}.peek")
+
+
+def numbered(prefix: str, start: int, count: int) -> list[str]:
+    return [f"{prefix} {n:06d}" for n in range(start, start + count)]
+
+
+def test_a_collector_killed_mid_stream_loses_nothing_and_duplicates_at_most_one_percent(node):
+    log = next(iter(node.pods.values()))
+    total, batches = 3000, 30
+    per_batch = total // batches
+    node.collector.start()
+    for batch in range(batches):
+        node.logs.write(log, numbered("seq", batch * per_batch, per_batch))
+        time.sleep(0.02)
+        if batch == batches // 2:
+            node.collector.kill()  # mid-stream: lines written, some read, some sent, some not
+            node.collector.start()
+    try:
+        records = consume(node.reader, node.topics[log.namespace], total, seconds=120)
+    finally:
+        node.collector.stop()
+
+    counts = Counter(record["log"] for record in records)
+    expected = set(numbered("seq", 0, total))
+    assert expected - set(counts) == set(), f"lost {len(expected - set(counts))}: {node.collector.log_tail()}"
+    duplicates = sum(counts.values()) - len(counts)
+    assert duplicates <= total // 100, f"{duplicates} duplicates of {total}"
+
+
+def test_a_credential_rotation_with_the_collector_running_loses_nothing(node, django_capture_on_commit_callbacks):
+    log = next(iter(node.pods.values()))
+    node.collector.start()
+    node.logs.write(log, numbered("before", 0, 200))
+    with django_capture_on_commit_callbacks(execute=True):
+        credentials.rotate(node.fleet, overlap=timedelta(hours=1))
+    node.logs.write(log, numbered("during", 0, 200))
+    # the rolling restart onto the new Secret: the pod stops (SIGTERM) and starts with the new slot's password
+    shipper = system_principals.client_settings(node.fleet.principal_name, node.fleet.kafka_cluster)
+    assert shipper["sasl.username"].endswith(".b")
+    node.collector.stop()
+    node.collector.configure(services.local_config(node.fleet, log_root=str(node.logs.root)),
+                             username=shipper["sasl.username"], password=shipper["sasl.password"])
+    node.collector.start()
+    node.logs.write(log, numbered("after", 0, 200))
+    try:
+        records = consume(node.reader, node.topics[log.namespace], 600, seconds=90)
+    finally:
+        node.collector.stop()
+    assert set(numbered("before", 0, 200) + numbered("during", 0, 200) + numbered("after", 0, 200)) <= {
+        record["log"] for record in records}, node.collector.log_tail()

@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from shipper.fleet.renderers import otel
 from shipper.fleet.spec import NODE_ENV, PASSWORD_ENV, USERNAME_ENV
 
 
@@ -32,8 +33,9 @@ class LocalCollector:
 
     def start(self) -> None:
         with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen([str(self.binary), f"--config={self.config_file}"], env=self.environment,
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen([str(self.binary), *otel.arguments(str(self.config_file))],
+                                            env=self.environment, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -8,10 +8,14 @@ the containers/ links); the reconciles run inline."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections import Counter
 from datetime import timedelta
+from threading import Thread
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +25,8 @@ from portal.devservices.otelcol import otelcol_binary
 from shipper.demo.collector import LocalCollector
 from shipper.demo.cri import ContainerLog, LogDirectory
 from shipper.fleet import credentials, services
+from shipper.fleet.renderers import otel
+from shipper.fleet.spec import NODE_ENV, PASSWORD_ENV, USERNAME_ENV
 from tests.factories import person
 from tests.fleet_helpers import make_fleet
 from topics.access import services as access
@@ -41,6 +47,15 @@ LABELS = {"app": "api", "tier": "backend"}
 @pytest.fixture(scope="session")
 def collector_binary():
     return otelcol_binary()
+
+
+@pytest.mark.parametrize("golden", ["otel-collector.yaml", "otel-collector-drop.yaml"])
+def test_the_collector_accepts_the_rendered_configs(collector_binary, golden):
+    environment = {USERNAME_ENV: "u", PASSWORD_ENV: "p", NODE_ENV: "n", "PATH": os.environ["PATH"]}
+    config = Path(__file__).parent / "golden" / golden
+    result = subprocess.run([str(collector_binary), "validate", *otel.arguments(str(config))], env=environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def create_pod(kube_cluster, namespace: str, name: str) -> ContainerLog:
@@ -71,7 +86,7 @@ def node(world, unique, kube_cluster, kubeconfig, settings, tmp_path, collector_
         namespaces = [catalogue.register_namespace(SYSTEM, name=name, owner_team=world.payments) for name in names]
     with django_capture_on_commit_callbacks(execute=True):
         fleet = make_fleet(unique, world.admin, quarantine_topic=f"logs.quarantine-{unique}",
-                           checkpoint_path=str(tmp_path / "checkpoints"))
+                           checkpoint_path=str(tmp_path / "checkpoints"), batch_timeout_ms=10)
     holder = person(f"h{unique}", "team-payments")
     with django_capture_on_commit_callbacks(execute=True):
         for namespace in namespaces:
@@ -152,25 +167,46 @@ def numbered(prefix: str, start: int, count: int) -> list[str]:
     return [f"{prefix} {n:06d}" for n in range(start, start + count)]
 
 
+def write_steadily(logs: LogDirectory, log: ContainerLog, prefix: str, total: int, seconds: float) -> Thread:
+    """A writer thread: `total` numbered lines over about `seconds`, in small flushes as a busy container writes."""
+    flushes = 100
+
+    def write() -> None:
+        for flush in range(flushes):
+            logs.write(log, numbered(prefix, flush * (total // flushes), total // flushes))
+            time.sleep(seconds / flushes)
+
+    writer = Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
 def test_a_collector_killed_mid_stream_loses_nothing_and_duplicates_at_most_one_percent(node):
     log = next(iter(node.pods.values()))
-    total, batches = 3000, 30
-    per_batch = total // batches
+    total = 5000
+    topic = node.topics[log.namespace]
     node.collector.start()
-    for batch in range(batches):
-        node.logs.write(log, numbered("seq", batch * per_batch, per_batch))
-        time.sleep(0.02)
-        if batch == batches // 2:
-            node.collector.kill()  # mid-stream: lines written, some read, some sent, some not
-            node.collector.start()
+    writer = write_steadily(node.logs, log, "seq", total, seconds=6)
+    records: list[bytes] = []
     try:
-        records = consume(node.reader, node.topics[log.namespace], total, seconds=120)
+        with TopicReader(node.reader, topic, group=f"{node.reader.username}.kill") as reader:
+            deadline = time.monotonic() + 60
+            while len(records) < total // 3 and time.monotonic() < deadline:
+                records += reader.poll(0.2)
+            assert records, node.collector.log_tail()
+            node.collector.kill()  # mid-stream: lines written, some read, some sent, some in flight
+            node.collector.start()
+            writer.join()
+            deadline = time.monotonic() + 90
+            while len({*records}) < total and time.monotonic() < deadline:
+                records += reader.poll(0.5)
+            records += reader.poll(2)
     finally:
         node.collector.stop()
 
-    counts = Counter(record["log"] for record in records)
-    expected = set(numbered("seq", 0, total))
-    assert expected - set(counts) == set(), f"lost {len(expected - set(counts))}: {node.collector.log_tail()}"
+    counts = Counter(json.loads(record)["log"] for record in records)
+    lost = set(numbered("seq", 0, total)) - set(counts)
+    assert not lost, f"lost {len(lost)} of {total}, first {sorted(lost)[:3]}: {node.collector.log_tail()}"
     duplicates = sum(counts.values()) - len(counts)
     assert duplicates <= total // 100, f"{duplicates} duplicates of {total}"
 

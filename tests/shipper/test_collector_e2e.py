@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -143,7 +144,7 @@ def test_each_namespace_s_records_reach_its_own_topic_with_their_metadata(node):
 
     record = got[0]
     assert record["log"] == "GET /health 200" and record["stream"] == "stdout"
-    assert record["time"].endswith("Z") and record["time"][:2] == "20"
+    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", record["time"]), record["time"]
     assert record["docker"] == {"container_id": first.container_id}
     assert record["kubernetes"] == {"namespace_name": first.namespace, "pod_name": first.pod, "pod_id": first.uid,
                                     "container_name": "api", "host": NODE, "labels": LABELS}

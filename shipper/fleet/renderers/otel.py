@@ -23,7 +23,8 @@ NAMESPACE = 'resource.attributes["k8s.namespace.name"]'
 TOPIC = f'resource.attributes["{TOPIC_ATTRIBUTE}"]'
 LABEL_PREFIX = "k8s.pod.labels."
 RECORD = ('{"log": body, "stream": attributes["log.iostream"], '
-          '"time": FormatTime(time, "%Y-%m-%dT%H:%M:%S.%fZ"), '
+          # FormatTime's %f drops trailing zeros: the brief's time has exactly six fraction digits
+          '"time": Format("%s.%06dZ", [FormatTime(time, "%Y-%m-%dT%H:%M:%S"), Nanosecond(time) / 1000]), '
           '"docker": {"container_id": resource.attributes["container.id"]}, '
           '"kubernetes": {"namespace_name": resource.attributes["k8s.namespace.name"], '
           '"pod_name": resource.attributes["k8s.pod.name"], "pod_id": resource.attributes["k8s.pod.uid"], '

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the portal for `make run`, inside `python -m portal.devservices run` (which exported where Kafka,
-# Redis and LDAP are): migrations, the demo catalogue and admin, the topics, a Celery worker with beat, and the web server.
+# Redis and LDAP are): migrations, the demo catalogue and admin, the topics, a Celery worker with beat, the demo
+# log flow (shipper/demo) and the web server.
 # Ctrl-C stops everything; the harness then stops the servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,9 @@ $py manage.py check_services || echo "(some components are not answering: see ht
 
 .venv/bin/celery -A portal worker --beat --loglevel=warning --concurrency=1 &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT
+# logs flowing: demo pods' lines shipped by the real collector (built and cached on first use, progress printed)
+$py manage.py demo_logs &
+shipper=$!
+trap 'kill $shipper $worker 2>/dev/null; wait $shipper $worker 2>/dev/null' EXIT
 
 $py manage.py runserver 127.0.0.1:8000 --noreload

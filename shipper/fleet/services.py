@@ -8,6 +8,7 @@ of an unchanged revision writes nothing. Every settings change, apply, rollback 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -74,10 +75,13 @@ def desired(fleet: Fleet) -> Desired:
     return Desired(rendered.file_name, rendered.text, objects, {r.namespace: r.topic for r in routes}, digest)
 
 
-def local_config(fleet: Fleet, *, log_root: str) -> str:
+def local_config(fleet: Fleet, *, log_root: str, checkpoint_path: str, kube: bool = True) -> str:
     """The fleet's config for its shipper run as a process on this machine instead of a pod (the demo, the
-    end-to-end tests): the node's logs under `log_root`, the API server reached through $KUBECONFIG."""
-    return render(spec_of(fleet, routes_for(fleet), log_root=log_root, kube_auth="kubeConfig")).text
+    end-to-end tests): the node's logs under `log_root`, checkpoints in `checkpoint_path`, the API server reached
+    through $KUBECONFIG (or, without `kube`, not at all)."""
+    spec = dataclasses.replace(spec_of(fleet, routes_for(fleet)), log_root=log_root, checkpoint_path=checkpoint_path,
+                               kube_auth="kubeConfig" if kube else "")
+    return render(spec).text
 
 
 def latest_revision(fleet: Fleet) -> FleetRevision | None:

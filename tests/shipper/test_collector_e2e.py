@@ -25,6 +25,7 @@ from portal.core.audit import SYSTEM
 from portal.devservices.otelcol import otelcol_binary
 from shipper.demo.collector import LocalCollector
 from shipper.demo.cri import ContainerLog, LogDirectory
+from shipper.demo.pods import simulate_pod
 from shipper.fleet import credentials, services
 from shipper.fleet.renderers import otel
 from shipper.fleet.spec import NODE_ENV, PASSWORD_ENV, USERNAME_ENV
@@ -59,22 +60,6 @@ def test_the_collector_accepts_the_rendered_configs(collector_binary, golden):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def create_pod(kube_cluster, namespace: str, name: str) -> ContainerLog:
-    """A Pod on the test's node with a running container whose id the runtime would report."""
-    kube_cluster.ensure_namespace(namespace)
-    pod = kube_cluster.apply({"apiVersion": "v1", "kind": "Pod",
-                              "metadata": {"name": name, "namespace": namespace, "labels": LABELS},
-                              "spec": {"nodeName": NODE, "containers": [{"name": "api", "image": "busybox:1.36"}]}})
-    container_id = uuid.uuid4().hex + uuid.uuid4().hex
-    kube_cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-                        "status": {"phase": "Running", "containerStatuses": [{
-                            "name": "api", "image": "busybox:1.36", "imageID": "", "ready": True,
-                            "restartCount": 0, "containerID": f"containerd://{container_id}",
-                            "state": {"running": {"startedAt": "2026-12-01T00:00:00Z"}}}]}},
-                       subresource="status", field_manager="kubelet")  # as the node's kubelet would report it
-    return ContainerLog(namespace, name, pod["metadata"]["uid"], "api", container_id)
-
-
 @pytest.fixture
 def node(world, unique, kube_cluster, kubeconfig, settings, tmp_path, collector_binary, celery_eager,
          django_capture_on_commit_callbacks):
@@ -87,7 +72,7 @@ def node(world, unique, kube_cluster, kubeconfig, settings, tmp_path, collector_
         namespaces = [catalogue.register_namespace(SYSTEM, name=name, owner_team=world.payments) for name in names]
     with django_capture_on_commit_callbacks(execute=True):
         fleet = make_fleet(unique, world.admin, quarantine_topic=f"logs.quarantine-{unique}",
-                           checkpoint_path=str(tmp_path / "checkpoints"), batch_timeout_ms=10)
+                           batch_timeout_ms=10)
     holder = person(f"h{unique}", "team-payments")
     with django_capture_on_commit_callbacks(execute=True):
         for namespace in namespaces:
@@ -105,15 +90,18 @@ def node(world, unique, kube_cluster, kubeconfig, settings, tmp_path, collector_
         auditor_credential.username, user_credentials.show_password(world.auditor, auditor_credential))
 
     logs = LogDirectory(tmp_path / "var-log")
-    pods = {name: create_pod(kube_cluster, name, f"api-{unique}") for name in names}
-    stranger = create_pod(kube_cluster, f"e2x-{unique}", f"api-{unique}")  # a namespace without a topic
+    pods = {name: simulate_pod(kube_cluster, name, f"api-{unique}", node=NODE, labels=LABELS) for name in names}
+    # a namespace without a topic
+    stranger = simulate_pod(kube_cluster, f"e2x-{unique}", f"api-{unique}", node=NODE, labels=LABELS)
     for log in (*pods.values(), stranger):
         logs.add(log)
     shipper = system_principals.client_settings(fleet.principal_name, fleet.kafka_cluster)
-    collector = LocalCollector(collector_binary, services.local_config(fleet, log_root=str(logs.root)),
+    collector = LocalCollector(collector_binary, services.local_config(fleet, log_root=str(logs.root),
+                                                     checkpoint_path=str(tmp_path / "checkpoints")),
                                tmp_path / "collector", username=shipper["sasl.username"],
                                password=shipper["sasl.password"], node=NODE, kubeconfig=kubeconfig)
     yield SimpleNamespace(fleet=fleet, logs=logs, pods=pods, stranger=stranger, reader=reader,
+                          checkpoints=tmp_path / "checkpoints",
                           auditor_reader=auditor_reader, collector=collector,
                           topics={name: f"logs.{name}" for name in names})
     collector.kill()
@@ -223,7 +211,8 @@ def test_a_credential_rotation_with_the_collector_running_loses_nothing(node, dj
     shipper = system_principals.client_settings(node.fleet.principal_name, node.fleet.kafka_cluster)
     assert shipper["sasl.username"].endswith(".b")
     node.collector.stop()
-    node.collector.configure(services.local_config(node.fleet, log_root=str(node.logs.root)),
+    node.collector.configure(services.local_config(node.fleet, log_root=str(node.logs.root),
+                                                   checkpoint_path=str(node.checkpoints)),
                              username=shipper["sasl.username"], password=shipper["sasl.password"])
     node.collector.start()
     node.logs.write(log, numbered("after", 0, 200))

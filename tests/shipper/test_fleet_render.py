@@ -131,3 +131,9 @@ def test_no_rendering_holds_a_password(flavour):
     lines = [line for line in render(dataclasses.replace(SPEC, flavour=flavour)).text.splitlines()
              if re.search("password", line, re.IGNORECASE)]
     assert lines and all(PASSWORD_ENV in line for line in lines), "only a reference to the Secret's variable"
+
+
+def test_otel_without_an_api_server_leaves_k8s_attributes_out():
+    config = _otel(dataclasses.replace(SPEC, kube_auth=""))
+    assert "k8s_attributes" not in config["processors"]
+    assert config["service"]["pipelines"]["logs"]["processors"] == ["memory_limiter", "transform/record"]

@@ -82,6 +82,31 @@ def config(spec: FleetSpec) -> dict:
     }
     if spec.kafka.tls:
         exporter["tls"] = {"insecure": False}
+    processors: dict = {
+        "memory_limiter": {"check_interval": "1s", "limit_mib": spec.buffer_mib,
+                           "spike_limit_mib": max(1, spec.buffer_mib // 5)},
+        "k8s_attributes": {
+            "auth_type": spec.kube_auth,
+            "passthrough": False,
+            # a restarted shipper with a backlog would otherwise send records before it knows their pods
+            "wait_for_metadata": True,
+            "filter": {"node_from_env_var": NODE_ENV},
+            "pod_association": [{"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]}],
+            "extract": {"metadata": ["k8s.node.name", "container.id"],
+                        "labels": [{"tag_name": f"{LABEL_PREFIX}$$1", "key_regex": "(.*)", "from": "pod"}]},
+        },
+        "transform/record": {"error_mode": "ignore", "log_statements": [
+            {"context": "resource", "statements": _routing_statements(spec)},
+            {"context": "log", "statements": [
+                f"set(body, {RECORD})",
+                'set(body["kubernetes"]["labels"], resource.attributes)',
+                'keep_matching_keys(body["kubernetes"]["labels"], "^k8s\\\\.pod\\\\.labels\\\\.")',
+                'replace_all_patterns(body["kubernetes"]["labels"], "key", "^k8s\\\\.pod\\\\.labels\\\\.", "")',
+            ]},
+        ]},
+    }
+    if not spec.kube_auth:  # no API server to ask: the records carry what the log path says
+        del processors["k8s_attributes"]
     return {
         "extensions": {"file_storage": {"directory": spec.checkpoint_path, "create_directory": True}},
         "receivers": {"file_log": {
@@ -92,35 +117,13 @@ def config(spec: FleetSpec) -> dict:
             "storage": "file_storage",
             "operators": [{"type": "container", "id": "container-parser", "add_metadata_from_filepath": True}],
         }},
-        "processors": {
-            "memory_limiter": {"check_interval": "1s", "limit_mib": spec.buffer_mib,
-                               "spike_limit_mib": max(1, spec.buffer_mib // 5)},
-            "k8s_attributes": {
-                "auth_type": spec.kube_auth,
-                "passthrough": False,
-                # a restarted shipper with a backlog would otherwise send records before it knows their pods
-                "wait_for_metadata": True,
-                "filter": {"node_from_env_var": NODE_ENV},
-                "pod_association": [{"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]}],
-                "extract": {"metadata": ["k8s.node.name", "container.id"],
-                            "labels": [{"tag_name": f"{LABEL_PREFIX}$$1", "key_regex": "(.*)", "from": "pod"}]},
-            },
-            "transform/record": {"error_mode": "ignore", "log_statements": [
-                {"context": "resource", "statements": _routing_statements(spec)},
-                {"context": "log", "statements": [
-                    f"set(body, {RECORD})",
-                    'set(body["kubernetes"]["labels"], resource.attributes)',
-                    'keep_matching_keys(body["kubernetes"]["labels"], "^k8s\\\\.pod\\\\.labels\\\\.")',
-                    'replace_all_patterns(body["kubernetes"]["labels"], "key", "^k8s\\\\.pod\\\\.labels\\\\.", "")',
-                ]},
-            ]},
-        },
+        "processors": processors,
         "exporters": {"kafka": exporter},
         "service": {
             "extensions": ["file_storage"],
             "telemetry": {"logs": {"level": "info"}, "metrics": {"level": "none"}},
             "pipelines": {"logs": {"receivers": ["file_log"],
-                                   "processors": ["memory_limiter", "k8s_attributes", "transform/record"],
+                                   "processors": list(processors),
                                    "exporters": ["kafka"]}},
         },
     }

@@ -7,19 +7,17 @@
 # LOGWARDEN_OTELCOL may name an existing binary (built from the same manifest) to use instead of building one.
 set -euo pipefail
 
-if [ -n "${LOGWARDEN_OTELCOL:-}" ]; then
-  if [ ! -x "$LOGWARDEN_OTELCOL" ]; then echo "LOGWARDEN_OTELCOL=$LOGWARDEN_OTELCOL is not an executable file" >&2; exit 1; fi
-  echo "$LOGWARDEN_OTELCOL"
-  exit 0
-fi
+source "$(dirname "$0")/binary-override.sh"
+binary_override LOGWARDEN_OTELCOL
 
 builder_version="v0.155.0"
 scripts="$(cd "$(dirname "$0")" && pwd)"
 manifest="$scripts/../deploy/otelcol/builder.yaml"
 cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
-# The directory is named by the recipe (this script and the manifest), so a binary cached by an earlier
-# recipe is never reused.
-recipe=$(cat "$0" "$manifest" | sha256sum | cut -c1-16)
+# The directory is named by the recipe (the manifest and how it is built: bump build_steps when the steps below
+# change), so a binary cached by an earlier recipe is never reused.
+build_steps="builder-$builder_version+go-build-mod-1"
+recipe=$( (echo "$build_steps"; cat "$manifest") | sha256sum | cut -c1-16)
 dir="$cache/otelcol/$recipe"
 bin="$dir/otelcol-logwarden"
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi

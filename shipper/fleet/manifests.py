@@ -11,6 +11,7 @@ credential included) rolls the pods, an unchanged one does not.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import Any
@@ -89,6 +90,26 @@ def manifests(spec: FleetSpec, rendered: Rendered, *, kafka_username: str,
     ]
     digest = content_hash(rendered.file_name, rendered.text, objects)
     objects[-1]["spec"]["template"]["metadata"]["annotations"] = {HASH_ANNOTATION: digest}
+    return objects, digest
+
+
+def rebind_credential(objects: list[dict], config_name: str, config: str, *, kafka_username: str,
+                      password_kept: bool) -> tuple[list[dict], str]:
+    """Stored objects moved onto another credential slot (a rollback to a revision made before a rotation: its
+    own slot may be retired), and their new content hash; everything else as stored."""
+    objects = copy.deepcopy(objects)
+    secret = next(item for item in objects if item["kind"] == "Secret")
+    name = secret_name(secret["metadata"]["labels"][FLEET_LABEL], kafka_username)
+    secret["metadata"]["name"] = name
+    secret["metadata"]["annotations"] = {CREDENTIAL_ANNOTATION: kafka_username,
+                                         PASSWORD_ANNOTATION: "kept" if password_kept else "pending"}
+    template = objects[-1]["spec"]["template"]
+    for env in template["spec"]["containers"][0]["env"]:
+        if "secretKeyRef" in env.get("valueFrom", {}):
+            env["valueFrom"]["secretKeyRef"]["name"] = name
+    template["metadata"].pop("annotations", None)
+    digest = content_hash(config_name, config, objects)
+    template["metadata"]["annotations"] = {HASH_ANNOTATION: digest}
     return objects, digest
 
 

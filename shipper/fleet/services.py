@@ -22,7 +22,7 @@ from portal.core import audit, audited
 from shipper.fleet import health as fleet_health
 from shipper.fleet import credentials
 from shipper.fleet.manifests import (CREDENTIAL_ANNOTATION, FLEET_LABEL, PASSWORD_ANNOTATION, SECRET_LABEL, manifests,
-                                     object_name, selector)
+                                     object_name, rebind_credential, selector)
 from shipper.fleet.models import Fleet, FleetRevision
 from shipper.fleet.planner import CREATE, ObjectKey, Plan, PlanItem, plan
 from shipper.fleet.renderers import render
@@ -275,6 +275,13 @@ def rollback(actor, fleet: Fleet, to: FleetRevision, *, reason: str) -> ApplyRes
     if not reason.strip():
         raise ValidationError({"reason": "Say why the fleet rolls back: the revision records it."})
     content = Desired(to.config_name, to.config, to.manifests, to.routes, to.content_hash)
+    credential = credentials.current_credential(fleet)
+    if secret_credential(to) != (credential.username, "kept" if credential.password else "pending"):
+        # the old revision's slot may be retired since: the rollback keeps the credential the shippers have now
+        objects, digest = rebind_credential(to.manifests, to.config_name, to.config,
+                                            kafka_username=credential.username,
+                                            password_kept=credential.password is not None)
+        content = Desired(to.config_name, to.config, objects, to.routes, digest)
     with transaction.atomic():
         revision = _record_revision(actor, fleet, content, reason=f"rollback to #{to.number}: {reason}",
                                     rollback_of=to)

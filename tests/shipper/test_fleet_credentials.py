@@ -128,7 +128,7 @@ def test_the_password_reaches_the_cluster_only_in_the_secret_and_rotation_rolls_
     caplog.set_level(logging.DEBUG)
     services.refresh_and_enforce(fleet)  # the catalogue's receivers may have refreshed already
     assert services.secret_credential(services.latest_revision(fleet)) == (f"{fleet.principal_name}.a", "kept")
-    services.apply(SYSTEM, fleet)
+    first = services.apply(SYSTEM, fleet).revision.number
     password = system_principals.client_settings(fleet.principal_name, fleet.kafka_cluster)["sasl.password"]
     stored = secret(kube_cluster, fleet, "a")
     assert set(stored["data"]) == {"username", "password"}
@@ -154,6 +154,11 @@ def test_the_password_reaches_the_cluster_only_in_the_secret_and_rotation_rolls_
     services.check_drift(fleet)
     assert secret(kube_cluster, fleet, "a") is None, "retired with its slot"
     assert AuditEvent.objects.filter(action="fleet.secret_retire", data__kube_object__endswith="-kafka-a").exists()
+
+    services.rollback(world.admin, fleet, fleet.revisions.get(number=first), reason="back to the old config")
+    assert secret_refs(kube_cluster, fleet) == {f"{object_name(fleet.name)}-kafka-b"}, \
+        "a rollback keeps the live credential, not the retired slot of its revision"
+    assert secret(kube_cluster, fleet, "a") is None
 
     client = Client()
     client.force_login(world.admin)

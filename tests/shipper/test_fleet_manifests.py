@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from shipper.fleet.manifests import HASH_ANNOTATION, manifests
+from shipper.fleet.manifests import HASH_ANNOTATION, manifests, rebind_credential
 from shipper.fleet.renderers import render
 from shipper.fleet.spec import FleetSpec, KafkaTarget, Route
 
@@ -128,3 +128,12 @@ def test_the_pod_template_carries_the_content_hash_so_a_change_rolls_the_pods():
     assert manifests(SPEC, render(SPEC), kafka_username="shipper.eu-west.a", password_kept=True)[1] != digest, \
         "a password provisioned rolls the pods onto it"
     assert manifests(SPEC, render(SPEC), kafka_username="shipper.eu-west.a")[1] == digest
+
+
+def test_a_rollback_s_objects_move_onto_the_current_credential_slot_as_if_rendered_with_it():
+    rendered = render(SPEC)
+    old, _ = manifests(SPEC, rendered, kafka_username="shipper.eu-west.a")
+    rebound = rebind_credential(old, rendered.file_name, rendered.text, kafka_username="shipper.eu-west.b",
+                                password_kept=True)
+    assert rebound == manifests(SPEC, rendered, kafka_username="shipper.eu-west.b", password_kept=True)
+    assert old == manifests(SPEC, rendered, kafka_username="shipper.eu-west.a")[0], "the stored objects unchanged"

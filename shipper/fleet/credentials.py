@@ -53,6 +53,13 @@ def current_credential(fleet: Fleet) -> ShipperCredential:
     return ShipperCredential(settings["sasl.username"], settings["sasl.password"])
 
 
+def slots(fleet: Fleet) -> list[KafkaCredential]:
+    """The principal's credentials on the fleet's cluster that are not removed, newest first (for its page)."""
+    return list(KafkaCredential.objects.filter(principal__name=fleet.principal_name, principal__user__isnull=True,
+                                               cluster=fleet.kafka_cluster).exclude(state=CredentialState.REMOVED)
+                .order_by("-created_at"))
+
+
 def live_credentials(fleet: Fleet) -> list[KafkaCredential]:
     """The principal's slots that still work on the broker (active, or retiring within a rotation's overlap)."""
     return list(KafkaCredential.objects.filter(principal__name=fleet.principal_name, principal__user__isnull=True,

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -171,6 +172,20 @@ def refresh_and_enforce(fleet: Fleet) -> int | None:
             fleet.enforce or (live is not None and live != secret_credential(revision))):
         apply(audit.SYSTEM, fleet, revision=revision)
     return revision.number if revision else None
+
+
+def rotate_credential(actor, fleet: Fleet, *, overlap_hours: int):
+    """Starts a rotation of the shipper's credential (audited): the reconciler makes the other slot, the next
+    periodic pass (shipper.check_fleets) renders and applies a revision on its Secret, and the current slot keeps
+    working for `overlap_hours`, then leaves the broker and its Secret the cluster."""
+    longest = settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS
+    if not 1 <= overlap_hours <= longest:
+        raise ValidationError({"overlap_hours": [f"Between 1 and {longest} hours: how long the current password "
+                                                 f"keeps working while the pods roll onto the new one."]})
+    with transaction.atomic():
+        new = credentials.rotate(fleet, overlap=timedelta(hours=overlap_hours))
+        audit.record(actor, "fleet.rotate_credential", fleet, username=new.username, overlap_hours=overlap_hours)
+    return new
 
 
 # --- the cluster -------------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
 from shipper.fleet import credentials, services
 from shipper.fleet.manifests import object_name
+from tests.api_clients import client_as
 from tests.fleet_helpers import make_fleet
-from tests.helpers import eventually
+from tests.helpers import eventually, events
 from topics.access import services as access
 from topics.catalogue import services as catalogue
 from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType
@@ -171,3 +172,33 @@ def test_the_password_reaches_the_cluster_only_in_the_secret_and_rotation_rolls_
                   *(json.dumps([r.config, r.manifests]) for r in fleet.revisions.all())]
     for secret_value in (password, new_password):
         assert not [text[:80] for text in everything if secret_value in text]
+
+
+@pytest.mark.kafka
+@pytest.mark.kube
+def test_admins_rotate_the_shipper_s_credential_from_the_api_and_the_page_and_nobody_else(
+        provisioned, world, django_capture_on_commit_callbacks):
+    fleet = provisioned.fleet
+    url = f"/api/fleets/{fleet.name}/rotate-credential/"
+    assert client_as(world, "auditor").post(url, {"overlap_hours": 2}, format="json").status_code == 403
+    assert client_as(world, "engineer").post(url, {"overlap_hours": 2}, format="json").status_code in (403, 404)
+    bad = client_as(world, "admin").post(url, {"overlap_hours": 0}, format="json")
+    assert bad.status_code == 400 and "overlap_hours" in bad.json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(world, "admin").post(url, {"overlap_hours": 2}, format="json")
+    assert response.status_code == 202, response.content
+    assert response.json() == {"username": f"{fleet.principal_name}.b", "state": "pending", "overlap_hours": 2}
+    (event,) = events("fleet.rotate_credential")
+    assert event.data == {"username": f"{fleet.principal_name}.b", "overlap_hours": 2}
+
+    page = Client()
+    page.force_login(world.admin)
+    html = page.get(f"/fleets/{fleet.name}/").content.decode()
+    assert f"{fleet.principal_name}.b" in html and "Rotate the credential" in html
+    again = page.post(f"/fleets/{fleet.name}/rotate-credential/", {"overlap_hours": 1}, follow=True).content.decode()
+    assert "Not rotated" in again and "already under way" in again
+    auditor = Client()
+    auditor.force_login(world.auditor)
+    assert "Rotate the credential" not in auditor.get(f"/fleets/{fleet.name}/").content.decode()
+    assert auditor.post(f"/fleets/{fleet.name}/rotate-credential/", {"overlap_hours": 1}).status_code == 403

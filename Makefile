@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # portal uses that cluster instead.
 RUN_SERVICES := kafka redis ldap $(if $(filter local,$(K8S)),kube)
 
-.PHONY: install run test bench services-down
+.PHONY: install run test bench bench-fleet services-down
 
 install:
 	bash scripts/install-system-deps.sh
@@ -15,6 +15,7 @@ install:
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
 	bash scripts/build-kcat.sh >/dev/null
 	bash scripts/build-minio.sh >/dev/null
+	bash scripts/build-otelcol.sh >/dev/null
 
 run: install
 	$(BIN)/python -m portal.devservices run $(RUN_SERVICES) --profile dev -- bash scripts/run-portal.sh
@@ -24,6 +25,9 @@ test: install
 
 bench: install
 	$(BIN)/python -m portal.devservices run postgres redis kafka --profile bench -- $(BIN)/python bench/reconcile.py --flush-database $(BENCH_ARGS)
+
+bench-fleet: install
+	$(BIN)/python -m portal.devservices run postgres redis kafka kube --profile bench -- $(BIN)/python bench/fleet.py $(BENCH_ARGS)
 
 services-down:
 	$(BIN)/python -m portal.devservices down --profile dev

@@ -9,11 +9,8 @@
 # LOGWARDEN_KCAT may name an existing kcat (linked against librdkafka >= 2.6.1) to use instead of building one.
 set -euo pipefail
 
-if [ -n "${LOGWARDEN_KCAT:-}" ]; then
-  if [ ! -x "$LOGWARDEN_KCAT" ]; then echo "LOGWARDEN_KCAT=$LOGWARDEN_KCAT is not an executable file" >&2; exit 1; fi
-  echo "$LOGWARDEN_KCAT"
-  exit 0
-fi
+source "$(dirname "$0")/binary-override.sh"
+binary_override LOGWARDEN_KCAT
 
 # rdkafka-sys 4.10.0 vendors librdkafka 2.12.1 (the part after "+" in the crate's version)
 rdkafka_sys_version="4.10.0+2.12.1"

@@ -61,6 +61,11 @@ def default_policies() -> None:
             "approvals_required": approvals, "max_grant_days": grant_days, "max_credential_age_days": credential_days})
 
 
+def standard_retention_class() -> RetentionClass:
+    """The default retention class the data migration makes (transactional tests flush it)."""
+    return RetentionClass.objects.get_or_create(name="standard", defaults={"retention_ms": 7 * 86_400_000})[0]
+
+
 def build_world() -> World:
     payments = Team.objects.create(slug="payments", name="Payments")
     checkout = Team.objects.create(slug="checkout", name="Checkout")
@@ -72,7 +77,7 @@ def build_world() -> World:
     account = service_accounts.create(SYSTEM, name="payments-etl", team=payments)
     issued = tokens.issue(SYSTEM, account, name="ci", expires_at=None)
     # transactional tests flush the rows the data migrations made: recreate what the world needs
-    standard, _ = RetentionClass.objects.get_or_create(name="standard", defaults={"retention_ms": 7 * 86_400_000})
+    standard = standard_retention_class()
     default_policies()
     return World(
         payments=payments, checkout=checkout,

@@ -17,7 +17,7 @@ class TopicsConfig(AppConfig):
         from topics.archive import principal as archiver
         from topics.catalogue import panels as catalogue_panels
         from topics.kafka.health import check_kafka
-        from topics.logs import demo, reader
+        from topics.logs import reader
         from topics.logs import panels as logs_panels
         from topics.provisioning.health import check_queue, check_scheduler
 
@@ -27,5 +27,4 @@ class TopicsConfig(AppConfig):
         panels.register("namespace-detail", access_panels.namespace_grants)
         panels.register("namespace-detail", logs_panels.namespace_logs)
         reader.register()
-        demo.register()
         archiver.register()

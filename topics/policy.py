@@ -228,9 +228,24 @@ def credentials_visible_to(who) -> QuerySet[KafkaCredential]:
     return credentials.filter(mine)
 
 
-def may_be_granted(principal: KafkaPrincipal) -> bool:
-    """Grants and requests are for people and service accounts; a system principal's access is its role's."""
-    return not principal.is_system
+def may_be_granted(principal: KafkaPrincipal, namespace: Namespace | None = None) -> bool:
+    """Grants and requests are for people and service accounts; a system principal's access is its role's. A
+    quarantine topic may hold any namespace's records: only platform admins' and auditors' own principals."""
+    if principal.is_system:
+        return False
+    if namespace is not None and namespace.quarantine:
+        return principal.user is not None and can_read_audit(principal.user)
+    return True
+
+
+def why_not_granted(principal: KafkaPrincipal, namespace: Namespace) -> str:
+    """The refusal may_be_granted means, for a form or API error ('' when it may be granted)."""
+    if may_be_granted(principal, namespace):
+        return ""
+    if principal.is_system:
+        return f"{principal.name} is a system principal: its access comes from its role, never from a grant."
+    return (f"{namespace.name} is a shipper's quarantine (records of any namespace without a topic): only "
+            f"platform admins and auditors may be granted it, not {principal.name}.")
 
 
 def system_credentials_visible_to(who) -> QuerySet[KafkaCredential]:

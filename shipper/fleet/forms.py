@@ -34,3 +34,9 @@ class FleetSettingsForm(forms.Form):
 
 class RollbackForm(forms.Form):
     reason = forms.CharField(max_length=settings.LOGWARDEN_MAX_TEXT_LENGTH)
+
+
+class RotateCredentialForm(forms.Form):
+    overlap_hours = forms.IntegerField(min_value=1, max_value=settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS,
+                                       initial=settings.LOGWARDEN_ROTATION_OVERLAP_HOURS,
+                                       help_text="How long the current password keeps working while the pods roll")

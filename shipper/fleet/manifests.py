@@ -3,12 +3,15 @@
 The DaemonSet is unprivileged: no privileged container, no privilege escalation, every capability dropped but
 DAC_READ_SEARCH (or, by setting, none and a supplemental group that may read the logs), a non-root UID where the
 flavour allows, a read-only root filesystem, the node's log directories mounted read-only and one writable host
-directory for checkpoints. The Secret carries the shipper's Kafka username here; its password is added only when
-applying (shipper.fleet.services), so no revision, page or audit event ever holds it. The pod template's
-annotation is the revision's content hash: a new revision rolls the pods, an unchanged one does not.
+directory for checkpoints. The Secret carries the shipper's Kafka username here (and whether its password is
+provisioned yet); the password itself is added only when applying (shipper.fleet.services), so no revision, page
+or audit event ever holds it. The Secret is named after the credential's slot: a rotation makes a new Secret
+that the pods then read. The pod template's annotation is the revision's content hash: a new revision (a new
+credential included) rolls the pods, an unchanged one does not.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import Any
@@ -18,6 +21,8 @@ from shipper.fleet.spec import CONFIG_DIR, NODE_ENV, PASSWORD_ENV, USERNAME_ENV,
 
 HASH_ANNOTATION = "logwarden.io/config-hash"
 CREDENTIAL_ANNOTATION = "logwarden.io/kafka-username"
+PASSWORD_ANNOTATION = "logwarden.io/kafka-password"  # "kept" once provisioned, else "pending"
+SECRET_LABEL = "logwarden.io/kafka-secret"
 FLEET_LABEL = "logwarden.io/fleet"
 APP_LABELS = {"app.kubernetes.io/name": "logwarden-shipper", "app.kubernetes.io/managed-by": "logwarden"}
 CONTAINER = "shipper"
@@ -32,8 +37,9 @@ def object_name(fleet_name: str) -> str:
     return f"logwarden-shipper-{fleet_name}"
 
 
-def secret_name(fleet_name: str) -> str:
-    return f"{object_name(fleet_name)}-kafka"
+def secret_name(fleet_name: str, kafka_username: str) -> str:
+    """The Secret of one credential slot (`shipper.<fleet>.a` → `…-kafka-a`)."""
+    return f"{object_name(fleet_name)}-kafka-{kafka_username.rsplit('.', 1)[-1]}"
 
 
 def labels(spec: FleetSpec) -> dict[str, str]:
@@ -58,9 +64,11 @@ def content_hash(config_name: str, config: str, manifests: list[dict]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def manifests(spec: FleetSpec, rendered: Rendered, *, kafka_username: str) -> tuple[list[dict], str]:
+def manifests(spec: FleetSpec, rendered: Rendered, *, kafka_username: str,
+              password_kept: bool = False) -> tuple[list[dict], str]:
     """The objects in apply order, and the content hash their pod template carries."""
     name = object_name(spec.name)
+    secret = secret_name(spec.name, kafka_username)
     objects = [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _metadata(spec, spec.kube_namespace, namespaced=False)},
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _metadata(spec, name)},
@@ -75,11 +83,33 @@ def manifests(spec: FleetSpec, rendered: Rendered, *, kafka_username: str) -> tu
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _metadata(spec, f"{name}-config"),
          "data": {rendered.file_name: rendered.text}},
         {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-         "metadata": _metadata(spec, secret_name(spec.name), annotations={CREDENTIAL_ANNOTATION: kafka_username})},
-        _daemon_set(spec, rendered),
+         "metadata": {**_metadata(spec, secret, annotations={
+             CREDENTIAL_ANNOTATION: kafka_username, PASSWORD_ANNOTATION: "kept" if password_kept else "pending"}),
+             "labels": {**labels(spec), SECRET_LABEL: "true"}}},
+        _daemon_set(spec, rendered, secret),
     ]
     digest = content_hash(rendered.file_name, rendered.text, objects)
     objects[-1]["spec"]["template"]["metadata"]["annotations"] = {HASH_ANNOTATION: digest}
+    return objects, digest
+
+
+def rebind_credential(objects: list[dict], config_name: str, config: str, *, kafka_username: str,
+                      password_kept: bool) -> tuple[list[dict], str]:
+    """Stored objects moved onto another credential slot (a rollback to a revision made before a rotation: its
+    own slot may be retired), and their new content hash; everything else as stored."""
+    objects = copy.deepcopy(objects)
+    secret = next(item for item in objects if item["kind"] == "Secret")
+    name = secret_name(secret["metadata"]["labels"][FLEET_LABEL], kafka_username)
+    secret["metadata"]["name"] = name
+    secret["metadata"]["annotations"] = {CREDENTIAL_ANNOTATION: kafka_username,
+                                         PASSWORD_ANNOTATION: "kept" if password_kept else "pending"}
+    template = objects[-1]["spec"]["template"]
+    for env in template["spec"]["containers"][0]["env"]:
+        if "secretKeyRef" in env.get("valueFrom", {}):
+            env["valueFrom"]["secretKeyRef"]["name"] = name
+    template["metadata"].pop("annotations", None)
+    digest = content_hash(config_name, config, objects)
+    template["metadata"]["annotations"] = {HASH_ANNOTATION: digest}
     return objects, digest
 
 
@@ -87,11 +117,11 @@ def _host_volume(name: str, path: str, kind: str = "Directory") -> dict:
     return {"name": name, "hostPath": {"path": path, "type": kind}}
 
 
-def _secret_env(variable: str, spec: FleetSpec, key: str) -> dict:
-    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret_name(spec.name), "key": key}}}
+def _secret_env(variable: str, secret: str, key: str) -> dict:
+    return {"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
-def _daemon_set(spec: FleetSpec, rendered: Rendered) -> dict:
+def _daemon_set(spec: FleetSpec, rendered: Rendered, secret: str) -> dict:
     name = object_name(spec.name)
     non_root = rendered.run_as_user != 0
     capabilities: dict[str, list[str]] = {"drop": ["ALL"]}
@@ -116,7 +146,7 @@ def _daemon_set(spec: FleetSpec, rendered: Rendered) -> dict:
     container = {
         "name": CONTAINER, "image": spec.image, "args": list(rendered.command),
         "env": [{"name": NODE_ENV, "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}}},
-                _secret_env(USERNAME_ENV, spec, "username"), _secret_env(PASSWORD_ENV, spec, "password")],
+                _secret_env(USERNAME_ENV, secret, "username"), _secret_env(PASSWORD_ENV, secret, "password")],
         "resources": {"requests": {"cpu": spec.cpu_request, "memory": spec.memory_request},
                       "limits": {"cpu": spec.cpu_limit, "memory": spec.memory_limit}},
         "securityContext": {"privileged": False, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,

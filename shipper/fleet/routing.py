@@ -10,7 +10,8 @@ from topics.models import Lifecycle, Topic, TopicState
 
 def routes_for(fleet: Fleet) -> tuple[Route, ...]:
     topics = (Topic.objects.filter(cluster_id=fleet.kafka_cluster_id, state=TopicState.READY)
-              .exclude(namespace__lifecycle=Lifecycle.RETIRED).values_list("namespace__name", "name"))
+              .exclude(namespace__lifecycle=Lifecycle.RETIRED).exclude(namespace__quarantine=True)
+              .values_list("namespace__name", "name"))
     return tuple(sorted(Route(namespace, topic) for namespace, topic in topics))
 
 

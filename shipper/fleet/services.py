@@ -8,8 +8,10 @@ of an unchanged revision writes nothing. Every settings change, apply, rollback 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,8 +21,9 @@ from django.utils import timezone
 
 from portal.core import audit, audited
 from shipper.fleet import health as fleet_health
-from shipper.fleet.credentials import current_credential
-from shipper.fleet.manifests import manifests, object_name, selector
+from shipper.fleet import credentials
+from shipper.fleet.manifests import (CREDENTIAL_ANNOTATION, FLEET_LABEL, PASSWORD_ANNOTATION, SECRET_LABEL, manifests,
+                                     object_name, rebind_credential, selector)
 from shipper.fleet.models import Fleet, FleetRevision
 from shipper.fleet.planner import CREATE, ObjectKey, Plan, PlanItem, plan
 from shipper.fleet.renderers import render
@@ -67,8 +70,19 @@ def desired(fleet: Fleet) -> Desired:
     routes = routes_for(fleet)
     spec = spec_of(fleet, routes)
     rendered = render(spec)
-    objects, digest = manifests(spec, rendered, kafka_username=current_credential(fleet).username)
+    credential = credentials.current_credential(fleet)
+    objects, digest = manifests(spec, rendered, kafka_username=credential.username,
+                                password_kept=credential.password is not None)
     return Desired(rendered.file_name, rendered.text, objects, {r.namespace: r.topic for r in routes}, digest)
+
+
+def local_config(fleet: Fleet, *, log_root: str, checkpoint_path: str, kube: bool = True) -> str:
+    """The fleet's config for its shipper run as a process on this machine instead of a pod (the demo, the
+    end-to-end tests): the node's logs under `log_root`, checkpoints in `checkpoint_path`, the API server reached
+    through $KUBECONFIG (or, without `kube`, not at all)."""
+    spec = dataclasses.replace(spec_of(fleet, routes_for(fleet)), log_root=log_root, checkpoint_path=checkpoint_path,
+                               kube_auth="kubeConfig" if kube else "")
+    return render(spec).text
 
 
 def latest_revision(fleet: Fleet) -> FleetRevision | None:
@@ -106,6 +120,7 @@ def create_fleet(actor, *, reason: str = "created", **fields) -> Fleet:
     with transaction.atomic():
         fleet = Fleet()
         audited.save(actor, fleet, **fields)
+        credentials.provision(fleet)
         _revise(actor, fleet, reason=reason)
     return fleet
 
@@ -119,24 +134,58 @@ def update_fleet(actor, fleet: Fleet, *, reason: str, **changes) -> FleetRevisio
         raise ValidationError({"reason": "Say why the fleet changes: the revision records it."})
     with transaction.atomic():
         changed = audited.save(actor, fleet, context={"reason": reason}, **changes)
+        if {"unrouted", "quarantine_topic"} & set(changed):
+            credentials.provision(fleet)
         return _revise(actor, fleet, reason=reason) if changed else None
 
 
+def secret_credential(revision: FleetRevision | None) -> tuple[str, str] | None:
+    """The (username, password state) a revision's Secret carries."""
+    for manifest in revision.manifests if revision else ():
+        if manifest["kind"] == "Secret":
+            annotations = manifest["metadata"]["annotations"]
+            return annotations[CREDENTIAL_ANNOTATION], annotations.get(PASSWORD_ANNOTATION, "")
+    return None
+
+
 def refresh_routing(fleet: Fleet) -> FleetRevision | None:
-    """A revision when the catalogue changed the fleet's routing (or anything else it renders)."""
+    """A revision when the catalogue changed the fleet's routing, or the shipper's credential changed (provisioned
+    or rotated), or anything else it renders."""
     with transaction.atomic():
         latest = latest_revision(fleet)
         after = {r.namespace: r.topic for r in routes_for(fleet)}
         reason = "catalogue: " + describe_change(latest.routes if latest else {}, after)
+        credential = credentials.current_credential(fleet)
+        if latest is not None and secret_credential(latest)[0] != credential.username:
+            reason += f"; credential rotated to {credential.username}"
+        elif latest is not None and secret_credential(latest)[1] != "kept" and credential.password is not None:
+            reason += f"; credential {credential.username} provisioned"
         return _revise(audit.SYSTEM, fleet, reason=reason)
 
 
 def refresh_and_enforce(fleet: Fleet) -> int | None:
-    """refresh_routing, then applying the new revision where the fleet enforces; the revision's number."""
+    """refresh_routing, then applying the new revision where the fleet enforces, or where it carries a new
+    credential for an applied fleet (its old slot ends with the rotation's overlap); the revision's number."""
+    live = secret_credential(fleet.live_revision)
     revision = refresh_routing(fleet)
-    if revision is not None and fleet.enforce and settings.KUBECONFIG:
+    if revision is not None and settings.KUBECONFIG and (
+            fleet.enforce or (live is not None and live != secret_credential(revision))):
         apply(audit.SYSTEM, fleet, revision=revision)
     return revision.number if revision else None
+
+
+def rotate_credential(actor, fleet: Fleet, *, overlap_hours: int):
+    """Starts a rotation of the shipper's credential (audited): the reconciler makes the other slot, the next
+    periodic pass (shipper.check_fleets) renders and applies a revision on its Secret, and the current slot keeps
+    working for `overlap_hours`, then leaves the broker and its Secret the cluster."""
+    longest = settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS
+    if not 1 <= overlap_hours <= longest:
+        raise ValidationError({"overlap_hours": [f"Between 1 and {longest} hours: how long the current password "
+                                                 f"keeps working while the pods roll onto the new one."]})
+    with transaction.atomic():
+        new = credentials.rotate(fleet, overlap=timedelta(hours=overlap_hours))
+        audit.record(actor, "fleet.rotate_credential", fleet, username=new.username, overlap_hours=overlap_hours)
+    return new
 
 
 # --- the cluster -------------------------------------------------------------------------------------------
@@ -174,14 +223,31 @@ class ApplyResult:
 
 
 def _with_credential(fleet: Fleet, item: PlanItem) -> dict:
-    """The Secret as applied: its username and (once provisioned) password, added here and nowhere else."""
+    """The Secret as applied: its username and (once provisioned, and while its slot is the current one) password,
+    added here and nowhere else."""
     if item.key.kind != "Secret":
         return item.manifest
-    credential = current_credential(fleet)
-    data = {"username": credential.username}
-    if credential.password is not None:
+    username = item.manifest["metadata"]["annotations"][CREDENTIAL_ANNOTATION]
+    credential = credentials.current_credential(fleet)
+    data = {"username": username}
+    if credential.password is not None and credential.username == username:
         data["password"] = credential.password
     return {**item.manifest, "stringData": data}
+
+
+def retire_secrets(cluster: KubeCluster, fleet: Fleet, live: FleetRevision) -> list[str]:
+    """Deletes the fleet's Secrets of credential slots that are no longer live (their rotation's overlap ended),
+    audited; the Secret of the live revision always stays. Returns the names deleted."""
+    keep = {credential.username for credential in credentials.live_credentials(fleet)}
+    keep.add(secret_credential(live)[0])
+    found = cluster.list_objects("v1", "Secret", fleet.kube_namespace,
+                                 label_selector={FLEET_LABEL: fleet.name, SECRET_LABEL: "true"})
+    retired = [secret["metadata"]["name"] for secret in found
+               if secret["metadata"].get("annotations", {}).get(CREDENTIAL_ANNOTATION) not in keep]
+    for name in retired:
+        cluster.delete("v1", "Secret", name, fleet.kube_namespace)
+        audit.record(audit.SYSTEM, "fleet.secret_retire", fleet, kube_object=f"Secret {fleet.kube_namespace}/{name}")
+    return retired
 
 
 def apply(actor, fleet: Fleet, *, revision: FleetRevision | None = None, dry_run: bool = False) -> ApplyResult:
@@ -190,6 +256,8 @@ def apply(actor, fleet: Fleet, *, revision: FleetRevision | None = None, dry_run
     revision = revision or latest_revision(fleet)
     if revision is None:
         raise FleetNotConfigured({"revision": f"Fleet {fleet.name} has no revision to apply."})
+    if not dry_run:
+        credentials.provision(fleet)  # fleets created before their principal existed get it at their first apply
     with connected() as cluster:
         result = ApplyResult(revision, plan(revision.manifests, observe(cluster, revision.manifests)), dry_run)
         for item in result.plan.changes:
@@ -199,6 +267,8 @@ def apply(actor, fleet: Fleet, *, revision: FleetRevision | None = None, dry_run
                 result.outcomes[str(item.key)] = f"failed: {exc}"
             else:
                 result.outcomes[str(item.key)] = "created" if item.action == CREATE else "updated"
+        if not dry_run and not result.failed:
+            retire_secrets(cluster, fleet, revision)
     if dry_run:
         return result
     with transaction.atomic():
@@ -220,6 +290,13 @@ def rollback(actor, fleet: Fleet, to: FleetRevision, *, reason: str) -> ApplyRes
     if not reason.strip():
         raise ValidationError({"reason": "Say why the fleet rolls back: the revision records it."})
     content = Desired(to.config_name, to.config, to.manifests, to.routes, to.content_hash)
+    credential = credentials.current_credential(fleet)
+    if secret_credential(to) != (credential.username, "kept" if credential.password else "pending"):
+        # the old revision's slot may be retired since: the rollback keeps the credential the shippers have now
+        objects, digest = rebind_credential(to.manifests, to.config_name, to.config,
+                                            kafka_username=credential.username,
+                                            password_kept=credential.password is not None)
+        content = Desired(to.config_name, to.config, objects, to.routes, digest)
     with transaction.atomic():
         revision = _record_revision(actor, fleet, content, reason=f"rollback to #{to.number}: {reason}",
                                     rollback_of=to)
@@ -235,6 +312,7 @@ def check_drift(fleet: Fleet) -> list[str]:
         return []
     with connected() as cluster:
         found = plan(live.manifests, observe(cluster, live.manifests)).changes
+        retire_secrets(cluster, fleet, live)
     drift = [f"{item.key}: {'missing' if item.action == CREATE else '; '.join(map(str, item.differences))}"
              for item in found]
     with transaction.atomic():

@@ -60,7 +60,8 @@ class FleetSpec:
     canary_interval_seconds: int = 30
     # where the node's logs are: /var/log on a node; a test directory when the collector runs in a test
     log_root: str = "/var/log"
-    # how k8s_attributes reaches the API server: the pod's service account, or a kubeconfig (tests)
+    # how k8s_attributes reaches the API server: the pod's service account, or a kubeconfig (a shipper run as a
+    # local process: the tests, the demo); "" for none (the demo without a cluster: no pod labels, node or id)
     kube_auth: str = "serviceAccount"
 
     @property

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import portal_page
 from portal.web.pages import require, show_errors, submit
 from shipper import policy
-from shipper.fleet import diff, services
-from shipper.fleet.forms import FleetForm, FleetSettingsForm, RollbackForm
+from shipper.fleet import credentials, diff, services
+from shipper.fleet.forms import FleetForm, FleetSettingsForm, RollbackForm, RotateCredentialForm
 from shipper.fleet.models import Fleet, FleetRevision
 from shipper.fleet.tables import FleetRevisionTable, FleetTable
 from shipper.kube.client import KubeError
@@ -82,7 +82,8 @@ def fleet_detail(request: HttpRequest, name: str) -> HttpResponse:
         health, health_error = None, _refusal(exc)
     return render(request, "shipper/fleet_detail.html", {
         "fleet": fleet, "form": form, "can_manage": can_manage, "health": health, "health_error": health_error,
-        "revisions": FleetRevisionTable(fleet.revisions.all(), request=request)})
+        "revisions": FleetRevisionTable(fleet.revisions.all(), request=request),
+        "credentials": credentials.slots(fleet), "rotate_form": RotateCredentialForm() if can_manage else None})
 
 
 @portal_page
@@ -134,3 +135,24 @@ def revision_rollback(request: HttpRequest, name: str, number: int) -> HttpRespo
     return redirect("fleet-detail", name=fleet.name)
 
 
+
+
+@portal_page
+@require_POST
+def rotate_credential(request: HttpRequest, name: str) -> HttpResponse:
+    """Starts a rotation of the shipper's Kafka credential (admins)."""
+    require(policy.can_manage_fleets(request.user))
+    fleet = _fleet(request, name)
+    form = RotateCredentialForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not rotated: " + " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("fleet-detail", name=fleet.name)
+    try:
+        new = services.rotate_credential(request.user, fleet, overlap_hours=form.cleaned_data["overlap_hours"])
+    except ValidationError as exc:
+        messages.error(request, f"Not rotated: {_refusal(exc)}")
+    else:
+        messages.success(request, f"Rotation started: {new.username} is made at the next reconcile, then a revision "
+                                  f"on its Secret rolls the pods; the current slot works for "
+                                  f"{form.cleaned_data['overlap_hours']} h.")
+    return redirect("fleet-detail", name=fleet.name)

@@ -41,12 +41,12 @@ def test_apply_creates_every_object_and_a_second_apply_changes_nothing(fleet, ku
     assert first.outcomes == {str(item.key): "created" for item in first.plan.items}
     assert len(first.outcomes) == 7
     for kind, suffix in (("ServiceAccount", ""), ("ClusterRole", ""), ("ClusterRoleBinding", ""),
-                         ("ConfigMap", "-config"), ("Secret", "-kafka"), ("DaemonSet", "")):
+                         ("ConfigMap", "-config"), ("Secret", "-kafka-a"), ("DaemonSet", "")):
         assert stored(kube_cluster, fleet, kind, suffix) is not None, kind
-    secret = stored(kube_cluster, fleet, "Secret", "-kafka")
+    secret = stored(kube_cluster, fleet, "Secret", "-kafka-a")
     assert set(secret["data"]) == {"username"}, "no password before the shipper's principal is provisioned"
     versions = {kind: stored(kube_cluster, fleet, kind, suffix)["metadata"]["resourceVersion"]
-                for kind, suffix in (("ConfigMap", "-config"), ("DaemonSet", ""), ("Secret", "-kafka"))}
+                for kind, suffix in (("ConfigMap", "-config"), ("DaemonSet", ""), ("Secret", "-kafka-a"))}
     fleet.refresh_from_db()
     assert fleet.live_revision.number == 1 and fleet.live_revision.applied_at is not None
 
@@ -54,7 +54,7 @@ def test_apply_creates_every_object_and_a_second_apply_changes_nothing(fleet, ku
 
     assert second.outcomes == {} and second.plan.empty
     assert versions == {kind: stored(kube_cluster, fleet, kind, suffix)["metadata"]["resourceVersion"]
-                        for kind, suffix in (("ConfigMap", "-config"), ("DaemonSet", ""), ("Secret", "-kafka"))}
+                        for kind, suffix in (("ConfigMap", "-config"), ("DaemonSet", ""), ("Secret", "-kafka-a"))}
     first_event, second_event = sorted(events("fleet.apply"), key=lambda event: event.sequence)
     assert len(first_event.data["outcomes"]) == 7
     assert second_event.data["outcomes"] == {} and len(second_event.data["unchanged"]) == 7

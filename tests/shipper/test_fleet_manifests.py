@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from shipper.fleet.manifests import HASH_ANNOTATION, manifests
+from shipper.fleet.manifests import HASH_ANNOTATION, manifests, rebind_credential
 from shipper.fleet.renderers import render
 from shipper.fleet.spec import FleetSpec, KafkaTarget, Route
 
@@ -102,9 +102,10 @@ def test_scheduling_settings_reach_the_pod():
 def test_the_password_is_only_a_secret_reference_and_the_secret_holds_no_value_in_a_revision():
     built = objects()
     assert "data" not in built["Secret"] and "stringData" not in built["Secret"]
-    assert built["Secret"]["metadata"]["annotations"] == {"logwarden.io/kafka-username": "shipper.eu-west.a"}
+    assert built["Secret"]["metadata"]["annotations"] == {"logwarden.io/kafka-username": "shipper.eu-west.a",
+                                                          "logwarden.io/kafka-password": "pending"}
     env = {e["name"]: e["valueFrom"] for e in pod_spec()["containers"][0]["env"]}
-    assert env["LOGWARDEN_SHIPPER_PASSWORD"] == {"secretKeyRef": {"name": "logwarden-shipper-eu-west-kafka",
+    assert env["LOGWARDEN_SHIPPER_PASSWORD"] == {"secretKeyRef": {"name": "logwarden-shipper-eu-west-kafka-a",
                                                                   "key": "password"}}
     (config,) = built["ConfigMap"]["data"].values()
     assert [line.strip() for line in config.splitlines() if "password" in line] == [
@@ -119,4 +120,20 @@ def test_the_pod_template_carries_the_content_hash_so_a_change_rolls_the_pods():
     assert manifests(bigger, render(bigger), kafka_username="shipper.eu-west.a")[1] != digest
     assert manifests(SPEC, render(SPEC), kafka_username="shipper.eu-west.b")[1] != digest, \
         "a new credential slot rolls the pods too"
+    rotated, _ = manifests(SPEC, render(SPEC), kafka_username="shipper.eu-west.b")
+    secret, daemon_set = rotated[-2], rotated[-1]
+    assert secret["metadata"]["name"] == "logwarden-shipper-eu-west-kafka-b", "a new Secret for the new slot"
+    assert {e["valueFrom"]["secretKeyRef"]["name"] for e in daemon_set["spec"]["template"]["spec"]["containers"][0]
+            ["env"] if "secretKeyRef" in e["valueFrom"]} == {"logwarden-shipper-eu-west-kafka-b"}
+    assert manifests(SPEC, render(SPEC), kafka_username="shipper.eu-west.a", password_kept=True)[1] != digest, \
+        "a password provisioned rolls the pods onto it"
     assert manifests(SPEC, render(SPEC), kafka_username="shipper.eu-west.a")[1] == digest
+
+
+def test_a_rollback_s_objects_move_onto_the_current_credential_slot_as_if_rendered_with_it():
+    rendered = render(SPEC)
+    old, _ = manifests(SPEC, rendered, kafka_username="shipper.eu-west.a")
+    rebound = rebind_credential(old, rendered.file_name, rendered.text, kafka_username="shipper.eu-west.b",
+                                password_kept=True)
+    assert rebound == manifests(SPEC, rendered, kafka_username="shipper.eu-west.b", password_kept=True)
+    assert old == manifests(SPEC, rendered, kafka_username="shipper.eu-west.a")[0], "the stored objects unchanged"

@@ -70,7 +70,7 @@ def test_otel_takes_the_namespace_from_the_file_path_and_the_record_shape_from_t
     # the namespace in the record is the path's too: k8s_attributes never extracts (so never overwrites) it
     assert "k8s.namespace.name" not in config["processors"]["k8s_attributes"]["extract"]["metadata"]
     assert config["service"]["pipelines"]["logs"]["processors"] == [
-        "memory_limiter", "k8s_attributes", "transform/record", "batch"]
+        "memory_limiter", "k8s_attributes", "transform/record"], "no batch processor holds checkpointed records"
 
 
 def test_otel_writes_each_topic_over_sasl_scram_with_the_credential_from_the_environment():
@@ -88,7 +88,12 @@ def test_otel_dropping_unrouted_namespaces_reads_only_routed_namespaces_files():
     assert config["receivers"]["file_log"]["include"] == ["/var/log/pods/checkout_*/*/*.log",
                                                           "/var/log/pods/payments_*/*/*.log"]
     assert config["processors"]["memory_limiter"]["limit_mib"] == 256
-    assert config["processors"]["batch"]["send_batch_size"] == 500
+    assert config["exporters"]["kafka"]["producer"]["flush_max_messages"] == 500
+
+
+def test_otel_runs_with_the_synchronous_stanza_emitter_so_checkpoints_follow_what_the_pipeline_took():
+    assert render(SPEC).command == ("--config=/etc/logwarden-shipper/collector.yaml",
+                                    "--feature-gates=stanza.synchronousLogEmitter")
 
 
 def test_otel_quotes_what_it_puts_in_statements():
@@ -126,3 +131,9 @@ def test_no_rendering_holds_a_password(flavour):
     lines = [line for line in render(dataclasses.replace(SPEC, flavour=flavour)).text.splitlines()
              if re.search("password", line, re.IGNORECASE)]
     assert lines and all(PASSWORD_ENV in line for line in lines), "only a reference to the Secret's variable"
+
+
+def test_otel_without_an_api_server_leaves_k8s_attributes_out():
+    config = _otel(dataclasses.replace(SPEC, kube_auth=""))
+    assert "k8s_attributes" not in config["processors"]
+    assert config["service"]["pipelines"]["logs"]["processors"] == ["memory_limiter", "transform/record"]

@@ -45,9 +45,9 @@ def create_request(requester, *, principal: KafkaPrincipal, namespaces: Sequence
     if inactive:
         errors["namespaces"] = [f"Not open to requests (not active): {', '.join(inactive)}."]
     elif "principal" not in errors and namespaces:
-        undecidable = [_why_undecidable(n, requester, principal) for n in namespaces]
-        if any(undecidable):
-            errors["namespaces"] = [why for why in undecidable if why]
+        why = [policy.why_not_granted(principal, n) or _why_undecidable(n, requester, principal) for n in namespaces]
+        if any(why):
+            errors["namespaces"] = [reason for reason in why if reason]
     if not reason.strip():
         errors["reason"] = ["Say why access is needed."]
     limits = {n.name: SensitivityPolicy.for_level(n.sensitivity).max_grant_days for n in namespaces}
@@ -213,9 +213,8 @@ def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int,
     """A platform admin grants without a request (audited with the reason)."""
     if not policy.may_grant_directly(admin):
         raise PermissionDenied("Only platform admins grant access directly.")
-    if not policy.may_be_granted(principal):
-        raise ValidationError({"principal": [f"{principal.name} is a system principal: its access comes from its "
-                                             f"role, never from a grant."]})
+    if not policy.may_be_granted(principal, topic.namespace):
+        raise ValidationError({"principal": [policy.why_not_granted(principal, topic.namespace)]})
     if principal.user_id == admin.pk:
         raise PermissionDenied(f"You may not grant access to your own principal {principal.name}: ask for it "
                                f"with a request that another person approves.")

@@ -169,6 +169,10 @@ class Namespace(models.Model):
     retention_class = models.ForeignKey(RetentionClass, on_delete=models.PROTECT, related_name="namespaces")
     lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.ACTIVE)
     discovered = models.BooleanField(default=False, help_text="Found in Kubernetes rather than registered by hand")
+    # a shipper fleet's quarantine: records of namespaces without a topic of their own, so anyone's logs may be
+    # in it; only platform admins and auditors may be granted it (topics.policy.may_be_granted)
+    quarantine = models.BooleanField(default=False, editable=False,
+                                     help_text="Holds the quarantine topic of a shipper fleet, not a namespace's logs")
     labels = models.JSONField(default=dict, blank=True)
     description = models.TextField(blank=True, validators=[MaxTextLength()])
     created_at = models.DateTimeField(auto_now_add=True)

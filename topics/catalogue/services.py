@@ -2,6 +2,7 @@
 enqueues the topic sync of what it touched."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +12,7 @@ from accounts.models import Team
 from portal.core import audit, audited
 from topics import policy, queue
 from topics.catalogue.clusters import default_cluster
-from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Topic
+from topics.models import KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic
 
 NAMESPACE_FIELDS = ("owner_team", "sensitivity", "retention_class", "description")
 RETENTION_FIELDS = ("description", "retention_ms", "retention_bytes", "cleanup_policy", "partitions", "archive_days")
@@ -60,6 +61,35 @@ def register_namespace(actor, *, name: str, owner_team: Team | None = None, sens
                      retention_class=namespace.retention_class.name, topics=[t.name for t in topics])
         queue.sync_topics(t.pk for t in topics)
     return namespace
+
+
+def quarantine_namespace_name(topic_name: str) -> str:
+    """The catalogue row of a quarantine topic: `quarantine-` and the topic's name as a namespace name."""
+    slug = re.sub(r"[^a-z0-9]+", "-", topic_name.lower()).strip("-")
+    return f"quarantine-{slug}"[:63].rstrip("-")
+
+
+def ensure_quarantine(actor, *, cluster: KafkaCluster, topic_name: str) -> Topic:
+    """The quarantine topic `topic_name` on the cluster (a shipper fleet's, for namespaces without a topic), held
+    by a catalogue row of its own, so the one topic sync creates it on the broker and grants of it follow the
+    rules of every topic (only admins and auditors may hold one). Idempotent; audited when created."""
+    existing = Topic.objects.filter(cluster=cluster, name=topic_name).select_related("namespace").first()
+    if existing is not None:
+        if not existing.namespace.quarantine:
+            raise ValidationError({"quarantine_topic": [f"{topic_name} is the topic of namespace "
+                                                        f"{existing.namespace.name}, not a quarantine."]})
+        return existing
+    with transaction.atomic():
+        namespace = Namespace(name=quarantine_namespace_name(topic_name), quarantine=True,
+                              sensitivity=Sensitivity.RESTRICTED, retention_class=default_retention_class(),
+                              description="Records of namespaces without a topic of their own")
+        namespace.full_clean()
+        namespace.save()
+        topic = Topic.objects.create(namespace=namespace, cluster=cluster, name=topic_name)
+        audit.record(actor, "namespace.register", namespace, source="quarantine", sensitivity=namespace.sensitivity,
+                     retention_class=namespace.retention_class.name, topics=[topic.name])
+        queue.sync_topics([topic.pk])
+    return topic
 
 
 def update_namespace(actor, namespace: Namespace, **changes) -> Namespace:

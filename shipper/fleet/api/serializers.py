@@ -72,6 +72,19 @@ class RollbackSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=settings.LOGWARDEN_MAX_TEXT_LENGTH)
 
 
+class RotateCredentialSerializer(serializers.Serializer):
+    overlap_hours = serializers.IntegerField(min_value=1, max_value=settings.LOGWARDEN_MAX_ROTATION_OVERLAP_HOURS,
+                                             default=settings.LOGWARDEN_ROTATION_OVERLAP_HOURS)
+
+
+class RotatedCredentialSerializer(serializers.Serializer):
+    """The new slot, pending until the reconciler makes it (never a password)."""
+
+    username = serializers.CharField()
+    state = serializers.CharField()
+    overlap_hours = serializers.IntegerField()
+
+
 class PlanItemSerializer(serializers.Serializer):
     object = serializers.CharField()
     action = serializers.ChoiceField(choices=["create", "update", "unchanged"])

@@ -16,7 +16,8 @@ from shipper import policy
 from shipper.fleet import services
 from shipper.fleet.api.serializers import (ApplyResultSerializer, ApplySerializer, FleetCreateSerializer,
                                            FleetHealthSerializer, FleetRevisionDetailSerializer,
-                                           FleetRevisionSerializer, FleetSerializer, RollbackSerializer)
+                                           FleetRevisionSerializer, FleetSerializer, RollbackSerializer,
+                                           RotateCredentialSerializer, RotatedCredentialSerializer)
 from shipper.fleet.filtersets import FleetFilterSet, FleetRevisionFilterSet
 from shipper.fleet.models import Fleet, FleetRevision
 from shipper.kube.client import KubeError
@@ -52,7 +53,8 @@ class FleetViewSet(ScopedMixin, PerActionSerializerMixin, mixins.ListModelMixin,
     permission_classes = [FleetPermission]
     filterset_class = FleetFilterSet
     serializer_class = FleetSerializer
-    serializer_classes = {"create": FleetCreateSerializer, "apply": ApplySerializer, "rollback": RollbackSerializer}
+    serializer_classes = {"create": FleetCreateSerializer, "apply": ApplySerializer, "rollback": RollbackSerializer,
+                          "rotate_credential": RotateCredentialSerializer}
 
     def scoped(self, user) -> QuerySet:
         return policy.fleets_visible_to(user, self.queryset)
@@ -100,6 +102,18 @@ class FleetViewSet(ScopedMixin, PerActionSerializerMixin, mixins.ListModelMixin,
         fleet, data, revision = self._input(request)
         result = _cluster_errors(lambda: services.rollback(request.user, fleet, revision, reason=data["reason"]))
         return Response(result.as_dict())
+
+    @extend_schema(responses={202: RotatedCredentialSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-credential")
+    def rotate_credential(self, request, *args, **kwargs) -> Response:
+        """Starts a rotation of the shipper's Kafka credential: the new slot is made at the next reconcile, the
+        next periodic pass applies a revision on its Secret (the pods roll), the current slot works for
+        overlap_hours."""
+        fleet, data, _ = self._input(request)
+        with service_errors():
+            new = services.rotate_credential(request.user, fleet, overlap_hours=data["overlap_hours"])
+        return Response({"username": new.username, "state": new.state, "overlap_hours": data["overlap_hours"]},
+                        status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: FleetHealthSerializer})
     @action(detail=True, methods=["get"])

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Builds the OpenTelemetry Collector distribution in deploy/otelcol/builder.yaml (the shipper Logwarden runs and
+# tests end to end) from the Go module proxy with the collector's builder, and caches the binary at
+# <cache>/otelcol/<recipe-hash>/otelcol-logwarden. No registry ships a collector binary with these components.
+# About 6.5 minutes on 2 idle cores, a ~116 MB binary.
+# Prints the path of the binary on stdout; progress goes to stderr.
+# LOGWARDEN_OTELCOL may name an existing binary (built from the same manifest) to use instead of building one.
+set -euo pipefail
+
+source "$(dirname "$0")/binary-override.sh"
+binary_override LOGWARDEN_OTELCOL
+
+builder_version="v0.155.0"
+# the Go release fetched when the machine has no Go >= 1.24 (Debian 12's golang-go is 1.19)
+go_version="go1.26.8"
+scripts="$(cd "$(dirname "$0")" && pwd)"
+manifest="$scripts/../deploy/otelcol/builder.yaml"
+cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
+# The directory is named by the recipe (the manifest and how it is built: bump build_steps when the steps below
+# change), so a binary cached by an earlier recipe is never reused.
+build_steps="builder-$builder_version+go-build-mod-1"
+recipe=$( (echo "$build_steps"; cat "$manifest") | sha256sum | cut -c1-16)
+dir="$cache/otelcol/$recipe"
+bin="$dir/otelcol-logwarden"
+if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+
+# Several checkouts may run `make install` at once: one builds, the others wait and reuse its binary.
+mkdir -p "$cache/otelcol"
+exec 9>"$cache/otelcol.lock"
+flock 9
+if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+
+# The collector's modules need a current Go; Debian's golang-go (1.19, kept for kube-apiserver) is too old.
+# LOGWARDEN_GO may name one.
+go=""
+for candidate in "${LOGWARDEN_GO:-}" /usr/local/go/bin/go "$(command -v go || true)"; do
+  if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" version | grep -Eq 'go1\.(2[4-9]|[3-9][0-9])'; then
+    go="$candidate"; break
+  fi
+done
+if [ -z "$go" ]; then
+  # none on this machine: the Go toolchain as the go command itself fetches one, module golang.org/toolchain
+  toolchain="$cache/go-toolchain/$go_version"
+  if [ ! -x "$toolchain/bin/go" ]; then
+    arch=$(dpkg --print-architecture)
+    echo "fetching the Go toolchain $go_version ($arch, about 70 MB) from the Go module proxy" >&2
+    rm -rf "$toolchain.tmp"
+    python3 - "$go_version" "$arch" "$toolchain.tmp" <<'PY'
+import io, sys, urllib.request, zipfile
+version, arch, target = sys.argv[1:]
+module = f"v0.0.1-{version}.linux-{arch}"
+with urllib.request.urlopen(f"https://proxy.golang.org/golang.org/toolchain/@v/{module}.zip") as response:
+    zipfile.ZipFile(io.BytesIO(response.read())).extractall(target)
+PY
+    chmod -R u+x "$toolchain.tmp"/golang.org/toolchain@*/bin "$toolchain.tmp"/golang.org/toolchain@*/pkg/tool
+    mv "$toolchain.tmp"/golang.org/toolchain@* "$toolchain"
+    rm -rf "$toolchain.tmp"
+  fi
+  go="$toolchain/bin/go"
+fi
+export PATH="$(dirname "$go"):$PATH"
+
+work="$cache/otelcol-src"
+rm -rf "$work"  # a half-built tree from an interrupted run is not worth trusting
+mkdir -p "$work/bin"
+started=$(date +%s)
+echo "installing the collector builder $builder_version from the Go module proxy" >&2
+GOBIN="$work/bin" go install "go.opentelemetry.io/collector/cmd/builder@$builder_version" >&2
+
+# The builder writes go.mod and the sources, then runs `go mod tidy`, which fails on test-only modules the proxy
+# does not serve (pkg/xk8stest, pkg/golden): that failure is expected, Go resolves the modules while compiling.
+# (--skip-get-modules would skip writing go.mod as well.)
+echo "generating the collector sources from $manifest" >&2
+cp "$manifest" "$work/builder.yaml"
+(cd "$work" && "$work/bin/builder" --config builder.yaml --skip-compilation >"$work/builder.log" 2>&1) || true
+if [ ! -f "$work/otelcol-logwarden/go.mod" ] || [ ! -f "$work/otelcol-logwarden/components.go" ]; then
+  cat "$work/builder.log" >&2
+  echo "the collector builder generated no sources" >&2
+  exit 1
+fi
+
+echo "compiling otelcol-logwarden (about 6.5 minutes on 2 idle cores; go prints nothing meanwhile)" >&2
+(cd "$work/otelcol-logwarden" && GOFLAGS=-mod=mod go build -trimpath -o otelcol-logwarden . >&2)
+mkdir -p "$dir"
+cp "$work/otelcol-logwarden/otelcol-logwarden" "$bin.tmp"
+mv "$bin.tmp" "$bin"
+echo "built $bin in $(( $(date +%s) - started ))s" >&2
+
+cd "$cache"
+rm -rf "$work"
+echo "$bin"

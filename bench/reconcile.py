@@ -56,7 +56,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import GroupMapping, Role, Team  # noqa: E402
@@ -367,7 +367,7 @@ def latency(args, admin: KafkaAdmin, verdicts: Verdicts) -> None:
         revocations = in_parallel(people, lambda h: access.end_grant(owner, grants[h.principal.pk],
                                                                      how=GrantState.REVOKED, reason="benchmark"),
                                   topic, False, 60)
-        lateness = expiry(people, owner, namespace, topic)
+        lateness = expiry(people, namespace, topic)
     finally:
         stop_workers(worker)
 
@@ -385,21 +385,24 @@ def latency(args, admin: KafkaAdmin, verdicts: Verdicts) -> None:
           f"figures")
 
 
-def expiry(people: Sequence[Holder], owner, namespace: Namespace, topic: str) -> list[float]:
-    """Approves a new request of each holder, waits until each reads, then lets the grants end a few seconds
-    later (valid_until moved closer: durations are whole days) and measures how late each consumer is refused
-    after its valid_until."""
-    for holder in people:
-        holder.item = access.create_request(holder.user, principal=holder.principal, namespaces=[namespace],
-                                            reason="benchmark", duration_days=1).items.get()
-    in_parallel(people, lambda h: access.decide(owner, h.item, "approve", "benchmark"), topic, True, 60)
-    ends = timezone.now() + timedelta(seconds=5)
-    Grant.objects.filter(state=GrantState.ACTIVE).update(valid_until=ends)
+def expiry(people: Sequence[Holder], namespace: Namespace, topic: str) -> list[float]:
+    """Grants each holder the topic until a little more than two drain periods from now, made as the services
+    make every grant (`access.after_grants`: a reconcile now, and one due at valid_until in the outbox, which the
+    drain schedules with a Celery eta once it is near, as for a grant ending in a week), waits until each reads,
+    then measures how late each consumer is refused after its valid_until. No row is changed behind the
+    services' back."""
+    topic_row = Topic.objects.get(namespace=namespace)
+    now = timezone.now()
+    ends = now + timedelta(seconds=2 * settings.LOGWARDEN_DRAIN_SECONDS + 5)
+    with transaction.atomic():
+        grants = [Grant.objects.create(principal=holder.principal, topic=topic_row, valid_from=now, valid_until=ends,
+                                       source=GrantSource.ADMIN, reason="benchmark: expiry") for holder in people]
+        access.after_grants(grants, SYSTEM, "grant.create", reason="benchmark: expiry")
 
     def late(holder: Holder) -> float:
         try:
-            wait = (ends - timezone.now()).total_seconds()
-            time.sleep(max(0.0, wait))
+            until(holder, topic, True, 60)
+            time.sleep(max(0.0, (ends - timezone.now()).total_seconds()))
             return until(holder, topic, False, 120)
         finally:
             connection.close()

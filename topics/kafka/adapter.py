@@ -388,7 +388,6 @@ class KafkaAdmin:
 
 # confluent-kafka names the cluster resource BROKER; Kafka's own tools (and these types) say CLUSTER
 _CK_RESOURCE = {ResourceType.CLUSTER: "BROKER"}
-_OUR_RESOURCE = {"BROKER": ResourceType.CLUSTER}
 
 
 def _ck_fields(b: AclBinding) -> tuple:
@@ -409,18 +408,28 @@ def _has_scram_sha_512(description: Any) -> bool:
     return any(info.mechanism == ck.ScramMechanism.SCRAM_SHA_512 for info in description.scram_credential_infos)
 
 
+def _by_ck_member(ck_enum: Any, ours: Any) -> dict:
+    """confluent-kafka's enum members → ours of the same name; those we do not model are left out."""
+    return {member: ours[member.name] for member in ck_enum if member.name in ours.__members__}
+
+
+# looked up once per binding of every describe (hundreds of thousands in a reconcile): plain dict lookups
+# instead of an Enum(name) call each
+_RESOURCE_OF = {**_by_ck_member(ck.ResourceType, ResourceType), ck.ResourceType.BROKER: ResourceType.CLUSTER}
+_PATTERN_OF = _by_ck_member(ck.ResourcePatternType, PatternType)
+_OPERATION_OF = _by_ck_member(ck.AclOperation, Operation)
+_PERMISSION_OF = _by_ck_member(ck.AclPermissionType, Permission)
+
+
 def _from_ck(b: ck.AclBinding) -> AclBinding | None:
     """Our value for a broker binding; None for kinds these types do not model (they cannot concern the
     topics and consumer groups Logwarden manages)."""
-    try:
-        resource = _OUR_RESOURCE.get(b.restype.name) or ResourceType(b.restype.name)
-        return AclBinding(principal=b.principal, resource_type=resource, resource_name=b.name,
-                          pattern_type=PatternType(b.resource_pattern_type.name),
-                          operation=Operation(b.operation.name), permission=Permission(b.permission_type.name),
-                          host=b.host)
-    except ValueError:
+    resource, pattern = _RESOURCE_OF.get(b.restype), _PATTERN_OF.get(b.resource_pattern_type)
+    operation, permission = _OPERATION_OF.get(b.operation), _PERMISSION_OF.get(b.permission_type)
+    if resource is None or pattern is None or operation is None or permission is None:
         log.warning("ignoring an ACL binding of a kind Logwarden does not model: %s", b)
         return None
+    return AclBinding(b.principal, resource, b.name, pattern, operation, permission, b.host)
 
 
 # -- data path: reading and producing records ---------------------------------------------------------

@@ -14,6 +14,8 @@ SERVICE_CLASSES = {
     "ldap": "portal.devservices.ldap:LdapService",
     "kube": "portal.devservices.kube:KubeService",
 }
+# `run` tells its command which profile it runs under, so the command can restart one of the profile's servers
+PROFILE_VARIABLE = "LOGWARDEN_DEVSERVICES_PROFILE"
 
 
 def state_root(profile: str) -> Path:
@@ -35,4 +37,4 @@ def service(name: str, profile: str) -> Service:
     return cls(state_root(profile), persistent=persistent(profile))
 
 
-__all__ = ["SERVICE_CLASSES", "Service", "ServiceError", "persistent", "service", "state_root"]
+__all__ = ["PROFILE_VARIABLE", "SERVICE_CLASSES", "Service", "ServiceError", "persistent", "service", "state_root"]

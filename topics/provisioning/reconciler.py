@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.core import audit, locks
+from topics import queue
 from topics.catalogue.clusters import admin_for
 from topics.kafka.adapter import KafkaAdmin
 from topics.kafka.errors import KafkaAdapterError, KafkaUnavailable
@@ -117,12 +118,15 @@ def reconcile_queued(cluster: KafkaCluster, *, trigger: str = "change", full: bo
     """The run a worker makes for the queue (topics.queue): only when changes are due in the outbox (or `full`,
     the periodic pass), and never waiting for the cluster's lock. A run that cannot take it leaves the changes
     to the run holding it, which looks at the outbox again once it has let go of the lock and runs once more for
-    what came in meanwhile. None when nothing was due or another run holds the cluster."""
+    what came in meanwhile, and queues itself again a moment later (topics.queue.send_again) for a holder that
+    will not: a manual reconcile, or a run that fails. None when nothing was due or another run holds the
+    cluster."""
     QueuedReconcile.objects.filter(cluster=cluster).delete()  # from now on, a new change queues another run
     outcome = None
     while full or _due_changes(cluster, timezone.now()).exists():
         with cluster_lock(cluster, wait=False) as got:
             if not got:
+                queue.send_again(cluster.pk)
                 return outcome
             outcome = _reconcile_held(cluster, trigger=trigger if full else None)
         if not outcome.run.succeeded:  # what failed stays due: the drain and the periodic pass retry it

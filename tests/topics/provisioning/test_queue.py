@@ -1,7 +1,7 @@
 """The outbox and the keyed, coalescing queue (topics.queue) on the real PostgreSQL, Redis and broker: a change's
 row commits with it, N changes queue one run per cluster, a run that cannot take the cluster's lock leaves the
-changes to the holder (which runs again for them), rows are done only by a successful run that saw them, and a
-grant's end schedules the run that takes its ACLs away at that moment."""
+changes to the holder (which runs again for them) and comes back by itself a moment later, rows are done only by
+a successful run that saw them, and a grant's end schedules the run that takes its ACLs away at that moment."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.celery import app
+from portal.core import locks
 from portal.core.audit import SYSTEM
 from tests.helpers import eventually, real_worker
 from topics import queue
@@ -103,6 +104,35 @@ def test_a_run_that_cannot_take_the_lock_leaves_the_changes_to_the_holder_which_
     assert [run.succeeded for run in runs] == [True, True]  # the holder ran again for what came in
     assert BrokerChange.objects.get(pk=late.pk).done_by_id == runs[1].pk
     assert not BrokerChange.objects.filter(cluster=cluster, done_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.redis
+def test_a_run_that_finds_the_lock_held_by_a_manual_reconcile_queues_itself_again(world):
+    """A manual reconcile does not look at the outbox once it ends: the skipped run must come back by itself, not
+    leave the change for the drain (no beat here: only the worker)."""
+    cluster = default_cluster()
+    with real_worker():
+        eventually(lambda: BrokerChange.objects.filter(done_at__isnull=True).exists(), lambda due: not due,
+                   "the worker's start-up drain did not settle", seconds=30)
+        with locks.held(locks.LockSpace.KAFKA_CLUSTER, cluster.pk):  # as a manual run holds it
+            release = threading.Event()
+            change = BrokerChange.objects.create(cluster=cluster, trigger="change")
+            queued = []
+
+            def skipped():
+                try:
+                    queued.append(reconcile_queued(cluster))
+                finally:
+                    connection.close()
+                    release.set()
+
+            threading.Thread(target=skipped).start()
+            assert release.wait(30) and queued == [None]
+            assert BrokerChange.objects.get(pk=change.pk).done_at is None
+        eventually(lambda: BrokerChange.objects.get(pk=change.pk).done_by, bool,
+                   "the skipped run did not come back once the lock was free", seconds=15)
+    assert BrokerChange.objects.get(pk=change.pk).done_by.succeeded
 
 
 @pytest.mark.django_db

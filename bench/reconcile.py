@@ -6,27 +6,34 @@
 
 It empties the database DATABASE_URL names (`manage.py flush`) between its parts, so it asks for
 --flush-database and refuses, whatever the flag, when LOGWARDEN_ENV=production or the database is not on this
-machine (a loopback address or a Unix socket): the throwaway PostgreSQL that `make bench` starts. It also
-deletes, between its parts, the topics, ACLs and SCRAM users it made on the broker.
+machine (a loopback address or a Unix socket): the throwaway PostgreSQL that `make bench` starts. Each part
+(and each scale row) gets a new, empty broker: it restarts the profile's Kafka through the harness
+(portal.devservices, which names the profile in LOGWARDEN_DEVSERVICES_PROFILE), so it refuses to run outside
+`devservices run` or under a development profile, whose broker keeps its data. Restarting is what makes every
+part start from the same state at a fixed cost: deleting the previous part's ACLs would cost the broker
+bindings × filters (its controller matches each DeleteAcls filter against every binding it holds).
 
 Machines differ (2.5x between these ones), so every target is a ratio to work measured in the same process on
 the same broker:
 
 - full reconcile of --grants grants over --topics topics from an empty broker ÷ the bare broker work of the
-  same run: as many topics created in batches, as many ACLs created in batches, and waiting until the broker
-  shows them (target ≤ 1.3). The principals' SCRAM users are created first and timed apart: librdkafka hashes
-  every password with PBKDF2 client-side, a one-time cost per principal.
+  same topics and bindings: the topics created in batches, the ACLs created in batches, and waiting until the
+  broker shows them (target ≤ 1.3). Both run on a broker just started and set up alike (the principals' SCRAM
+  users, created first and timed apart: librdkafka hashes every password with PBKDF2 client-side, a one-time
+  cost per principal), so neither gains from the other's warming up the JVM or clearing up after it.
 - the no-op reconcile that follows ÷ the bare reads it cannot do without: one describe of the ACLs, the SCRAM
   users and the topics (target ≤ 1.2, and 0 broker writes).
-- batched ACL creation ÷ one AdminClient call per binding (on --sample bindings, scaled; target ≥ 20x).
+- batched ACL creation ÷ one AdminClient call per binding (on --sample bindings, scaled; target ≥ 20x), both on
+  the same bindings given to other principals, so nothing has to be deleted first.
 - scale: the full reconcile of each --scale grant count (one principal and one topic per 10 grants) ÷ the first
   (target: ≤ 12x at 100,000 grants for 10x the first row's 10,000).
 - change latency with real Celery workers (--workers processes, beat included): --changes approvals at once,
   from each decision until its principal's consumer reads the topic, then as many revocations until it is
   refused; p50 and p99 (target p99 ≤ 1 s). A probe is a fresh consumer, so the probe's own round trip on a
   principal that may read (printed) bounds the resolution.
-- expiry lateness: --changes grants whose valid_until comes a few seconds later, from valid_until until their
-  consumer is refused (target ≤ 5 s).
+- expiry lateness: --changes grants ending two drain periods and 5 s later (LOGWARDEN_DRAIN_SECONDS), made as the
+  services make every grant (access.after_grants: the reconcile due at valid_until goes into the outbox, and the
+  drain schedules it with a Celery eta), from valid_until until their consumer is refused (target ≤ 5 s).
 """
 from __future__ import annotations
 

@@ -128,8 +128,8 @@ class KafkaAdmin:
 
     def _translate(self, exc: KafkaException, what: str) -> KafkaAdapterError:
         self._client.poll(0)  # serves pending error callbacks
-        if self._authentication_failed is not None:
-            exc = KafkaException(self._authentication_failed)
+        if self._authentication_failed is not None:  # reported once: the client lives on and may log in later
+            exc, self._authentication_failed = KafkaException(self._authentication_failed), None
         return _translate(exc, self.connection, what)
 
     @classmethod
@@ -358,12 +358,22 @@ class KafkaAdmin:
     def describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,
                       resource_name: str | None = None) -> list[AclBinding]:
         """Every ACL binding matching the filter (None matches anything), in one request, unordered."""
+        return self.send_describe_acls(principal=principal, resource_type=resource_type,
+                                       resource_name=resource_name)()
+
+    def send_describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,
+                           resource_name: str | None = None) -> Callable[[], list[AclBinding]]:
+        """Sends `describe_acls` now and returns what waits for its answer, so the caller can read its database
+        while the broker answers (a no-op reconcile is mostly these two waits)."""
         acl_filter = ck.AclBindingFilter(
             ck.ResourceType[resource_type.value] if resource_type else ck.ResourceType.ANY, resource_name,
             ck.ResourcePatternType.ANY, principal, None, ck.AclOperation.ANY, ck.AclPermissionType.ANY)
-        bindings = self._result(self._client.describe_acls(acl_filter, request_timeout=self.timeout),
-                                "describing ACLs")
-        return [ours for ours in map(_from_ck, bindings) if ours is not None]
+        future = self._client.describe_acls(acl_filter, request_timeout=self.timeout)
+
+        def answer() -> list[AclBinding]:
+            return [ours for ours in map(_from_ck, self._result(future, "describing ACLs")) if ours is not None]
+
+        return answer
 
     def create_acls(self, bindings: Sequence[AclBinding]) -> BatchResult:
         return self._acl_batches(bindings, _to_ck, self._client.create_acls, "creating ACL")

@@ -28,7 +28,7 @@ BATCH = 1000
 # librdkafka salts and hashes each SCRAM password client-side (PBKDF2) before the request goes out, so a
 # credential batch costs CPU per item: smaller batches keep each request well inside the timeout
 SCRAM_BATCH = 200
-# librdkafka refuses a DescribeUserScramCredentials request naming more than about 10,000 users
+# librdkafka fails a DescribeUserScramCredentials answer describing more than some thousands of users
 # ("ApiArrayCnt out of range"), so users are described by name, this many per request unless configured
 SCRAM_DESCRIBE_BATCH = 1000
 T = TypeVar("T")

@@ -499,8 +499,8 @@ def main() -> int:
               file=sys.stderr)
         return 2
 
-    print(f"os.cpu_count() = {os.cpu_count()}; broker {settings.KAFKA['bootstrap']}; every ratio is against a "
-          f"baseline measured in this run on this broker")
+    print(f"os.cpu_count() = {os.cpu_count()}; a new broker of profile {profile} for each part; every ratio is "
+          f"against a baseline measured in this run")
     call_command("migrate", verbosity=0)
     verdicts = Verdicts([])
     reconcile_ratios(args, verdicts)

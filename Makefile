@@ -22,7 +22,7 @@ test: install
 	$(BIN)/python -m portal.devservices run --profile test -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m portal.devservices run postgres redis kafka --profile bench -- $(BIN)/python bench/reconcile.py --flush-database $(BENCH_ARGS)
+	LOGWARDEN_KAFKA_HEAP=2g $(BIN)/python -m portal.devservices run postgres redis kafka --profile bench -- $(BIN)/python bench/reconcile.py --flush-database $(BENCH_ARGS)
 
 services-down:
 	$(BIN)/python -m portal.devservices down --profile dev

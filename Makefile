@@ -24,7 +24,7 @@ test: install
 	$(BIN)/python -m portal.devservices run --profile test -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python -m portal.devservices run postgres redis kafka --profile bench -- $(BIN)/python bench/reconcile.py --flush-database $(BENCH_ARGS)
+	LOGWARDEN_KAFKA_HEAP=2g $(BIN)/python -m portal.devservices run postgres redis kafka --profile bench -- $(BIN)/python bench/reconcile.py --flush-database $(BENCH_ARGS)
 
 bench-fleet: install
 	$(BIN)/python -m portal.devservices run postgres redis kafka kube --profile bench -- $(BIN)/python bench/fleet.py $(BENCH_ARGS)

@@ -7,7 +7,8 @@ An outbox and a keyed, coalescing queue (the shape of client-go's workqueue):
   rotation's retire time).
 - Once the transaction commits, one run per cluster is sent to the workers, coalesced: while a run of the
   cluster is queued (a QueuedReconcile row) no other is sent, so N changes make at most one queued and one
-  running run. The run itself never waits for the cluster's lock (topics.provisioning.reconciler.reconcile_queued).
+  running run. The run itself never waits for the cluster's lock (topics.provisioning.reconciler.reconcile_queued):
+  one that finds it held is sent again a moment later (`send_again`), coalesced the same way.
 - Sending never turns a committed change into an error: with Redis down (or the broker, in-process) it is
   logged, and `drain` — every LOGWARDEN_DRAIN_SECONDS and when a worker starts — sends a run for every cluster
   with changes still due, and schedules (Celery eta) the runs due before its next pass.
@@ -35,6 +36,8 @@ RECONCILE_CLUSTER = "topics.reconcile_cluster"
 DRAIN = "topics.drain_broker_changes"
 # a queued run not started by then is sent again: its message may have been lost with Redis or a worker
 RESEND_AFTER = timedelta(seconds=60)
+# a run that found the cluster's lock held comes back this much later (see send_again)
+RETRY_LOCKED_AFTER = timedelta(seconds=1)
 
 
 def reconcile(cluster_ids: Iterable[int], *, trigger: str = "change") -> None:
@@ -69,6 +72,17 @@ def send(cluster_ids: Iterable[int]) -> None:
     for cluster_id in cluster_ids:
         if _claim_queued(cluster_id) and not _send_task(cluster_id):
             QueuedReconcile.objects.filter(cluster_id=cluster_id).delete()  # the drain sends it again
+
+
+def send_again(cluster_id: int) -> None:
+    """A run of the cluster RETRY_LOCKED_AFTER from now, coalesced as `send`'s, for a run that skipped because
+    another held the cluster's lock. A queued holder runs again for what it did not carry, but a manual
+    reconcile does not, nor a run that fails, and the changes must not wait for the drain. In-process (no Redis)
+    nothing is sent: the caller's own thread would only find the lock held again; the drain sends it."""
+    if current_app.conf.task_always_eager or not _claim_queued(cluster_id):
+        return
+    if not _send_task(cluster_id, eta=timezone.now() + RETRY_LOCKED_AFTER):
+        QueuedReconcile.objects.filter(cluster_id=cluster_id).delete()
 
 
 def send_at(cluster_id: int, when: datetime) -> None:

@@ -15,6 +15,8 @@ SERVICE_CLASSES = {
     "kube": "portal.devservices.kube:KubeService",
     "minio": "portal.devservices.minio:MinioService",
 }
+# `run` tells its command which profile it runs under, so the command can restart one of the profile's servers
+PROFILE_VARIABLE = "LOGWARDEN_DEVSERVICES_PROFILE"
 
 
 def state_root(profile: str) -> Path:
@@ -38,4 +40,4 @@ def service(name: str, profile: str, *, keep_data: bool | None = None) -> Servic
     return cls(state_root(profile), persistent=persistent(profile) if keep_data is None else keep_data)
 
 
-__all__ = ["SERVICE_CLASSES", "Service", "ServiceError", "persistent", "service", "state_root"]
+__all__ = ["PROFILE_VARIABLE", "SERVICE_CLASSES", "Service", "ServiceError", "persistent", "service", "state_root"]

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from . import SERVICE_CLASSES, ServiceError, service, state_root
+from . import PROFILE_VARIABLE, SERVICE_CLASSES, ServiceError, service, state_root
 from .base import signal_group, terminate_groups
 
 COMMAND_GRACE_SECONDS = 20  # for the command's processes to exit after a signal before they are killed
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             for key, value in env.items():
                 print(f"export {key}={shlex.quote(value)}")
             return 0
-        return _run(command, env)
+        return _run(command, {**env, PROFILE_VARIABLE: args.profile})
     except ServiceError as exc:
         print(f"[devservices] {exc}", file=sys.stderr)
         return 1

@@ -89,7 +89,11 @@ class KafkaService(Service):
                                    "-c", str(properties), "--add-scram",
                                    f"SCRAM-SHA-512=[name={ADMIN_USER},password={identity['password']}]"),
                         "formatting the Kafka log directory")
-        self.spawn("broker", self._java("kafka.Kafka", str(properties), heap="-Xmx512m"))
+        # the bench's 100,000 grants (10,000 topics, 210,000 ACLs) need more than the tests' 512 MB
+        heap = os.environ.get("LOGWARDEN_KAFKA_HEAP", "512m")
+        if not re.fullmatch(r"[0-9]+[mMgG]", heap):
+            raise ServiceError(f"kafka: LOGWARDEN_KAFKA_HEAP={heap!r} is not a heap size such as 512m or 2g")
+        self.spawn("broker", self._java("kafka.Kafka", str(properties), heap=f"-Xmx{heap}"))
         return {
             "KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
             "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",

@@ -143,11 +143,14 @@ def _grant_item(item: RequestItem, approver) -> list[Grant]:
                                    source=GrantSource.REQUEST, request_item=item, granted_by=approver,
                                    reason=request.reason) for topic in topics]
     capped = {"capped_to_days": days} if days < request.duration_days else {}
-    _after_grants(grants, audit.Actor.of(approver), "grant.create", request=request.pk, **capped)
+    after_grants(grants, audit.Actor.of(approver), "grant.create", request=request.pk, **capped)
     return grants
 
 
-def _after_grants(grants: Sequence[Grant], actor, action: str, **data) -> None:
+def after_grants(grants: Sequence[Grant], actor, action: str, **data) -> None:
+    """What follows every new grant, in its transaction: the principal's credential, the audit event, a reconcile
+    now and one at the grant's end (bench/reconcile.py also calls it for grants that end within seconds, which
+    no request or form can ask for, to time expiry through this path)."""
     for grant in grants:
         ensure_credential(grant.principal, grant.topic.cluster)
         audit.record(actor, action, grant, principal=grant.principal.name, topic=grant.topic.name,
@@ -231,7 +234,7 @@ def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int,
         grant = Grant.objects.create(principal=principal, topic=topic, valid_from=now,
                                      valid_until=now + timedelta(days=days), source=GrantSource.ADMIN,
                                      granted_by=admin, reason=reason.strip())
-        _after_grants([grant], admin, "grant.create", reason=reason.strip())
+        after_grants([grant], admin, "grant.create", reason=reason.strip())
     return grant
 
 

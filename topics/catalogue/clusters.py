@@ -1,6 +1,7 @@
 """Reaching a catalogued Kafka cluster: its connection, built from settings by reference."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -31,8 +32,17 @@ def connection_for(cluster: KafkaCluster) -> KafkaConnection:
 
 
 def admin_for(cluster: KafkaCluster) -> KafkaAdmin:
-    return KafkaAdmin(connection_for(cluster), timeout=settings.KAFKA["timeout_seconds"],
-                      scram_describe_batch=settings.KAFKA["scram_describe_batch"])
+    """The cluster's admin client, one per process and connection: a new client first connects and logs in
+    (SCRAM's salted hashing on both ends), which cost a small reconcile a third of its time. A changed
+    bootstrap, user or password makes another; librdkafka reconnects an existing one by itself."""
+    return _admin(connection_for(cluster), settings.KAFKA["timeout_seconds"], settings.KAFKA["scram_describe_batch"],
+                  os.getpid())
+
+
+@functools.lru_cache(maxsize=16)
+def _admin(connection: KafkaConnection, timeout: float, scram_describe_batch: int, pid: int) -> KafkaAdmin:
+    # `pid`: a forked worker must not inherit its parent's client (librdkafka's threads do not survive a fork)
+    return KafkaAdmin(connection, timeout=timeout, scram_describe_batch=scram_describe_batch)
 
 
 def default_cluster() -> KafkaCluster | None:

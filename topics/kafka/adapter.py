@@ -29,7 +29,7 @@ BATCH = 1000
 # librdkafka salts and hashes each SCRAM password client-side (PBKDF2) before the request goes out, so a
 # credential batch costs CPU per item: smaller batches keep each request well inside the timeout
 SCRAM_BATCH = 200
-# librdkafka refuses a DescribeUserScramCredentials request naming more than about 10,000 users
+# librdkafka fails a DescribeUserScramCredentials answer describing more than some thousands of users
 # ("ApiArrayCnt out of range"), so users are described by name, this many per request unless configured
 SCRAM_DESCRIBE_BATCH = 1000
 T = TypeVar("T")
@@ -129,8 +129,8 @@ class KafkaAdmin:
 
     def _translate(self, exc: KafkaException, what: str) -> KafkaAdapterError:
         self._client.poll(0)  # serves pending error callbacks
-        if self._authentication_failed is not None:
-            exc = KafkaException(self._authentication_failed)
+        if self._authentication_failed is not None:  # reported once: the client lives on and may log in later
+            exc, self._authentication_failed = KafkaException(self._authentication_failed), None
         return _translate(exc, self.connection, what)
 
     @classmethod
@@ -359,12 +359,22 @@ class KafkaAdmin:
     def describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,
                       resource_name: str | None = None) -> list[AclBinding]:
         """Every ACL binding matching the filter (None matches anything), in one request, unordered."""
+        return self.send_describe_acls(principal=principal, resource_type=resource_type,
+                                       resource_name=resource_name)()
+
+    def send_describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,
+                           resource_name: str | None = None) -> Callable[[], list[AclBinding]]:
+        """Sends `describe_acls` now and returns what waits for its answer, so the caller can read its database
+        while the broker answers (a no-op reconcile is mostly these two waits)."""
         acl_filter = ck.AclBindingFilter(
             ck.ResourceType[resource_type.value] if resource_type else ck.ResourceType.ANY, resource_name,
             ck.ResourcePatternType.ANY, principal, None, ck.AclOperation.ANY, ck.AclPermissionType.ANY)
-        bindings = self._result(self._client.describe_acls(acl_filter, request_timeout=self.timeout),
-                                "describing ACLs")
-        return [ours for ours in map(_from_ck, bindings) if ours is not None]
+        future = self._client.describe_acls(acl_filter, request_timeout=self.timeout)
+
+        def answer() -> list[AclBinding]:
+            return [ours for ours in map(_from_ck, self._result(future, "describing ACLs")) if ours is not None]
+
+        return answer
 
     def create_acls(self, bindings: Sequence[AclBinding]) -> BatchResult:
         return self._acl_batches(bindings, _to_ck, self._client.create_acls, "creating ACL")
@@ -389,7 +399,6 @@ class KafkaAdmin:
 
 # confluent-kafka names the cluster resource BROKER; Kafka's own tools (and these types) say CLUSTER
 _CK_RESOURCE = {ResourceType.CLUSTER: "BROKER"}
-_OUR_RESOURCE = {"BROKER": ResourceType.CLUSTER}
 
 
 def _ck_fields(b: AclBinding) -> tuple:
@@ -410,18 +419,28 @@ def _has_scram_sha_512(description: Any) -> bool:
     return any(info.mechanism == ck.ScramMechanism.SCRAM_SHA_512 for info in description.scram_credential_infos)
 
 
+def _by_ck_member(ck_enum: Any, ours: Any) -> dict:
+    """confluent-kafka's enum members → ours of the same name; those we do not model are left out."""
+    return {member: ours[member.name] for member in ck_enum if member.name in ours.__members__}
+
+
+# looked up once per binding of every describe (hundreds of thousands in a reconcile): plain dict lookups
+# instead of an Enum(name) call each
+_RESOURCE_OF = {**_by_ck_member(ck.ResourceType, ResourceType), ck.ResourceType.BROKER: ResourceType.CLUSTER}
+_PATTERN_OF = _by_ck_member(ck.ResourcePatternType, PatternType)
+_OPERATION_OF = _by_ck_member(ck.AclOperation, Operation)
+_PERMISSION_OF = _by_ck_member(ck.AclPermissionType, Permission)
+
+
 def _from_ck(b: ck.AclBinding) -> AclBinding | None:
     """Our value for a broker binding; None for kinds these types do not model (they cannot concern the
     topics and consumer groups Logwarden manages)."""
-    try:
-        resource = _OUR_RESOURCE.get(b.restype.name) or ResourceType(b.restype.name)
-        return AclBinding(principal=b.principal, resource_type=resource, resource_name=b.name,
-                          pattern_type=PatternType(b.resource_pattern_type.name),
-                          operation=Operation(b.operation.name), permission=Permission(b.permission_type.name),
-                          host=b.host)
-    except ValueError:
+    resource, pattern = _RESOURCE_OF.get(b.restype), _PATTERN_OF.get(b.resource_pattern_type)
+    operation, permission = _OPERATION_OF.get(b.operation), _PERMISSION_OF.get(b.permission_type)
+    if resource is None or pattern is None or operation is None or permission is None:
         log.warning("ignoring an ACL binding of a kind Logwarden does not model: %s", b)
         return None
+    return AclBinding(b.principal, resource, b.name, pattern, operation, permission, b.host)
 
 
 # -- data path: reading and producing records ---------------------------------------------------------

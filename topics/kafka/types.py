@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class ResourceType(str, enum.Enum):
@@ -39,9 +40,12 @@ class Permission(str, enum.Enum):
     DENY = "DENY"
 
 
-@dataclass(frozen=True, order=True)
-class AclBinding:
-    """One ACL entry: `principal` may (or may not) do `operation` on a resource, from `host`."""
+class AclBinding(NamedTuple):
+    """One ACL entry: `principal` may (or may not) do `operation` on a resource, from `host`.
+
+    A tuple, not a dataclass: a reconcile builds hundreds of thousands of these from every describe, and a
+    tuple's construction, hash and comparison run in C (a frozen dataclass's __init__ and __hash__ in Python
+    were most of a no-op reconcile's time). Ordered and hashed field by field, as the dataclass was."""
 
     principal: str  # "User:<name>"
     resource_type: ResourceType

@@ -24,9 +24,16 @@ _SLOTS = ("a", "b")
 _DELETE_CHUNK = 500  # bindings per DELETE … WHERE (a OR b OR …)
 
 
+# a cluster's records are read on every reconcile (hundreds of thousands of rows): a dict lookup per column
+# instead of an Enum(value) call
+_MEMBERS = tuple({member.value: member for member in kind} for kind in (ResourceType, PatternType, Operation,
+                                                                         Permission))
+
+
 def owned_by(cluster: KafkaCluster) -> Owned:
-    acls = frozenset(AclBinding(principal, ResourceType(kind), name, PatternType(pattern), Operation(operation),
-                                Permission(permission), host)
+    resources, patterns, operations, permissions = _MEMBERS
+    acls = frozenset(AclBinding(principal, resources[kind], name, patterns[pattern], operations[operation],
+                                permissions[permission], host)
                      for principal, kind, name, pattern, operation, permission, host
                      in OwnedAclBinding.objects.filter(cluster=cluster).values_list(*_FIELDS))
     users = frozenset(OwnedScramUser.objects.filter(cluster=cluster).values_list("username", flat=True))

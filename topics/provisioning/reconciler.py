@@ -58,18 +58,21 @@ def cluster_lock(cluster: KafkaCluster, *, wait: bool = True) -> Iterator[bool]:
         yield got
 
 
-def observe(admin: KafkaAdmin, usernames: frozenset[str]) -> ActualState:
-    """The broker's ACLs, and which of `usernames` it has a SCRAM user for (described in bounded batches)."""
-    return ActualState(acls=frozenset(admin.describe_acls()),
+def observe(admin: KafkaAdmin, usernames: frozenset[str],
+            acls: Callable[[], list[AclBinding]] | None = None) -> ActualState:
+    """The broker's ACLs (`acls`: the answer to a describe sent earlier), and which of `usernames` it has a SCRAM
+    user for (described in bounded batches)."""
+    return ActualState(acls=frozenset((acls or admin.send_describe_acls())()),
                        users=frozenset(admin.describe_scram_users(usernames)))
 
 
-def _observe_and_plan(admin: KafkaAdmin, cluster: KafkaCluster, now) -> tuple[Plan, Owned]:
+def _observe_and_plan(admin: KafkaAdmin, cluster: KafkaCluster, now,
+                      acls: Callable[[], list[AclBinding]] | None = None) -> tuple[Plan, Owned]:
     """The plan, and what a first run adopts (empty once adopted: see topics.provisioning.ownership)."""
     desired: DesiredState = desired_state(cluster, now)
     owned = ownership.owned_by(cluster)
     candidates = ownership.adoption_candidates(cluster) if cluster.ownership_adopted_at is None else Owned()
-    actual = observe(admin, owned.users | candidates.users | desired.users | desired.new_users)
+    actual = observe(admin, owned.users | candidates.users | desired.users | desired.new_users, acls)
     adopted = Owned(candidates.acls & actual.acls, candidates.users & actual.users)
     the_plan = plan(desired, actual, owned | adopted, enforce=cluster.enforce_acls,
                     allowlist=cluster.read_allowlisted)
@@ -121,12 +124,15 @@ def reconcile_queued(cluster: KafkaCluster, *, trigger: str = "change", full: bo
     """The run a worker makes for the queue (topics.queue): only when changes are due in the outbox (or `full`,
     the periodic pass), and never waiting for the cluster's lock. A run that cannot take it leaves the changes
     to the run holding it, which looks at the outbox again once it has let go of the lock and runs once more for
-    what came in meanwhile. None when nothing was due or another run holds the cluster."""
+    what came in meanwhile, and queues itself again a moment later (topics.queue.send_again) for a holder that
+    will not: a manual reconcile, or a run that fails. None when nothing was due or another run holds the
+    cluster."""
     QueuedReconcile.objects.filter(cluster=cluster).delete()  # from now on, a new change queues another run
     outcome = None
     while full or _due_changes(cluster, timezone.now()).exists():
         with cluster_lock(cluster, wait=False) as got:
             if not got:
+                queue.send_again(cluster.pk)
                 return outcome
             outcome = _reconcile_held(cluster, trigger=trigger if full else None)
         if not outcome.run.succeeded:  # what failed stays due: the drain and the periodic pass retry it
@@ -162,10 +168,13 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     timings = _Stopwatch()
     try:
         admin = admin_for(cluster)
+        # the broker answers while the topics are synced and the desired state is read: nothing but this run
+        # (it holds the cluster's lock) changes the bindings Logwarden manages in the meantime
+        described_acls = admin.send_describe_acls()
         with timings("topics"):
             topics, topic_failure = _sync_topics(cluster, admin)
         with timings("observe"):
-            the_plan, adopted = _observe_and_plan(admin, cluster, now)
+            the_plan, adopted = _observe_and_plan(admin, cluster, now, described_acls)
         if cluster.ownership_adopted_at is None:
             _adopt(cluster, adopted, now)
         with timings("act"):

@@ -33,7 +33,7 @@ class SyncReport:
     errors: dict[str, str] = field(default_factory=dict)  # cluster -> message
 
 
-def _specs(topics) -> dict[int, tuple[TopicSpec, object]]:
+def specs_of(topics) -> dict[int, tuple[TopicSpec, object]]:
     """Topic id → (its desired spec, when its configs were last verified), from one query."""
     rows = topics.values_list("pk", "name", "synced_at", "cluster__replication_factor",
                               "namespace__retention_class__retention_ms",
@@ -59,7 +59,7 @@ def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Col
     topics = _managed_topics().filter(cluster=cluster)
     if topic_ids is not None:
         topics = topics.filter(pk__in=list(topic_ids))
-    specs = _specs(topics)
+    specs = specs_of(topics)
     now = timezone.now()
     if topic_ids is None:
         stale_before = now - timedelta(seconds=settings.LOGWARDEN_TOPIC_VERIFY_SECONDS)

@@ -7,11 +7,22 @@ import time
 import pytest
 
 from tests.helpers import create_acls_visibly, eventually
-from topics.kafka.adapter import KafkaAdmin, KafkaConnection, produce, read_records
+from topics.kafka.adapter import KafkaAdmin, KafkaConnection, _from_ck, _to_ck, produce, read_records
 from topics.kafka.errors import KafkaAuthorizationError, KafkaUnavailable
-from topics.kafka.types import AclBinding, Operation, PatternType, ResourceType, ScramUpsert, TopicSpec
+from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType, ScramUpsert, TopicSpec
 
 pytestmark = pytest.mark.kafka
+
+
+def test_bindings_convert_to_confluent_kafka_and_back_unchanged():
+    """The lookup tables built once from confluent-kafka's enums cover every kind in both directions (its BROKER
+    is our CLUSTER)."""
+    ours = [AclBinding("User:u.x.a", ResourceType.CLUSTER, "kafka-cluster", PatternType.LITERAL, Operation.ALTER),
+            AclBinding("User:u.x.a", ResourceType.GROUP, "u.x.", PatternType.PREFIXED, Operation.READ,
+                       Permission.DENY, "10.0.0.1"),
+            *(AclBinding("User:s", kind, "t", PatternType.LITERAL, operation)
+              for kind in ResourceType for operation in Operation)]
+    assert [_from_ck(_to_ck(binding)) for binding in ours] == ours
 
 
 def test_topic_is_created_with_retention_configs_and_ensure_is_idempotent(kafka_admin, unique):

@@ -1,7 +1,7 @@
 """The outbox and the keyed, coalescing queue (topics.queue) on the real PostgreSQL, Redis and broker: a change's
 row commits with it, N changes queue one run per cluster, a run that cannot take the cluster's lock leaves the
-changes to the holder (which runs again for them), rows are done only by a successful run that saw them, and a
-grant's end schedules the run that takes its ACLs away at that moment."""
+changes to the holder (which runs again for them) and comes back by itself a moment later, rows are done only by
+a successful run that saw them, and a grant's end schedules the run that takes its ACLs away at that moment."""
 from __future__ import annotations
 
 import json
@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from portal.celery import app
+from portal.core import locks
 from portal.core.audit import SYSTEM
 from tests.helpers import eventually, real_worker
 from topics import queue
@@ -74,23 +75,30 @@ def test_many_changes_queue_one_run_per_cluster_and_it_carries_them_all(world, u
     assert not QueuedReconcile.objects.filter(cluster=cluster).exists()
 
 
+def _queued_run_in_thread(cluster: KafkaCluster) -> tuple[threading.Thread, list]:
+    """A queued run in a thread, on a database connection of its own (as another worker's); its outcome goes into
+    the list returned."""
+    outcomes: list = []
+
+    def run() -> None:
+        try:
+            outcomes.append(reconcile_queued(cluster))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcomes
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_run_that_cannot_take_the_lock_leaves_the_changes_to_the_holder_which_runs_again(
         world, settings, pause_broker):
     settings.KAFKA = {**settings.KAFKA, "timeout_seconds": 10}
     cluster = default_cluster()
     queue.reconcile([cluster.pk])  # autocommit: the row is there, its send goes to Redis (no worker here)
-    holder_outcomes = []
-
-    def holder():
-        try:
-            holder_outcomes.append(reconcile_queued(cluster))
-        finally:
-            connection.close()
-
     with pause_broker():
-        thread = threading.Thread(target=holder)
-        thread.start()
+        thread, _ = _queued_run_in_thread(cluster)
         eventually(lambda: ReconcileRun.objects.filter(cluster=cluster, finished_at__isnull=True).exists(),
                    bool, "the holder's run did not start")
         late = BrokerChange.objects.create(cluster=cluster, trigger="change")  # committed during the run
@@ -103,6 +111,26 @@ def test_a_run_that_cannot_take_the_lock_leaves_the_changes_to_the_holder_which_
     assert [run.succeeded for run in runs] == [True, True]  # the holder ran again for what came in
     assert BrokerChange.objects.get(pk=late.pk).done_by_id == runs[1].pk
     assert not BrokerChange.objects.filter(cluster=cluster, done_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.redis
+def test_a_run_that_finds_the_lock_held_by_a_manual_reconcile_queues_itself_again(world):
+    """A manual reconcile does not look at the outbox once it ends: the skipped run must come back by itself, not
+    leave the change for the drain (no beat here: only the worker)."""
+    cluster = default_cluster()
+    with real_worker():
+        eventually(lambda: BrokerChange.objects.filter(done_at__isnull=True).exists(), lambda due: not due,
+                   "the worker's start-up drain did not settle", seconds=30)
+        with locks.held(locks.LockSpace.KAFKA_CLUSTER, cluster.pk):  # as a manual run holds it
+            change = BrokerChange.objects.create(cluster=cluster, trigger="change")
+            thread, outcomes = _queued_run_in_thread(cluster)
+            thread.join(30)
+            assert outcomes == [None]
+            assert BrokerChange.objects.get(pk=change.pk).done_at is None
+        eventually(lambda: BrokerChange.objects.get(pk=change.pk).done_by, bool,
+                   "the skipped run did not come back once the lock was free", seconds=15)
+    assert BrokerChange.objects.get(pk=change.pk).done_by.succeeded
 
 
 @pytest.mark.django_db

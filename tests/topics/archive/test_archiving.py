@@ -31,6 +31,7 @@ from topics.archive.store import store_for
 from topics.catalogue import services as catalogue
 from topics.kafka.adapter import ArchiveConsumer, ArchivedRecord, produce
 from topics.kafka.errors import KafkaAuthorizationError
+from topics.kafka.types import OutgoingRecord
 from topics.models import RetentionClass
 
 STORES = ["local", "minio"]
@@ -172,7 +173,9 @@ def _archive_process(location: str, namespace: str, records_per_file: int, actio
 @pytest.mark.django_db(transaction=True)
 def test_a_job_killed_mid_file_and_run_again_leaves_no_gap_and_no_duplicate(archived, store, kafka_connection):
     records, per_file = 20_000, 50
-    produce(kafka_connection, archived.name, [json.dumps(brief_record(n)).encode() for n in range(records)])
+    # placed on both partitions: keyless records may all stick to one
+    produce(kafka_connection, archived.name, [OutgoingRecord(json.dumps(brief_record(n)).encode(), partition=n % 2)
+                                              for n in range(records)])
 
     job = _archive_process(store.location, archived.namespace.name, per_file)
     try:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 
 import duckdb
@@ -87,6 +87,15 @@ class Scope:
     namespaces: tuple[str, ...]
     date_from: date | None = None
     date_to: date | None = None
+    # (namespace, the earliest record time its grants let the caller read): the sensitivity policy's read_from,
+    # for namespaces that read only from the grant's start (topics.policy.logs_readable_since)
+    since: tuple[tuple[str, datetime], ...] = ()
+
+    def first_day(self, namespace: str) -> date | None:
+        bound = dict(self.since).get(namespace)
+        if bound is None:
+            return self.date_from
+        return max(self.date_from, bound.date()) if self.date_from else bound.date()
 
 
 @dataclass(frozen=True)
@@ -114,15 +123,25 @@ def scope_for(actor, names: list[str] | None = None, date_from: date | None = No
         raise ValidationError({"date_to": ["Must not be before date_from."]})
     readable = policy.readable_namespaces(actor)
     if not names:
-        return Scope(tuple(readable.order_by("name").values_list("name", flat=True)), date_from, date_to)
+        return _scope(actor, readable.order_by("name"), date_from, date_to)
     wanted = sorted(set(names))
     unknown = sorted(set(wanted) - set(Namespace.objects.filter(name__in=wanted).values_list("name", flat=True)))
     if unknown:
         raise Http404(f"No namespace {excerpt(unknown[0])!r}.")
-    ungranted = sorted(set(wanted) - set(readable.filter(name__in=wanted).values_list("name", flat=True)))
+    granted = readable.filter(name__in=wanted).order_by("name")
+    ungranted = sorted(set(wanted) - {namespace.name for namespace in granted})
     if ungranted:
         raise PermissionDenied(f"No live grant of yours on {', '.join(ungranted)}: request access to read its logs.")
-    return Scope(tuple(wanted), date_from, date_to)
+    return _scope(actor, granted, date_from, date_to)
+
+
+def _scope(actor, namespaces, date_from: date | None, date_to: date | None) -> Scope:
+    since = []
+    for namespace in namespaces:
+        bound = policy.logs_readable_since(namespace, list(policy.live_read_grants(actor, namespace)))
+        if bound is not None:
+            since.append((namespace.name, bound))
+    return Scope(tuple(namespace.name for namespace in namespaces), date_from, date_to, tuple(since))
 
 
 # --- which files ----------------------------------------------------------------------------------------------
@@ -145,17 +164,28 @@ def in_scope(key: str, namespace: str, date_from: date | None, date_to: date | N
 
 def archived_keys(store: ArchiveStore, scope: Scope) -> list[str]:
     return [stored.key for namespace in scope.namespaces
-            for prefix in listing_prefixes(namespace, scope.date_from, scope.date_to)
-            for stored in store.list(prefix) if in_scope(stored.key, namespace, scope.date_from, scope.date_to)]
+            for prefix in listing_prefixes(namespace, scope.first_day(namespace), scope.date_to)
+            for stored in store.list(prefix)
+            if in_scope(stored.key, namespace, scope.first_day(namespace), scope.date_to)]
 
 
-def logs_dataset(store: ArchiveStore, keys: list[str]) -> ds.Dataset:
+def logs_dataset(store: ArchiveStore, keys: list[str], since: tuple[tuple[str, datetime], ...] = ()) -> ds.Dataset:
     """The files as one dataset of LOGS_SCHEMA, read lazily through the store's filesystem (DuckDB pushes its
-    column choice and filters down into the scan); no files: an empty one, so `logs` still exists."""
+    column choice and filters down into the scan); no files: an empty one, so `logs` still exists. A namespace
+    read only from a time on (`since`) shows no record from before it: the dataset itself is filtered, so no SQL
+    can see past the bound."""
     if not keys:
         return ds.dataset(LOGS_SCHEMA.empty_table())
-    return ds.dataset([store.path(key) for key in keys], schema=LOGS_SCHEMA, format="parquet",
-                      filesystem=store.filesystem, partitioning=PARTITIONING, partition_base_dir=store.root)
+    dataset = ds.dataset([store.path(key) for key in keys], schema=LOGS_SCHEMA, format="parquet",
+                         filesystem=store.filesystem, partitioning=PARTITIONING, partition_base_dir=store.root)
+    if not since:
+        return dataset
+    namespace, timestamp = ds.field("namespace"), ds.field("timestamp")
+    readable = ~namespace.isin([name for name, _ in since])
+    for name, bound in since:
+        readable = readable | ((namespace == name) & (timestamp >= pa.scalar(
+            bound.astimezone(timezone.utc), type=LOGS_SCHEMA.field("timestamp").type)))
+    return dataset.filter(readable)
 
 
 @cache
@@ -238,7 +268,7 @@ class Execution:
                 raise ArchiveUnavailable(f"The archive cannot be listed right now ({excerpt(exc, 200)}): "
                                          f"retry later.") from None
             self.files = len(keys)
-            self.connection.register(VIEW, logs_dataset(store, keys))
+            self.connection.register(VIEW, logs_dataset(store, keys, self.scope.since))
             self.connection.execute("SET lock_configuration = true")
             self.timer.start()
             self.relation = self.connection.sql(statement)

@@ -2,7 +2,7 @@
 in a temporary directory."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 from tests.topics.query.archive_files import records, write
 from topics.archive.store import store_for
@@ -52,3 +52,18 @@ def test_the_dataset_adds_namespace_and_date_from_the_keys(tmp_path):
     assert table.column("date").to_pylist() == [DAY, DAY]
     assert table.schema == services.LOGS_SCHEMA
     assert services.logs_dataset(store, []).to_table().num_rows == 0
+
+
+def test_a_namespace_read_from_a_time_on_shows_nothing_before_it(tmp_path):
+    store = store_for(str(tmp_path))
+    for namespace, day in (("pay", date(2026, 11, 23)), ("pay", DAY), ("chk", date(2026, 11, 23))):
+        write(store, namespace, day, records(namespace, day, count=4))  # 10:00:00 … 10:00:03 UTC
+    since = datetime(2026, 11, 24, 10, 0, 2, tzinfo=timezone.utc)
+    scope = services.Scope(("pay", "chk"), since=(("pay", since),))
+
+    keys = services.archived_keys(store, scope)
+    assert keys == ["namespace=pay/date=2026-11-24/logs.pay+0+0-3.parquet",
+                    "namespace=chk/date=2026-11-23/logs.chk+0+0-3.parquet"]  # pay's earlier day is not even listed
+    rows = services.logs_dataset(store, keys, scope.since).to_table().to_pylist()
+    assert sorted((row["namespace"], row["offset"]) for row in rows) == [
+        ("chk", 0), ("chk", 1), ("chk", 2), ("chk", 3), ("pay", 2), ("pay", 3)]

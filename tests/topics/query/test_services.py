@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -13,6 +13,7 @@ from django.http import Http404
 
 from tests.helpers import events
 from tests.topics.query.archive_files import live_grant, records, temporary_store, write
+from topics.models import Grant, ReadFrom, SensitivityPolicy
 from topics.query import formats, services
 
 DAY, NEXT_DAY = date(2026, 11, 24), date(2026, 11, 25)
@@ -53,6 +54,17 @@ def test_a_granted_namespaces_archive_is_queryable_row_for_row(world, archive):
 def test_no_namespace_named_means_every_readable_one_and_nothing_else(world, archive):
     page = run(world.engineer, "SELECT namespace, count(*) FROM logs GROUP BY namespace")
     assert page.rows == [("payments", 9)]
+
+
+def test_a_grant_that_reads_only_from_its_start_sees_no_archived_record_before_it(world, archive):
+    SensitivityPolicy.objects.filter(level=world.ns_payments.sensitivity).update(read_from=ReadFrom.GRANT_START)
+    Grant.objects.filter(principal__user=world.engineer).update(
+        valid_from=datetime(2026, 11, 24, 10, 0, 2, tzinfo=timezone.utc))  # records are 10:00:00 + n s
+
+    page = run(world.engineer, "SELECT partition, \"offset\" FROM logs ORDER BY ALL", "payments")
+    assert page.rows == [(0, 2), (0, 3), (0, 4), (0, 5), (1, 102)]
+    everything = run(world.engineer, "SELECT count(*) FROM logs a JOIN logs b USING (partition, \"offset\")")
+    assert everything.rows == [(5,)]
 
 
 def test_another_namespaces_files_are_not_readable_by_their_path(world, archive):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -93,3 +94,21 @@ def manifest_of(file: ArchivedFile, records: Sequence[Record], data: bytes) -> d
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, sort_keys=True, indent=1).encode()
+
+
+def starts_at_or_after(stream: pa.NativeFile, since: datetime) -> bool:
+    """Whether every record of the Parquet file (a seekable stream, left at its start) has a Kafka timestamp at or
+    after `since`, from the row groups' statistics in its footer (no rows read); unknown statistics: False."""
+    metadata = pq.ParquetFile(stream).metadata
+    column = RECORD_SCHEMA.get_field_index("timestamp")
+    stream.seek(0)
+    for index in range(metadata.num_row_groups):
+        statistics = metadata.row_group(index).column(column).statistics
+        if statistics is None or not statistics.has_min_max:
+            return False
+        earliest = statistics.min
+        if earliest.tzinfo is None:
+            earliest = earliest.replace(tzinfo=timezone.utc)
+        if earliest < since:
+            return False
+    return True

@@ -14,12 +14,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from portal.core import audit, locks
+from topics import policy
 from topics.archive import check, layout, parquet
 from topics.archive import principal as archiver
 from topics.archive.rotation import Limits, Record, Rotation
@@ -165,13 +167,25 @@ def days_of(store: ArchiveStore, namespace: str) -> dict[date, list[StoredObject
     return dict(sorted(days.items()))
 
 
-def archived_days(namespace: Namespace, *, store: ArchiveStore | None = None) -> list[ArchivedDay]:
-    """Newest first."""
+def readable_since(who, namespace: Namespace) -> datetime | None:
+    """The earliest record time `who` may read of the namespace (its sensitivity policy's read_from): None for
+    all the archive holds."""
+    return policy.logs_readable_since(namespace, list(policy.live_read_grants(who, namespace)))
+
+
+def archived_days(who, namespace: Namespace, *, store: ArchiveStore | None = None) -> list[ArchivedDay]:
+    """The days `who` may read, newest first: none before their earliest running grant's start where the
+    namespace reads only from there."""
+    since = readable_since(who, namespace)
     days = days_of(store or default_store(), namespace.name)
-    return [ArchivedDay(day, len(stored), sum(s.size for s in stored)) for day, stored in reversed(days.items())]
+    return [ArchivedDay(day, len(stored), sum(s.size for s in stored)) for day, stored in reversed(days.items())
+            if since is None or day >= since.date()]
 
 
-def files_of_day(namespace: Namespace, day: date, *, store: ArchiveStore | None = None) -> list[StoredFile]:
+def files_of_day(who, namespace: Namespace, day: date, *, store: ArchiveStore | None = None) -> list[StoredFile]:
+    since = readable_since(who, namespace)
+    if since is not None and day < since.date():
+        return []
     store = store or default_store()
     stored = store.list(layout.day_prefix(namespace.name, day))
     files = [(layout.parse(s.key), s.size) for s in stored]
@@ -181,15 +195,22 @@ def files_of_day(namespace: Namespace, day: date, *, store: ArchiveStore | None 
 
 def open_file(who, namespace: Namespace, day: date, name: str, *, store: ArchiveStore | None = None):
     """(the file, its size, a binary stream of it) for a download by `who` (audited), or None when the day holds
-    no such file. The caller checked the policy."""
+    no such file (or a day `who` may not read). PermissionDenied for a whole file that holds records from before
+    the time `who` may read from. The caller checked the policy."""
     store = store or default_store()
     file = layout.parse(f"{layout.day_prefix(namespace.name, day)}{name}")
-    if file is None:
+    since = readable_since(who, namespace)
+    if file is None or (since is not None and day < since.date()):
         return None
     try:
         stream = store.open(file.key)
     except FileNotFoundError:
         return None
+    if since is not None and day == since.date() and not parquet.starts_at_or_after(stream, since):
+        stream.close()
+        raise PermissionDenied(f"This file holds records from before {since.isoformat()}, where your access to "
+                               f"{namespace.name} starts: query that day on the query page, which shows only what "
+                               f"you may read.")
     size = stream.size()
     audit.record(who, "archive.download", namespace, key=file.key, bytes=size)
     return file, size, stream

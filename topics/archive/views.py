@@ -37,7 +37,7 @@ def namespace_list(request: HttpRequest) -> HttpResponse:
 def day_list(request: HttpRequest, name: str) -> HttpResponse:
     namespace = policy.namespace_readable_by(request.user, name)
     return render(request, "topics/archive/day_list.html", {
-        "namespace": namespace, "table": DayTable(archive.archived_days(namespace), request=request)})
+        "namespace": namespace, "table": DayTable(archive.archived_days(request.user, namespace), request=request)})
 
 
 @portal_page
@@ -47,7 +47,7 @@ def file_list(request: HttpRequest, name: str, day: str) -> HttpResponse:
     archived_day = day_in_url(day)
     return render(request, "topics/archive/file_list.html", {
         "namespace": namespace, "day": archived_day,
-        "table": FileTable(archive.files_of_day(namespace, archived_day), request=request)})
+        "table": FileTable(archive.files_of_day(request.user, namespace, archived_day), request=request)})
 
 
 @portal_page

@@ -4,7 +4,7 @@ once the grant is revoked."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -17,7 +17,7 @@ from topics.access import services as access
 from topics.archive import layout, parquet
 from topics.archive.store import default_store
 from topics.kafka.adapter import ArchivedRecord
-from topics.models import GrantState
+from topics.models import Grant, GrantState, ReadFrom, SensitivityPolicy
 from topics.provisioning.principals import principal_for
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +110,31 @@ def test_the_api_lists_days_and_files_and_downloads_for_the_granted_only(world, 
     assert service_account.get("/api/archive/payments/days/").status_code == 403
     assert service_account.get("/api/archive/nowhere/days/").status_code == 404
     assert client_as(world, "anonymous").get("/api/archive/payments/days/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("starts, listed, downloads", [
+    # the grant started before every record of 11-24: all of it may be read
+    (datetime(2026, 11, 24, 9, tzinfo=UTC), ["2026-11-25", "2026-11-24"], {0: 200, 1: 200, 2: 200}),
+    # within 11-24's records: the day is listed, but its whole files hold earlier records (the query page shows
+    # what may be read of them)
+    (DAY + timedelta(milliseconds=5), ["2026-11-25", "2026-11-24"], {0: 403, 1: 403, 2: 200}),
+    # on 11-25: 11-24 is no day of theirs
+    (datetime(2026, 11, 25, 9, tzinfo=UTC), ["2026-11-25"], {0: 404, 1: 404, 2: 200}),
+])
+def test_a_grant_that_reads_only_from_its_start_browses_and_downloads_nothing_before_it(world, archive, starts,
+                                                                                        listed, downloads):
+    files, grant = archive
+    SensitivityPolicy.objects.filter(level=world.ns_payments.sensitivity).update(read_from=ReadFrom.GRANT_START)
+    Grant.objects.filter(pk=grant.pk).update(valid_from=starts)
+    client = signed_in(world.engineer)
+
+    days = client_as(world, "engineer").get("/api/archive/payments/days/").json()["results"]
+    assert [day["day"] for day in days] == listed
+    assert ("logs.payments+0+0-9.parquet" in client.get("/archive/payments/2026-11-24/").content.decode()) == (
+        "2026-11-24" in listed)
+    statuses = {}
+    for index, (file, _) in enumerate(files):
+        response = client.get(f"/archive/payments/{file.day.isoformat()}/{file.key.rpartition('/')[2]}")
+        statuses[index] = response.status_code
+    assert statuses == downloads
+    assert AuditEvent.objects.filter(action="archive.download").count() == list(downloads.values()).count(200)

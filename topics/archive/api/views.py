@@ -39,14 +39,14 @@ class ArchiveViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet
     @action(detail=True, methods=["get"], url_path="days", serializer_class=ArchivedDaySerializer)
     def days(self, request, name=None):
         namespace = policy.namespace_readable_by(request.user, name)
-        return self._page(archive.archived_days(namespace), ArchivedDaySerializer)
+        return self._page(archive.archived_days(request.user, namespace), ArchivedDaySerializer)
 
     @extend_schema(responses=ArchivedFileSerializer(many=True), summary="The files of one archived day (UTC)")
     @action(detail=True, methods=["get"], url_path=rf"days/(?P<day>{DAY_IN_URL})/files",
             serializer_class=ArchivedFileSerializer)
     def files(self, request, name=None, day=None):
         namespace = policy.namespace_readable_by(request.user, name)
-        return self._page(archive.files_of_day(namespace, day_in_url(day)), ArchivedFileSerializer)
+        return self._page(archive.files_of_day(request.user, namespace, day_in_url(day)), ArchivedFileSerializer)
 
     @extend_schema(responses={(200, "application/vnd.apache.parquet"): OpenApiResponse(OpenApiTypes.BINARY)},
                    summary="Downloads one archived Parquet file (audited)")

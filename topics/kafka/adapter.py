@@ -7,6 +7,7 @@ Broker answers are translated into the plain values of `topics.kafka.types`, and
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -33,6 +34,32 @@ SCRAM_BATCH = 200
 # ("ApiArrayCnt out of range"), so users are described by name, this many per request unless configured
 SCRAM_DESCRIBE_BATCH = 1000
 T = TypeVar("T")
+
+# librdkafka parses a DescribeAcls answer on its main thread, copying each binding's principal and host (and each
+# resource's name) onto that thread's stack with alloca inside the loop (rdkafka_admin.c,
+# rd_kafka_DescribeAclsResponse_parse), released only once the whole answer is parsed: about 48 bytes a binding.
+# The 100,000-grant benchmark's 210,000 bindings overflowed the 8 MiB default stack (a segfault in rdk:main); this
+# much covers about a million. It is address space, touched only as deep as a thread goes.
+THREAD_STACK_BYTES = 64 * 1024 * 1024
+
+
+def _roomy_thread_stacks(size: int) -> None:
+    """Makes threads created from now on (librdkafka's, which take the process default) get at least `size` bytes
+    of stack, through glibc's pthread_setattr_default_np; elsewhere (macOS, musl) the platform's default stays."""
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "pthread_setattr_default_np"):
+        return
+    attributes = ctypes.create_string_buffer(256)  # a pthread_attr_t, 56 bytes on x86-64 and arm64 glibc
+    if libc.pthread_getattr_default_np(attributes) != 0:
+        return
+    current = ctypes.c_size_t()
+    libc.pthread_attr_getstacksize(attributes, ctypes.byref(current))
+    if current.value < size and libc.pthread_attr_setstacksize(attributes, ctypes.c_size_t(size)) == 0:
+        libc.pthread_setattr_default_np(attributes)
+    libc.pthread_attr_destroy(attributes)
+
+
+_roomy_thread_stacks(THREAD_STACK_BYTES)
 
 _UNAVAILABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._TIMED_OUT,
                 KafkaError._RESOLVE, KafkaError.REQUEST_TIMED_OUT}

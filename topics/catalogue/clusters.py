@@ -1,9 +1,9 @@
 """Reaching a catalogued Kafka cluster: its connection, built from settings by reference."""
 from __future__ import annotations
 
-import functools
 import os
 import re
+import threading
 
 from django.conf import settings
 
@@ -33,16 +33,36 @@ def connection_for(cluster: KafkaCluster) -> KafkaConnection:
 
 def admin_for(cluster: KafkaCluster) -> KafkaAdmin:
     """The cluster's admin client, one per process and connection: a new client first connects and logs in
-    (SCRAM's salted hashing on both ends), which cost a small reconcile a third of its time. A changed
-    bootstrap, user or password makes another; librdkafka reconnects an existing one by itself."""
-    return _admin(connection_for(cluster), settings.KAFKA["timeout_seconds"], settings.KAFKA["scram_describe_batch"],
-                  os.getpid())
+    (SCRAM's salted hashing on both ends), which cost a small reconcile a third of its time. librdkafka reconnects
+    an existing one by itself. A changed bootstrap, user or password makes another, and the client made for the
+    cluster's previous connection is let go (see drop_admins)."""
+    # the pid: a forked worker must not inherit its parent's client (librdkafka's threads do not survive a fork)
+    key = (connection_for(cluster), settings.KAFKA["timeout_seconds"], settings.KAFKA["scram_describe_batch"],
+           os.getpid())
+    with _admins_lock:
+        previous = _connection_of.get(cluster.pk)
+        _connection_of[cluster.pk] = key
+        if previous not in (None, key) and previous not in _connection_of.values():
+            _admins.pop(previous, None)
+        admin = _admins.get(key)
+        if admin is None:
+            admin = _admins[key] = KafkaAdmin(key[0], timeout=key[1], scram_describe_batch=key[2])
+        return admin
 
 
-@functools.lru_cache(maxsize=16)
-def _admin(connection: KafkaConnection, timeout: float, scram_describe_batch: int, pid: int) -> KafkaAdmin:
-    # `pid`: a forked worker must not inherit its parent's client (librdkafka's threads do not survive a fork)
-    return KafkaAdmin(connection, timeout=timeout, scram_describe_batch=scram_describe_batch)
+def drop_admins() -> None:
+    """Lets go of every cached admin client, before the brokers they talk to stop (a throwaway broker restarted
+    between benchmark parts). A client left alive past its broker keeps reconnecting to a port that may soon be
+    another broker's, which refuses its login."""
+    with _admins_lock:
+        _admins.clear()
+        _connection_of.clear()
+
+
+_AdminKey = tuple[KafkaConnection, float, int, int]
+_admins: dict[_AdminKey, KafkaAdmin] = {}
+_connection_of: dict[int, _AdminKey] = {}  # cluster pk → the key of the client it last used
+_admins_lock = threading.Lock()
 
 
 def default_cluster() -> KafkaCluster | None:

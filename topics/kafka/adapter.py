@@ -7,6 +7,7 @@ Broker answers are translated into the plain values of `topics.kafka.types`, and
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -33,6 +34,32 @@ SCRAM_BATCH = 200
 # ("ApiArrayCnt out of range"), so users are described by name, this many per request unless configured
 SCRAM_DESCRIBE_BATCH = 1000
 T = TypeVar("T")
+
+# librdkafka parses a DescribeAcls answer on its main thread, copying each binding's principal and host (and each
+# resource's name) onto that thread's stack with alloca inside the loop (rdkafka_admin.c,
+# rd_kafka_DescribeAclsResponse_parse), released only once the whole answer is parsed: about 48 bytes a binding.
+# The 100,000-grant benchmark's 210,000 bindings overflowed the 8 MiB default stack (a segfault in rdk:main); this
+# much covers about a million. It is address space, touched only as deep as a thread goes.
+THREAD_STACK_BYTES = 64 * 1024 * 1024
+
+
+def _roomy_thread_stacks(size: int) -> None:
+    """Makes threads created from now on (librdkafka's, which take the process default) get at least `size` bytes
+    of stack, through glibc's pthread_setattr_default_np; elsewhere (macOS, musl) the platform's default stays."""
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "pthread_setattr_default_np"):
+        return
+    attributes = ctypes.create_string_buffer(256)  # a pthread_attr_t, 56 bytes on x86-64 and arm64 glibc
+    if libc.pthread_getattr_default_np(attributes) != 0:
+        return
+    current = ctypes.c_size_t()
+    libc.pthread_attr_getstacksize(attributes, ctypes.byref(current))
+    if current.value < size and libc.pthread_attr_setstacksize(attributes, ctypes.c_size_t(size)) == 0:
+        libc.pthread_setattr_default_np(attributes)
+    libc.pthread_attr_destroy(attributes)
+
+
+_roomy_thread_stacks(THREAD_STACK_BYTES)
 
 _UNAVAILABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._TIMED_OUT,
                 KafkaError._RESOLVE, KafkaError.REQUEST_TIMED_OUT}
@@ -311,9 +338,17 @@ class KafkaAdmin:
 
     def describe_scram_users(self, names: Iterable[str]) -> set[str]:
         """Those of `names` that hold a SCRAM-SHA-512 credential, `scram_describe_batch` names per request."""
-        found: set[str] = set()
+        return self.send_describe_scram_users(names)()
+
+    def send_describe_scram_users(self, names: Iterable[str]) -> Callable[[], set[str]]:
+        """Sends every request of `describe_scram_users` now (all in flight at once) and returns what waits for
+        the answers, so the caller can do other work while the broker answers."""
+        futures: dict = {}
         for chunk in _chunks(sorted(set(names)), self.scram_describe_batch):
-            futures = self._client.describe_user_scram_credentials(list(chunk), request_timeout=self.timeout)
+            futures.update(self._client.describe_user_scram_credentials(list(chunk), request_timeout=self.timeout))
+
+        def answer() -> set[str]:
+            found: set[str] = set()
             for user, future in futures.items():
                 try:
                     description = future.result(timeout=self.timeout + 5)
@@ -326,7 +361,9 @@ class KafkaAdmin:
                                            f"within {self.timeout:.0f}s (describing SCRAM credentials)") from None
                 if _has_scram_sha_512(description):
                     found.add(user)
-        return found
+            return found
+
+        return answer
 
     def upsert_scram_credentials(self, upserts: Sequence[ScramUpsert]) -> BatchResult:
         """Sets each credential; the result names users (not upserts: those hold the password)."""
@@ -419,24 +456,24 @@ def _has_scram_sha_512(description: Any) -> bool:
     return any(info.mechanism == ck.ScramMechanism.SCRAM_SHA_512 for info in description.scram_credential_infos)
 
 
-def _by_ck_member(ck_enum: Any, ours: Any) -> dict:
-    """confluent-kafka's enum members → ours of the same name; those we do not model are left out."""
-    return {member: ours[member.name] for member in ck_enum if member.name in ours.__members__}
+def _by_ck_value(ck_enum: Any, ours: Any) -> dict[int, Any]:
+    """confluent-kafka's enum values → our members of the same name; those we do not model are left out."""
+    return {int(member.value): ours[member.name] for member in ck_enum if member.name in ours.__members__}
 
 
-# looked up once per binding of every describe (hundreds of thousands in a reconcile): plain dict lookups
-# instead of an Enum(name) call each
-_RESOURCE_OF = {**_by_ck_member(ck.ResourceType, ResourceType), ck.ResourceType.BROKER: ResourceType.CLUSTER}
-_PATTERN_OF = _by_ck_member(ck.ResourcePatternType, PatternType)
-_OPERATION_OF = _by_ck_member(ck.AclOperation, Operation)
-_PERMISSION_OF = _by_ck_member(ck.AclPermissionType, Permission)
+# looked up once per binding of every describe (hundreds of thousands in a reconcile), by the plain ints
+# confluent-kafka keeps on each binding (`restype_int`, …): hashing its Enum members runs Python code each time
+_RESOURCE_OF = {**_by_ck_value(ck.ResourceType, ResourceType), int(ck.ResourceType.BROKER.value): ResourceType.CLUSTER}
+_PATTERN_OF = _by_ck_value(ck.ResourcePatternType, PatternType)
+_OPERATION_OF = _by_ck_value(ck.AclOperation, Operation)
+_PERMISSION_OF = _by_ck_value(ck.AclPermissionType, Permission)
 
 
 def _from_ck(b: ck.AclBinding) -> AclBinding | None:
     """Our value for a broker binding; None for kinds these types do not model (they cannot concern the
     topics and consumer groups Logwarden manages)."""
-    resource, pattern = _RESOURCE_OF.get(b.restype), _PATTERN_OF.get(b.resource_pattern_type)
-    operation, permission = _OPERATION_OF.get(b.operation), _PERMISSION_OF.get(b.permission_type)
+    resource, pattern = _RESOURCE_OF.get(b.restype_int), _PATTERN_OF.get(b.resource_pattern_type_int)
+    operation, permission = _OPERATION_OF.get(b.operation_int), _PERMISSION_OF.get(b.permission_type_int)
     if resource is None or pattern is None or operation is None or permission is None:
         log.warning("ignoring an ACL binding of a kind Logwarden does not model: %s", b)
         return None

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +40,7 @@ from topics.provisioning.topic_sync import SyncReport, sync_cluster_topics
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 CHUNK = 1000
+T = TypeVar("T")
 
 
 @dataclass
@@ -58,25 +60,29 @@ def cluster_lock(cluster: KafkaCluster, *, wait: bool = True) -> Iterator[bool]:
         yield got
 
 
-def observe(admin: KafkaAdmin, usernames: frozenset[str],
-            acls: Callable[[], list[AclBinding]] | None = None) -> ActualState:
-    """The broker's ACLs (`acls`: the answer to a describe sent earlier), and which of `usernames` it has a SCRAM
-    user for (described in bounded batches)."""
-    return ActualState(acls=frozenset((acls or admin.send_describe_acls())()),
-                       users=frozenset(admin.describe_scram_users(usernames)))
-
-
-def _observe_and_plan(admin: KafkaAdmin, cluster: KafkaCluster, now,
-                      acls: Callable[[], list[AclBinding]] | None = None) -> tuple[Plan, Owned]:
-    """The plan, and what a first run adopts (empty once adopted: see topics.provisioning.ownership)."""
-    desired: DesiredState = desired_state(cluster, now)
-    owned = ownership.owned_by(cluster)
-    candidates = ownership.adoption_candidates(cluster) if cluster.ownership_adopted_at is None else Owned()
-    actual = observe(admin, owned.users | candidates.users | desired.users | desired.new_users, acls)
-    adopted = Owned(candidates.acls & actual.acls, candidates.users & actual.users)
-    the_plan = plan(desired, actual, owned | adopted, enforce=cluster.enforce_acls,
-                    allowlist=cluster.read_allowlisted)
-    return the_plan, adopted
+def _observe_and_plan(admin: KafkaAdmin, cluster: KafkaCluster, now, timings: _Stopwatch | None = None,
+                      meanwhile: Callable[[], T] = lambda: None) -> tuple[Plan, Owned, T]:
+    """The plan, what a first run adopts (empty once adopted: see topics.provisioning.ownership), and what
+    `meanwhile` returned. The broker's reads go out before they are needed and are answered while the database
+    is read and `meanwhile` (the run's topic sync) runs: the ACL describe first, the SCRAM users' as soon as
+    their names are known. Nothing but this run (it holds the cluster's lock) changes the bindings and users
+    Logwarden manages in the meantime, and the topic sync changes neither."""
+    timings = timings or _Stopwatch()
+    with timings("desired"):
+        described_acls = admin.send_describe_acls()
+        desired: DesiredState = desired_state(cluster, now)
+        owned = ownership.owned_by(cluster)
+        candidates = ownership.adoption_candidates(cluster) if cluster.ownership_adopted_at is None else Owned()
+        described_users = admin.send_describe_scram_users(
+            owned.users | candidates.users | desired.users | desired.new_users)
+    with timings("topics"):
+        done_meanwhile = meanwhile()
+    with timings("observe"):
+        actual = ActualState(acls=frozenset(described_acls()), users=frozenset(described_users()))
+        adopted = Owned(candidates.acls & actual.acls, candidates.users & actual.users)
+        the_plan = plan(desired, actual, owned | adopted, enforce=cluster.enforce_acls,
+                        allowlist=cluster.read_allowlisted)
+    return the_plan, adopted, done_meanwhile
 
 
 def _adopt(cluster: KafkaCluster, adopted: Owned, now) -> None:
@@ -152,7 +158,7 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     began = time.monotonic()
     now = timezone.now()
     if dry_run:
-        the_plan, _ = _observe_and_plan(admin_for(cluster), cluster, now)
+        the_plan, _, _ = _observe_and_plan(admin_for(cluster), cluster, now)
         return Outcome(cluster, the_plan, None, None, time.monotonic() - began)
     # a run still open while this one holds the lock died with its process (a worker killed mid-run)
     ReconcileRun.objects.filter(cluster=cluster, finished_at__isnull=True).update(
@@ -168,13 +174,8 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     timings = _Stopwatch()
     try:
         admin = admin_for(cluster)
-        # the broker answers while the topics are synced and the desired state is read: nothing but this run
-        # (it holds the cluster's lock) changes the bindings Logwarden manages in the meantime
-        described_acls = admin.send_describe_acls()
-        with timings("topics"):
-            topics, topic_failure = _sync_topics(cluster, admin)
-        with timings("observe"):
-            the_plan, adopted = _observe_and_plan(admin, cluster, now, described_acls)
+        the_plan, adopted, (topics, topic_failure) = _observe_and_plan(
+            admin, cluster, now, timings, meanwhile=lambda: _sync_topics(cluster, admin))
         if cluster.ownership_adopted_at is None:
             _adopt(cluster, adopted, now)
         with timings("act"):

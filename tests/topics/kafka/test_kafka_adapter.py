@@ -1,13 +1,16 @@
 """The Kafka adapter against the real broker (KRaft, SASL/SCRAM-SHA-512, StandardAuthorizer)."""
 from __future__ import annotations
 
+import ctypes
 import json
+import threading
 import time
 
 import pytest
 
 from tests.helpers import create_acls_visibly, eventually
-from topics.kafka.adapter import KafkaAdmin, KafkaConnection, _from_ck, _to_ck, produce, read_records
+from topics.kafka.adapter import (THREAD_STACK_BYTES, KafkaAdmin, KafkaConnection, _from_ck, _to_ck, produce,
+                                  read_records)
 from topics.kafka.errors import KafkaAuthorizationError, KafkaUnavailable
 from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType, ScramUpsert, TopicSpec
 
@@ -150,3 +153,24 @@ def test_each_binding_has_its_own_outcome_and_a_refused_one_stops_nothing(kafka_
     assert set(result.done) == set(good) and set(result.failed) == {refused}
     assert "Invalid empty resource name" in result.failed[refused]
     assert set(kafka_admin.delete_acls(good).done) == set(good)
+
+
+def test_threads_get_the_stack_a_large_acl_describe_needs():
+    """librdkafka parses a DescribeAcls answer on the stack of its main thread (about 48 bytes a binding): new
+    threads get THREAD_STACK_BYTES, not glibc's 8 MiB default."""
+    libc = ctypes.CDLL(None)
+    libc.pthread_self.restype = ctypes.c_ulong
+    seen = []
+
+    def measure() -> None:
+        attributes = ctypes.create_string_buffer(256)
+        libc.pthread_getattr_np(ctypes.c_ulong(libc.pthread_self()), attributes)
+        size = ctypes.c_size_t()
+        libc.pthread_attr_getstacksize(attributes, ctypes.byref(size))
+        libc.pthread_attr_destroy(attributes)
+        seen.append(size.value)
+
+    thread = threading.Thread(target=measure)
+    thread.start()
+    thread.join()
+    assert seen[0] >= THREAD_STACK_BYTES

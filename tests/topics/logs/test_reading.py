@@ -14,7 +14,7 @@ from tests.helpers import events
 from tests.logs_helpers import MALFORMED, RECORDS, shipped
 from topics.kafka.adapter import LogReader, produce
 from topics.kafka.errors import KafkaAuthorizationError
-from topics.kafka.types import TopicSpec
+from topics.kafka.types import OutgoingRecord, TopicSpec
 from topics.logs import reader, services
 from topics.logs.records import LogFilter
 from topics.models import KafkaPrincipal, ReadFrom, SensitivityPolicy
@@ -110,8 +110,9 @@ def test_a_follow_audits_once_per_interval_and_ends_when_the_grant_expires(logs,
     settings.LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS = 1
     stream, opened = services.Follow(logs.holder, logs.namespace, LogFilter(text="fresh")), time.monotonic()
     fresh = [{**shipped(logs.namespace.name, i), "log": f"fresh {i}\n"} for i in (1, 2)]
-    produce(kafka_connection, logs.topic.name, [json.dumps(value).encode() for value in fresh]
-            + [json.dumps(shipped(logs.namespace.name, 3)).encode()])
+    # one partition: a follow keeps each partition's order, not an order across partitions
+    produce(kafka_connection, logs.topic.name, [OutgoingRecord(json.dumps(value).encode(), partition=0) for value in
+                                                fresh + [shipped(logs.namespace.name, 3)]])
     got, deadline = [], time.monotonic() + 10
     while len(got) < 2 and time.monotonic() < deadline:
         got += [chunk for chunk in stream.step() if chunk.startswith(b"event: record")]

@@ -204,3 +204,15 @@ def test_the_page_searches_the_archive(world, archived, client):
     assert [e.data["source"] for e in events("logs.read")] == ["archive"] * 3
     client.force_login(world.outsider)
     assert client.get(f"/namespaces/{world.ns_payments.name}/logs/", {"source": "archive"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_search_that_spends_its_budget_stops_with_a_cursor_that_continues(world, archived, settings):
+    alice = client_as(world, "engineer")
+    settings.LOGWARDEN_LOGS_SEARCH_SECONDS = 0
+    spent = alice.get(url(world), {"source": "archive", "regex": "orders/[0-9]"}).json()
+    assert spent["budget_spent"] and spent["records"] == [] and spent["older"]
+    settings.LOGWARDEN_LOGS_SEARCH_SECONDS = 5
+    rest = alice.get(url(world), {"source": "archive", "regex": "orders/[0-9]", "cursor": spent["older"]}).json()
+    assert where(rest) == [at for at in NEWEST_FIRST if at != (0, 7)] and not rest["budget_spent"]
+    assert [e.data["budget_spent"] for e in events("logs.read")[::-1]] == [True, False]

@@ -11,6 +11,7 @@ from django.utils import timezone as django_timezone
 
 from tests.api_clients import client_as
 from tests.helpers import events, html
+from tests.topics.archive.test_archiving import s3_settings  # noqa: F401  (the fixture)
 from tests.topics.query.archive_files import live_grant, records, temporary_store, write
 from topics.archive import layout
 from topics.archive.store import store_for
@@ -89,11 +90,16 @@ def test_the_time_range_lists_only_its_days(tmp_path):
 
 
 
-@pytest.fixture
-def archived(world, settings, tmp_path):
+@pytest.fixture(params=["local", "minio"])
+def archived(request, world, settings, tmp_path, unique):
+    """The archive of payments, in a fresh directory or a fresh prefix of MinIO's bucket: name → file key."""
     grant = live_grant(world.engineer, world.ns_payments)
-    with temporary_store(settings, tmp_path / "archive") as store:
-        yield archive_of(store, "payments", grant.topic.name)
+    location = tmp_path / "archive"
+    if request.param == "minio":
+        location = f"s3://{request.getfixturevalue('s3_settings')['MINIO_BUCKET']}/{unique}"
+    with temporary_store(settings, location) as store:
+        paths = archive_of(store, "payments", grant.topic.name)
+        yield {name: path[len(store.root) + 1:] for name, path in paths.items()}
 
 
 def url(world) -> str:
@@ -124,7 +130,7 @@ def test_the_api_pages_the_archive_newest_first_both_ways(world, archived):
     reads = events("logs.read")[::-1]  # in the order read
     assert len(reads) == 4 and {e.data["source"] for e in reads} == {"archive"}
     assert reads[0].data["mode"] == "page" and reads[0].data["records"] == 3
-    assert reads[0].data["files"] == sorted(path.split("/archive/", 1)[1] for path in archived.values())
+    assert reads[0].data["files"] == sorted(archived.values())
     assert reads[0].data["offsets"] == {"0": [6, 7], "1": [2, 2]}
 
 
@@ -153,7 +159,7 @@ def test_each_filter_finds_its_archived_records(world, archived, query, expected
 def test_a_day_outside_the_time_range_is_not_read(world, archived):
     client_as(world, "engineer").get(url(world), {"source": "archive", "until": "2026-11-24T00:00:00Z"})
     (event,) = events("logs.read")
-    assert event.data["files"] == [archived["day1"].split("/archive/", 1)[1]]
+    assert event.data["files"] == [archived["day1"]]
     assert event.data["window"] == {"since": None, "until": "2026-11-24T00:00:00+00:00"}
 
 
@@ -216,3 +222,16 @@ def test_a_search_that_spends_its_budget_stops_with_a_cursor_that_continues(worl
     rest = alice.get(url(world), {"source": "archive", "regex": "orders/[0-9]", "cursor": spent["older"]}).json()
     assert where(rest) == [at for at in NEWEST_FIRST if at != (0, 7)] and not rest["budget_spent"]
     assert [e.data["budget_spent"] for e in events("logs.read")[::-1]] == [True, False]
+
+
+@pytest.mark.django_db
+def test_an_archive_that_cannot_be_read_is_a_503_not_a_crash(world, settings):
+    """A bucket on an S3 endpoint nothing listens on."""
+    live_grant(world.engineer, world.ns_payments)
+    settings.LOGWARDEN_ARCHIVE_S3_ENDPOINT, settings.LOGWARDEN_ARCHIVE_S3_ACCESS_KEY = "http://127.0.0.1:9", "key"
+    settings.LOGWARDEN_ARCHIVE_S3_SECRET_KEY = "secret-of-the-test"
+    with temporary_store(settings, "s3://archive"):
+        answered = client_as(world, "engineer").get(url(world), {"source": "archive"})
+    assert answered.status_code == 503 and "cannot be listed" in answered.json()["detail"]
+    assert "secret-of-the-test" not in answered.content.decode()
+    assert events("logs.read") == []

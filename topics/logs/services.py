@@ -1,7 +1,8 @@
 """Reading a namespace's logs: one page, an NDJSON download, a live follow. Each asks topics.policy for the
 caller's live grant first (no grant: PermissionDenied, and nothing is read), reads as the portal's reader
-principal (topics.logs.reader), never before what the grant may read (the sensitivity policy's `read_from`), and
-is one audit event `logs.read` (who, namespace, filter, time window, offsets range, records); a follow is one
+principal (topics.logs.reader) — or, for a page with `origin` archive, the archived days (topics.logs.archived)
+through the same paging — never before what the grant may read (the sensitivity policy's `read_from`), and is
+one audit event `logs.read` (who, namespace, filter, time window, offsets range, records); a follow is one
 event per minute it runs.
 """
 from __future__ import annotations

@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from topics.logs.archived import LIVE, SOURCES
 from topics.logs.paging import BadCursor, Cursor
 from topics.logs.records import MAX_FILTER_LENGTH, STREAMS, LogFilter, compile_pattern, parse_labels
 
@@ -58,6 +59,8 @@ def _text(label: str, help_text: str = "") -> forms.CharField:
 
 
 class LogFilterForm(forms.Form):
+    source = forms.ChoiceField(label="Source", required=False, choices=[(s, s) for s in SOURCES],
+                               help_text="the topic, or its archived days")
     pod = _text("Pod", "part of the pod name")
     container = _text("Container")
     stream = forms.ChoiceField(label="Stream", required=False, choices=[("", "any")] + [(s, s) for s in STREAMS])
@@ -71,6 +74,9 @@ class LogFilterForm(forms.Form):
     page_size = forms.IntegerField(label="Per page", required=False, min_value=1,
                                    max_value=settings.LOGWARDEN_LOGS_MAX_PAGE_SIZE)
     cursor = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
+
+    def clean_source(self) -> str:
+        return self.cleaned_data["source"] or LIVE
 
     def clean_labels(self) -> dict[str, str]:
         return clean_labels(self.cleaned_data["labels"])

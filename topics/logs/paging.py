@@ -127,7 +127,8 @@ class Walk:
         if self.direction == OLDER:
             lane = max(ready, key=lambda lane: (lane.waiting[0].timestamp_ms, -lane.partition))
         else:
-            lane = min(ready, key=lambda lane: (lane.waiting[0].timestamp_ms, lane.partition))
+            # ties in the order an older walk gives them, so a newer page read back is the same page
+            lane = min(ready, key=lambda lane: (lane.waiting[0].timestamp_ms, -lane.partition))
         record = lane.waiting.popleft()
         if lane.first_given is None:
             lane.first_given = record.offset

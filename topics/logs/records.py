@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import regex
@@ -19,6 +19,7 @@ from topics.kafka.types import ConsumedRecord
 STREAMS = ("stdout", "stderr")
 MAX_FILTER_LENGTH = 500  # pods, containers, text and patterns are short: longer is a mistake or an attack
 MAX_LABELS = 20
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,20 @@ def parse(consumed: ConsumedRecord) -> LogRecord:
                      pod_id=_text(kubernetes.get("pod_id")), container=_text(kubernetes.get("container_name")),
                      container_id=_text(docker.get("container_id")), host=_text(kubernetes.get("host")),
                      labels={str(k): str(v) for k, v in labels.items()})
+
+
+def from_archived(row: dict[str, Any]) -> LogRecord:
+    """A row of the archive's Parquet (topics.archive.layout.RECORD_SCHEMA, as pyarrow gives it) as the same record
+    a live read gives: the archiver stored the parsed fields, or the raw value of a malformed record."""
+    def text(name: str) -> str:
+        return row.get(name) or ""
+
+    return LogRecord(partition=row["partition"], offset=row["offset"],
+                     timestamp_ms=(row["timestamp"] - EPOCH) // timedelta(milliseconds=1), log=text("log"),
+                     stream=text("stream"), time=text("time"), malformed=row["malformed"],
+                     namespace=text("namespace"), pod=text("pod_name"), pod_id=text("pod_id"),
+                     labels=dict(row.get("labels") or ()), container=text("container_name"),
+                     container_id=text("container_id"), host=text("host"), raw=text("raw"))
 
 
 class SearchBudgetSpent(Exception):

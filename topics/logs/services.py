@@ -1,16 +1,18 @@
 """Reading a namespace's logs: one page, an NDJSON download, a live follow. Each asks topics.policy for the
 caller's live grant first (no grant: PermissionDenied, and nothing is read), reads as the portal's reader
-principal (topics.logs.reader), never before what the grant may read (the sensitivity policy's `read_from`), and
-is one audit event `logs.read` (who, namespace, filter, time window, offsets range, records); a follow is one
+principal (topics.logs.reader) — or, for a page with `origin` archive, the archived days (topics.logs.archived)
+through the same paging — never before what the grant may read (the sensitivity policy's `read_from`), and is
+one audit event `logs.read` (who, namespace, filter, time window, offsets range, records); a follow is one
 event per minute it runs.
 """
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -18,9 +20,10 @@ from django.core.exceptions import PermissionDenied
 
 from portal.core import audit
 from topics import policy
+from topics.archive.store import default_store
 from topics.kafka.adapter import LogReader
-from topics.logs import reader
-from topics.logs.paging import Cursor, Fetch, Page, Walk, walk
+from topics.logs import archived, reader
+from topics.logs.paging import CHUNK, Cursor, Fetch, Page, Walk, walk
 from topics.logs.records import Budget, LogFilter, LogRecord, SearchBudgetSpent, parse
 from topics.models import Grant, Namespace, Topic
 
@@ -90,16 +93,17 @@ def _fetcher(kafka: LogReader, budget: Budget) -> Fetch:
     return fetch
 
 
-def _page(kafka: LogReader, log_filter: LogFilter, windows: dict[int, tuple[int, int]], *, limit: int,
-          cursor: Cursor | None) -> Page:
+def _page(windows: dict[int, tuple[int, int]], fetcher: Callable[[Budget], Fetch], log_filter: LogFilter, *,
+          limit: int, cursor: Cursor | None, chunk: int) -> Page:
     budget = Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
-    return walk(windows, _fetcher(kafka, budget), log_filter.matcher(budget), limit=limit, cursor=cursor,
-                budget=budget)
+    return walk(windows, fetcher(budget), log_filter.matcher(budget), limit=limit, cursor=cursor, budget=budget,
+                chunk=chunk)
 
 
-def _record_read(src: Source, mode: str, records: int, offsets: dict[int, list[int]], **extra) -> None:
-    audit.record(src.who, "logs.read", src.namespace, mode=mode, topic=src.topic.name, cluster=src.topic.cluster.name,
-                 filter=src.log_filter.described(),
+def _record_read(src: Source, mode: str, records: int, offsets: dict[int, list[int]], *,
+                 origin: str = archived.LIVE, **extra) -> None:
+    audit.record(src.who, "logs.read", src.namespace, mode=mode, source=origin, topic=src.topic.name,
+                 cluster=src.topic.cluster.name, filter=src.log_filter.described(),
                  window={"since": _iso(src.log_filter.since_ms), "until": _iso(src.log_filter.until_ms)},
                  offsets={str(p): span for p, span in sorted(offsets.items())}, records=records, **extra)
 
@@ -117,13 +121,23 @@ class PageRead:
 
 
 def read_page(who, namespace: Namespace, log_filter: LogFilter, *, cursor: Cursor | None = None,
-              page_size: int) -> PageRead:
-    """One page, newest first (or the page just newer than a `newer` cursor); audited."""
+              page_size: int, origin: str = archived.LIVE) -> PageRead:
+    """One page, newest first (or the page just newer than a `newer` cursor), from the topic (`origin` live) or
+    its archived days (`origin` archive, with the files read in the audit event); audited."""
     src = source(who, namespace, log_filter)
-    with src.reader() as kafka:
-        page = _page(kafka, src.log_filter, _windows(kafka, src.log_filter), limit=page_size, cursor=cursor)
-    _record_read(src, "page", len(page.records), page.offsets, scanned=page.scanned,
-                 budget_spent=page.budget_spent)
+    if origin == archived.ARCHIVE:
+        search = archived.ArchiveSearch(default_store(), namespace.name, src.topic.name, src.log_filter,
+                                        src.readable_since)
+        page = _page(search.windows(), search.fetcher, src.log_filter, limit=page_size, cursor=cursor,
+                     chunk=archived.CHUNK)
+        read = {"files": sorted(search.read)}
+    else:
+        with src.reader() as kafka:
+            page = _page(_windows(kafka, src.log_filter), partial(_fetcher, kafka), src.log_filter, limit=page_size,
+                         cursor=cursor, chunk=CHUNK)
+        read = {}
+    _record_read(src, "page", len(page.records), page.offsets, origin=origin, scanned=page.scanned,
+                 budget_spent=page.budget_spent, **read)
     return PageRead(page, src.readable_since)
 
 

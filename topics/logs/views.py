@@ -14,6 +14,7 @@ from topics import policy
 from topics.kafka.errors import KafkaAdapterError
 from topics.logs import services
 from topics.logs.forms import LogFilterForm, filter_from
+from topics.logs.archived import ARCHIVE, ArchiveUnreadable
 from topics.logs.reader import ReaderNotReady
 
 
@@ -36,13 +37,15 @@ def namespace_logs(request: HttpRequest, name: str) -> HttpResponse:
         try:
             read = services.read_page(request.user, namespace, filter_from(form.cleaned_data),
                                       cursor=form.cleaned_data["cursor"],
-                                      page_size=form.cleaned_data["page_size"] or settings.LOGWARDEN_LOGS_PAGE_SIZE)
-        except (ReaderNotReady, KafkaAdapterError) as exc:
+                                      page_size=form.cleaned_data["page_size"] or settings.LOGWARDEN_LOGS_PAGE_SIZE,
+                                      origin=form.cleaned_data["source"])
+        except (ReaderNotReady, KafkaAdapterError, ArchiveUnreadable) as exc:
             context["unavailable"], status = str(exc), 503
         else:
             without_cursor = request.GET.copy()
             without_cursor.pop("cursor", None)
             context.update(read=read, filter_query=without_cursor.urlencode(),
+                           archive=form.cleaned_data["source"] == ARCHIVE,
                            older=_query(request, cursor=read.page.older.encode()) if read.page.older else "",
                            newer=_query(request, cursor=read.page.newer.encode())
                            if form.cleaned_data["cursor"] else "")

@@ -17,11 +17,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from functools import cache
 
 import duckdb
-import pyarrow as pa
 import pyarrow.dataset as ds
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,18 +29,11 @@ from django.http import Http404
 from portal.core import audit
 from portal.core.limits import excerpt
 from topics import policy
-from topics.archive import layout
-from topics.archive.store import ArchiveStore, default_store
+from topics.archive.dataset import LOGS_SCHEMA, Scope, archived_keys, logs_dataset
+from topics.archive.store import default_store
 from topics.models import Namespace
 
 VIEW = "logs"
-LOGS_SCHEMA = (layout.RECORD_SCHEMA.append(pa.field("namespace", pa.string(), nullable=False))
-               .append(pa.field("date", pa.date32(), nullable=False)))
-# the Hive keys' directories become the view's namespace and date columns
-PARTITIONING = ds.partitioning(pa.schema([LOGS_SCHEMA.field("namespace"), LOGS_SCHEMA.field("date")]), flavor="hive")
-# a shorter date range is listed day by day; a longer one (or an open one) lists the namespace once and keeps the
-# keys of its days, so the number of listings stays small either way
-DAY_LISTINGS = 31
 MESSAGE_LENGTH = 500
 BATCH_ROWS = 1000
 
@@ -78,24 +70,6 @@ class _Admission:
 
 
 admission = _Admission()
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The namespaces (each one the caller may read) and the days a query reads; open ends read every day."""
-
-    namespaces: tuple[str, ...]
-    date_from: date | None = None
-    date_to: date | None = None
-    # (namespace, the earliest record time its grants let the caller read): the sensitivity policy's read_from,
-    # for namespaces that read only from the grant's start (topics.policy.logs_readable_since)
-    since: tuple[tuple[str, datetime], ...] = ()
-
-    def first_day(self, namespace: str) -> date | None:
-        bound = dict(self.since).get(namespace)
-        if bound is None:
-            return self.date_from
-        return max(self.date_from, bound.date()) if self.date_from else bound.date()
 
 
 @dataclass(frozen=True)
@@ -142,50 +116,6 @@ def _scope(actor, namespaces, date_from: date | None, date_to: date | None) -> S
         if bound is not None:
             since.append((namespace.name, bound))
     return Scope(tuple(namespace.name for namespace in namespaces), date_from, date_to, tuple(since))
-
-
-# --- which files ----------------------------------------------------------------------------------------------
-
-def listing_prefixes(namespace: str, date_from: date | None, date_to: date | None) -> list[str]:
-    """The store prefixes to list for a namespace's days: each day of a short closed range, else the namespace."""
-    if date_from and date_to and (date_to - date_from).days < DAY_LISTINGS:
-        return [layout.day_prefix(namespace, date_from + timedelta(days=offset))
-                for offset in range((date_to - date_from).days + 1)]
-    return [layout.namespace_prefix(namespace)]
-
-
-def in_scope(key: str, namespace: str, date_from: date | None, date_to: date | None) -> bool:
-    """Whether a listed key is an archived file of the namespace within the days (manifests and anything else in
-    the store are not)."""
-    archived = layout.parse(key)
-    return (archived is not None and archived.namespace == namespace
-            and (date_from is None or archived.day >= date_from) and (date_to is None or archived.day <= date_to))
-
-
-def archived_keys(store: ArchiveStore, scope: Scope) -> list[str]:
-    return [stored.key for namespace in scope.namespaces
-            for prefix in listing_prefixes(namespace, scope.first_day(namespace), scope.date_to)
-            for stored in store.list(prefix)
-            if in_scope(stored.key, namespace, scope.first_day(namespace), scope.date_to)]
-
-
-def logs_dataset(store: ArchiveStore, keys: list[str], since: tuple[tuple[str, datetime], ...] = ()) -> ds.Dataset:
-    """The files as one dataset of LOGS_SCHEMA, read lazily through the store's filesystem (DuckDB pushes its
-    column choice and filters down into the scan); no files: an empty one, so `logs` still exists. A namespace
-    read only from a time on (`since`) shows no record from before it: the dataset itself is filtered, so no SQL
-    can see past the bound."""
-    if not keys:
-        return ds.dataset(LOGS_SCHEMA.empty_table())
-    dataset = ds.dataset([store.path(key) for key in keys], schema=LOGS_SCHEMA, format="parquet",
-                         filesystem=store.filesystem, partitioning=PARTITIONING, partition_base_dir=store.root)
-    if not since:
-        return dataset
-    namespace, timestamp = ds.field("namespace"), ds.field("timestamp")
-    readable = ~namespace.isin([name for name, _ in since])
-    for name, bound in since:
-        readable = readable | ((namespace == name) & (timestamp >= pa.scalar(
-            bound.astimezone(timezone.utc), type=LOGS_SCHEMA.field("timestamp").type)))
-    return dataset.filter(readable)
 
 
 @cache

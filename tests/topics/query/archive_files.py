@@ -48,7 +48,7 @@ def write(store: ArchiveStore, namespace: str, day: date, table: pa.Table) -> st
                               min(offsets), max(offsets)).key
     path = store.path(key)
     store.filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    pq.write_table(table, path, compression="zstd")
+    pq.write_table(table, path, compression="zstd", filesystem=store.filesystem)
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from topics.logs.archived import LIVE, SOURCES
 from topics.logs.forms import clean_cursor, clean_labels, clean_pattern, clean_range
 from topics.logs.records import MAX_FILTER_LENGTH, STREAMS
 
@@ -34,6 +35,9 @@ class LogQuerySerializer(serializers.Serializer):
 
 
 class LogPageQuerySerializer(LogQuerySerializer):
+    source = serializers.ChoiceField(choices=SOURCES, default=LIVE,
+                                     help_text="`live` reads the topic, `archive` its archived days (the same "
+                                               "filters and cursors).")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=settings.LOGWARDEN_LOGS_MAX_PAGE_SIZE)
     cursor = serializers.CharField(required=False, allow_blank=True, max_length=20_000,
                                    help_text="`older` or `newer` of a page: continues from there.")
@@ -80,6 +84,6 @@ class LogPageSerializer(serializers.Serializer):
     older = serializers.CharField(allow_null=True, help_text="Cursor of the next, older page (null: none).")
     newer = serializers.CharField(help_text="Cursor of the newer page before this one.")
     budget_spent = serializers.BooleanField(help_text="The search stopped at its time budget: `older` continues.")
-    scanned = serializers.IntegerField(help_text="Records read from the broker for this page.")
+    scanned = serializers.IntegerField(help_text="Records read from the broker (or the archive) for this page.")
     readable_since = serializers.DateTimeField(allow_null=True,
                                                help_text="How far back your grant reads (null: the topic's start).")

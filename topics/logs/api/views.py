@@ -20,6 +20,7 @@ from topics.logs import services
 from topics.logs.api.serializers import (LogDownloadQuerySerializer, LogPageQuerySerializer, LogPageSerializer,
                                          LogQuerySerializer)
 from topics.logs.forms import filter_from
+from topics.logs.archived import ArchiveUnreadable
 from topics.logs.reader import ReaderNotReady
 from topics.logs.responses import streamed
 from topics.models import Namespace
@@ -56,13 +57,15 @@ class StreamedOrJson(BaseContentNegotiation):
 
 @contextmanager
 def reading():
-    """The reader not provisioned yet, or the broker not answering: a 503 that says so."""
+    """The reader not provisioned yet, or the broker (or the archive's store) not answering: a 503 that says so."""
     try:
         yield
     except ReaderNotReady as exc:
         raise LogsUnavailable(str(exc)) from None
     except KafkaAdapterError as exc:
         raise LogsUnavailable(f"Kafka did not answer: {exc}") from None
+    except ArchiveUnreadable as exc:
+        raise LogsUnavailable(str(exc)) from None
 
 
 class NamespaceLogsMixin:
@@ -82,19 +85,21 @@ class NamespaceLogsMixin:
 ERRORS = {400: OpenApiResponse(description="A query parameter is wrong (named)."),
           403: OpenApiResponse(description="No running grant on this namespace: nothing was read."),
           404: OpenApiResponse(description="No such namespace."),
-          503: OpenApiResponse(description="The log reader or Kafka is not available yet.")}
+          503: OpenApiResponse(description="The log reader, Kafka or the archive is not available yet.")}
 
 
 class NamespaceLogsView(NamespaceLogsMixin, APIView):
     @extend_schema(operation_id="namespace_logs", parameters=[LogPageQuerySerializer],
                    responses={200: LogPageSerializer, **ERRORS}, tags=["logs"],
-                   description="A page of the namespace's logs, newest first; `older`/`newer` cursors page on.")
+                   description="A page of the namespace's logs (of its topic, or with `source=archive` of its "
+                               "archived days), newest first; `older`/`newer` cursors page on.")
     def get(self, request, name: str) -> Response:
         namespace = self.namespace(name)
         query = self.query(LogPageQuerySerializer)
         with reading():
             read = services.read_page(request.user, namespace, filter_from(query), cursor=query.get("cursor"),
-                                      page_size=query.get("page_size") or settings.LOGWARDEN_LOGS_PAGE_SIZE)
+                                      page_size=query.get("page_size") or settings.LOGWARDEN_LOGS_PAGE_SIZE,
+                                      origin=query["source"])
         page = read.page
         return Response(LogPageSerializer({
             "records": [record.as_json() for record in page.records],

@@ -47,7 +47,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -70,14 +70,15 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import GroupMapping, Role, Team  # noqa: E402
 from portal.core.audit import SYSTEM  # noqa: E402
+from portal.models import AuditEvent  # noqa: E402
 from topics.access import services as access  # noqa: E402
 from topics.catalogue import services as catalogue  # noqa: E402
 from topics.catalogue.clusters import admin_for, default_cluster, drop_admins  # noqa: E402
 from topics.kafka.adapter import KafkaAdmin, KafkaConnection, produce, read_records  # noqa: E402
 from topics.kafka.errors import KafkaAdapterError  # noqa: E402
 from topics.kafka.types import AclBinding, TopicSpec  # noqa: E402
-from topics.models import (Grant, GrantSource, GrantState, KafkaCredential, KafkaPrincipal, Namespace,  # noqa: E402
-                           RetentionClass, Topic)
+from topics.models import (BrokerChange, Grant, GrantSource, GrantState, KafkaCredential,  # noqa: E402
+                           KafkaPrincipal, Namespace, RetentionClass, Topic)
 from topics.provisioning import credentials  # noqa: E402
 from topics.provisioning.desired import desired_state  # noqa: E402
 from topics.provisioning.principals import ensure_credential, principal_for  # noqa: E402
@@ -297,6 +298,7 @@ class Holder:
     username: str  # of its SCRAM user
     password: str
     item: object = None
+    changed_at: datetime | None = None  # when its latest change returned
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -375,6 +377,7 @@ def in_parallel(holders_: Sequence[Holder], change: Callable[[Holder], object], 
     def one(holder: Holder) -> float:
         try:
             change(holder)
+            holder.changed_at = timezone.now()
             return until(holder, topic, readable, limit)
         finally:
             connection.close()
@@ -396,8 +399,11 @@ def latency(args, verdicts: Verdicts) -> None:
     read_records(admin.connection, topic, group="bench-warm-up", max_records=1, timeout=30)
     worker = start_workers(args.workers)
     try:
+        approvals_began = timezone.now()
         approvals = in_parallel(people, lambda h: access.decide(owner, h.item, "approve", "benchmark"), topic,
                                 True, 60)
+        approvals_ended = timezone.now()
+        approved_at = {holder.username: holder.changed_at for holder in people}
         probe = timed(lambda: can_read(people[0], topic, 0))
         grants = {g.principal_id: g for g in Grant.objects.filter(state=GrantState.ACTIVE)}
         revocations = in_parallel(people, lambda h: access.end_grant(owner, grants[h.principal.pk],
@@ -419,6 +425,39 @@ def latency(args, verdicts: Verdicts) -> None:
           f"{verdicts.check('expiry', worst <= TARGETS['expiry'])}")
     print(f"  one probe (a fresh consumer reading one record) takes {probe:.2f}s: the resolution of these "
           f"figures")
+    where_time_goes(approvals_began, approvals_ended, approved_at, approvals)
+
+
+def where_time_goes(began, ended, approved_at: dict[str, datetime], approvals: Sequence[float]) -> None:
+    """The approvals' path: committed → claimed by a run → that run's end, the phases of the runs that carried
+    them (ReconcileRun.counts["seconds"]), and per holder decided → its READ binding audited → it reads."""
+    changes = list(BrokerChange.objects.filter(created_at__range=(began, ended), trigger="change")
+                   .select_related("done_by"))
+    carried = [change for change in changes if change.done_by is not None]
+    if not carried:
+        return
+    waits = [(c.done_by.started_at - c.created_at).total_seconds() for c in carried]
+    runs = {c.done_by.pk: c.done_by for c in carried}.values()
+    lengths = [(run.finished_at - run.started_at).total_seconds() for run in runs]
+    print(f"  {len(carried)} approvals carried by {len(runs)} runs; committed → claimed p50 "
+          f"{percentile(waits, 0.5):.2f} p99 {percentile(waits, 0.99):.2f} s; a run p50 "
+          f"{percentile(lengths, 0.5):.2f} max {max(lengths):.2f} s")
+    phases_ = sorted({phase for run in runs for phase in run.counts.get("seconds", {})})
+    print("  run phases p50/max s: " + ", ".join(
+        f"{phase} {percentile(values, 0.5):.2f}/{max(values):.2f}" for phase in phases_
+        for values in [[run.counts["seconds"].get(phase, 0.0) for run in runs]]))
+    audited = dict(AuditEvent.objects.filter(action="acl.create", occurred_at__range=(began, ended),
+                                             target_label__contains=" READ TOPIC:")
+                   .values_list("target_label", "occurred_at"))
+    to_acl, to_read = [], []
+    for (username, decided), seconds in zip(approved_at.items(), approvals, strict=True):
+        created = next((at for label, at in audited.items() if label.startswith(f"User:{username} ")), None)
+        if created is not None:
+            to_acl.append((created - decided).total_seconds())
+            to_read.append(seconds - to_acl[-1])
+    if to_acl:
+        print(f"  decided → READ binding audited p50 {percentile(to_acl, 0.5):.2f} p99 {percentile(to_acl, 0.99):.2f}"
+              f" s; audited → reads p50 {percentile(to_read, 0.5):.2f} p99 {percentile(to_read, 0.99):.2f} s")
 
 
 def expiry(people: Sequence[Holder], namespace: Namespace, topic: str) -> list[float]:

@@ -11,6 +11,7 @@ time, when a run is due for it (an outbox change of trigger "retry").
 """
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 import time
@@ -60,6 +61,22 @@ def cluster_lock(cluster: KafkaCluster, *, wait: bool = True) -> Iterator[bool]:
         yield got
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a run reads and compares its states: tens of thousands of
+    bindings (tuples, which make no cycles) from the database and the broker, every few hundred of which set off
+    a collection walking all the others: a third of a no-op run's time (10,000 grants) went to collections that
+    found nothing. What the run leaves is freed by reference counting; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def _observe_and_plan(admin: KafkaAdmin, cluster: KafkaCluster, now, timings: _Stopwatch | None = None,
                       meanwhile: Callable[[], T] = lambda: None) -> tuple[Plan, Owned, T]:
     """The plan, what a first run adopts (empty once adopted: see topics.provisioning.ownership), and what

@@ -191,8 +191,9 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     timings = _Stopwatch()
     try:
         admin = admin_for(cluster)
+        listed = admin.send_list_topics()  # answered while the database is read, as the describes are
         the_plan, adopted, (topics, topic_failure) = _observe_and_plan(
-            admin, cluster, now, timings, meanwhile=lambda: _sync_topics(cluster, admin))
+            admin, cluster, now, timings, meanwhile=lambda: _sync_topics(cluster, admin, listed))
         if cluster.ownership_adopted_at is None:
             _adopt(cluster, adopted, now)
         with timings("act"):
@@ -235,12 +236,13 @@ def _retry_at(cluster: KafkaCluster, when: datetime) -> None:
         queue.reconcile_at(cluster.pk, when, trigger="retry")
 
 
-def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin) -> tuple[SyncReport, list[dict[str, str]]]:
+def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin, listed: Callable[[], dict[str, int]]
+                 ) -> tuple[SyncReport, list[dict[str, str]]]:
     """Topics first, but a topic the broker refuses (recorded on the topics themselves) must not hold back the
     ACL changes: access to be taken away does not wait for a topic to be created. An unreachable broker still
     ends the run."""
     try:
-        return sync_cluster_topics(cluster, admin), []
+        return sync_cluster_topics(cluster, admin, listed=listed), []
     except KafkaUnavailable:
         raise
     except KafkaAdapterError as exc:

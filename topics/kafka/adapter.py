@@ -11,7 +11,7 @@ import ctypes
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -221,6 +221,11 @@ class KafkaAdmin:
         metadata = self._call("listing topics", lambda: self._client.list_topics(timeout=self.timeout))
         return {name: len(t.partitions) for name, t in metadata.topics.items() if not name.startswith("__")}
 
+    def send_list_topics(self) -> Callable[[], dict[str, int]]:
+        """Sends `list_topics` now and returns what waits for its answer, like `send_describe_acls`: the client's
+        call blocks, so it waits on a thread of its own while the caller reads its database."""
+        return _LISTINGS.submit(self.list_topics).result
+
     def describe_topics(self, names: Iterable[str] | None = None) -> dict[str, TopicState]:
         """The named topics (all when None) with their explicitly set configs; missing topics are absent."""
         partitions = self.list_topics()
@@ -241,14 +246,15 @@ class KafkaAdmin:
                                       if entry.source == ck.ConfigSource.DYNAMIC_TOPIC_CONFIG.value}
         return configs
 
-    def ensure_topics(self, specs: Sequence[TopicSpec], *,
-                      verify_configs: Collection[str] | None = None) -> EnsureTopicsResult:
+    def ensure_topics(self, specs: Sequence[TopicSpec], *, verify_configs: Collection[str] | None = None,
+                      listed: Callable[[], dict[str, int]] | None = None) -> EnsureTopicsResult:
         """Creates missing topics, grows partitions and sets the configs that differ; idempotent.
 
         Reading configs back is the costly part (confluent-kafka builds an object per config entry: about
         0.5 ms of CPU per topic), so `verify_configs` may name the existing topics to compare (None: all).
+        `listed`: the answer of a listing sent earlier (`send_list_topics`), instead of listing now.
         """
-        existing = self.list_topics()
+        existing = listed() if listed is not None else self.list_topics()
         missing = [s for s in specs if s.name not in existing]
         already = self._create_topics(missing)
         if already:  # another writer created them, or our listing was stale: wait until they are visible
@@ -433,6 +439,9 @@ class KafkaAdmin:
             failed.update(result.failed)
         return BatchResult(tuple(done), failed)
 
+
+# where `send_list_topics` waits: a listing per reconcile in flight at once, whatever the number of clusters
+_LISTINGS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kafka-list-topics")
 
 # confluent-kafka names the cluster resource BROKER; Kafka's own tools (and these types) say CLUSTER
 _CK_RESOURCE = {ResourceType.CLUSTER: "BROKER"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -49,12 +49,13 @@ def _managed_topics():
     return Topic.objects.exclude(namespace__lifecycle=Lifecycle.RETIRED)
 
 
-def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Collection[int] | None = None
-                        ) -> SyncReport:
+def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Collection[int] | None = None, *,
+                        listed: Callable[[], dict[str, int]] | None = None) -> SyncReport:
     """Ensures the given topics (all of the cluster's when None) on the broker; raises KafkaAdapterError.
 
     Named topics have their configs read back and compared; in a full pass only the topics not verified
     within LOGWARDEN_TOPIC_VERIFY_SECONDS are, so a periodic pass stays cheap and still repairs drift.
+    `listed`: the broker's listing, sent before (KafkaAdmin.send_list_topics).
     """
     topics = _managed_topics().filter(cluster=cluster)
     if topic_ids is not None:
@@ -67,7 +68,7 @@ def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Col
     else:
         verify = {spec.name for spec, _ in specs.values()}
     try:
-        result = admin.ensure_topics([spec for spec, _ in specs.values()], verify_configs=verify)
+        result = admin.ensure_topics([spec for spec, _ in specs.values()], verify_configs=verify, listed=listed)
     except KafkaAdapterError as exc:
         Topic.objects.filter(pk__in=list(specs)).update(state=TopicState.ERROR, last_error=str(exc)[:2000])
         raise

@@ -43,6 +43,22 @@ def test_topic_is_created_with_retention_configs_and_ensure_is_idempotent(kafka_
     assert state.configs["cleanup.policy"] == "delete"
 
 
+def test_a_listing_sent_early_is_what_ensure_topics_creates_from(kafka_admin, unique):
+    """The reconciler sends the topic listing with its describes; a topic it shows is not created again, one
+    missing from it is, and a topic created after the listing was sent only makes its creation a no-op."""
+    present, missing = f"logs.early-{unique}", f"logs.late-{unique}"
+    kafka_admin.ensure_topics([TopicSpec(present)])
+    listed = kafka_admin.send_list_topics()
+    assert present in listed() and missing not in listed()
+
+    result = kafka_admin.ensure_topics([TopicSpec(present), TopicSpec(missing)], listed=listed)
+    again = kafka_admin.ensure_topics([TopicSpec(missing)], listed=listed)  # stale: `missing` now exists
+
+    assert result.created == [missing] and result.unchanged == [present]
+    assert again.created == [] and again.unchanged == [missing]
+    assert {present, missing} <= set(kafka_admin.list_topics())
+
+
 def test_changed_retention_is_applied_to_an_existing_topic(kafka_admin, unique):
     name = f"logs.checkout-{unique}"
     kafka_admin.ensure_topics([TopicSpec(name, configs={"retention.ms": "3600000"})])

@@ -515,20 +515,34 @@ def produce(connection: KafkaConnection, topic: str, values: Iterable[bytes | Ou
     return count
 
 
-class TopicReader:
-    """A consumer of one topic as one principal. A refused login or a missing ACL raises at once."""
+class _ConsumerOf(contextlib.AbstractContextManager):
+    """What the adapter's consumers of one topic share: the consumer (its settings plus the error callback), a
+    refused login remembered from librdkafka's error callback (it otherwise shows as "all brokers down"), and
+    closing it on the way out of a `with` block."""
 
-    def __init__(self, connection: KafkaConnection, topic: str, *, group: str):
+    def __init__(self, connection: KafkaConnection, topic: str, settings: Mapping[str, Any]):
         self.connection, self.topic = connection, topic
         self._refused: KafkaError | None = None
-        self._consumer = Consumer({**connection.client_config(), "group.id": group,
-                                   "auto.offset.reset": "earliest", "enable.auto.commit": True,
-                                   "session.timeout.ms": 10000, "error_cb": self._on_error})
-        self._consumer.subscribe([topic])
+        self._consumer = Consumer({**connection.client_config(), **settings, "error_cb": self._on_error})
 
     def _on_error(self, error: KafkaError) -> None:
         if error.code() in _AUTHENTICATION:
             self._refused = error
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class TopicReader(_ConsumerOf):
+    """A consumer of one topic as one principal. A refused login or a missing ACL raises at once."""
+
+    def __init__(self, connection: KafkaConnection, topic: str, *, group: str):
+        super().__init__(connection, topic, {"group.id": group, "auto.offset.reset": "earliest",
+                                             "enable.auto.commit": True, "session.timeout.ms": 10000})
+        self._consumer.subscribe([topic])
 
     def poll(self, timeout: float = 1.0, max_records: int = 500) -> list[bytes]:
         """The records that arrive within `timeout` seconds (at most `max_records`)."""
@@ -543,15 +557,6 @@ class TopicReader:
                 raise _translate(KafkaException(message.error()), self.connection, f"reading topic {self.topic}")
             records.append(message.value())
         return records
-
-    def close(self) -> None:
-        self._consumer.close()
-
-    def __enter__(self) -> TopicReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def read_records(connection: KafkaConnection, topic: str, *, group: str, max_records: int = 100,
@@ -569,7 +574,7 @@ def read_records(connection: KafkaConnection, topic: str, *, group: str, max_rec
     return records
 
 
-class LogReader(contextlib.AbstractContextManager):
+class LogReader(_ConsumerOf):
     """Reads one topic by offset as one principal, for the portal's log views: partitions are `assign`ed, so the
     reader joins no consumer group and commits nothing (nobody's position moves), and a time becomes offsets
     with `offsets_for_times` (an index lookup on the broker, never a scan). Use it as a context manager: the
@@ -578,21 +583,15 @@ class LogReader(contextlib.AbstractContextManager):
     def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0, fetch_wait_ms: int = 10):
         """`fetch_wait_ms`: how long the broker holds a fetch with nothing new. Short for paging, where every
         read re-assigns and would otherwise wait for the previous long poll; longer for a follow."""
-        self.connection, self.topic, self.timeout = connection, topic, timeout
-        self._refused: KafkaError | None = None
+        self.timeout = timeout
         # confluent-kafka wants a group id even for a consumer that only assigns, and librdkafka then looks its
         # coordinator up: one under the principal's own group prefix, never joined nor committed to
-        self._consumer = Consumer({**connection.client_config(), "group.id": f"{connection.username}.logs",
-                                   "enable.auto.commit": False, "enable.auto.offset.store": False,
-                                   "auto.offset.reset": "earliest", "enable.partition.eof": True,
-                                   "socket.timeout.ms": int(timeout * 1000),
-                                   # a follow's memory stays bounded: librdkafka pre-fetches at most this much
-                                   "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms,
-                                   "error_cb": self._on_error})
-
-    def _on_error(self, error: KafkaError) -> None:
-        if error.code() in _AUTHENTICATION:
-            self._refused = error
+        super().__init__(connection, topic, {"group.id": f"{connection.username}.logs",
+                                             "enable.auto.commit": False, "enable.auto.offset.store": False,
+                                             "auto.offset.reset": "earliest", "enable.partition.eof": True,
+                                             "socket.timeout.ms": int(timeout * 1000),
+                                             # a follow's memory stays bounded: librdkafka pre-fetches this much
+                                             "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms})
 
     def _failed(self, exc: KafkaException, what: str) -> KafkaAdapterError:
         return _translate(KafkaException(self._refused) if self._refused is not None else exc, self.connection,
@@ -677,12 +676,6 @@ class LogReader(contextlib.AbstractContextManager):
                                           message.value() or b""))
         return records, at_end
 
-    def close(self) -> None:
-        self._consumer.close()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
 
 # --- the archiver's consumer ------------------------------------------------------------------------------
 
@@ -696,22 +689,16 @@ class ArchivedRecord:
     value: bytes | None
 
 
-class ArchiveConsumer:
+class ArchiveConsumer(_ConsumerOf):
     """Reads one topic partition by partition for the archive, as consumer group `group`, without subscribing
     (no rebalance: the caller assigns and seeks), in bounded batches; offsets are committed only when the caller
     says so, synchronously (enable.auto.commit off)."""
 
     def __init__(self, connection: KafkaConnection, topic: str, *, group: str, timeout: float = 10.0):
-        self.connection, self.topic, self.timeout = connection, topic, timeout
-        self._refused: KafkaError | None = None
-        self._consumer = Consumer({**connection.client_config(), "group.id": group, "enable.auto.commit": False,
-                                   "enable.auto.offset.store": False, "enable.partition.eof": True,
-                                   "auto.offset.reset": "earliest", "isolation.level": "read_committed",
-                                   "error_cb": self._on_error})
-
-    def _on_error(self, error: KafkaError) -> None:
-        if error.code() in _AUTHENTICATION:
-            self._refused = error
+        self.timeout = timeout
+        super().__init__(connection, topic, {"group.id": group, "enable.auto.commit": False,
+                                             "enable.auto.offset.store": False, "enable.partition.eof": True,
+                                             "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
 
     def _raise_refused(self, what: str) -> None:
         if self._refused is not None:
@@ -788,12 +775,3 @@ class ArchiveConsumer:
         """Commits `next_offset` (the first offset not yet archived) for the group, waiting for the broker."""
         self._call(f"committing the archive's offsets of topic {self.topic}", lambda: self._consumer.commit(
             offsets=[TopicPartition(self.topic, partition, next_offset)], asynchronous=False))
-
-    def close(self) -> None:
-        self._consumer.close()
-
-    def __enter__(self) -> ArchiveConsumer:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

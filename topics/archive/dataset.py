@@ -54,10 +54,12 @@ def in_scope(key: str, namespace: str, date_from: date | None, date_to: date | N
             and (date_from is None or archived.day >= date_from) and (date_to is None or archived.day <= date_to))
 
 def archived_keys(store: ArchiveStore, scope: Scope) -> list[str]:
-    return [stored.key for namespace in scope.namespaces
-            for prefix in listing_prefixes(namespace, scope.first_day(namespace), scope.date_to)
-            for stored in store.list(prefix)
-            if in_scope(stored.key, namespace, scope.first_day(namespace), scope.date_to)]
+    keys = []
+    for namespace in scope.namespaces:
+        first_day = scope.first_day(namespace)
+        keys += [stored.key for prefix in listing_prefixes(namespace, first_day, scope.date_to)
+                 for stored in store.list(prefix) if in_scope(stored.key, namespace, first_day, scope.date_to)]
+    return keys
 
 def logs_dataset(store: ArchiveStore, keys: list[str], since: tuple[tuple[str, datetime], ...] = ()) -> ds.Dataset:
     """The files as one dataset of LOGS_SCHEMA, read lazily through the store's filesystem (DuckDB pushes its

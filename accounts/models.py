@@ -22,6 +22,9 @@ class Role(models.TextChoices):
     NAMESPACE_OWNER = "namespace_owner", "Namespace owner"
     AUDITOR = "auditor", "Auditor"
     PLATFORM_ADMIN = "platform_admin", "Platform admin"
+    # grants itself short access to any namespace without approval, each use reviewed afterwards
+    # (topics.breakglass); an LDAP group maps to it like to every role
+    BREAK_GLASS = "break_glass", "Break-glass responder"
 
 
 class Team(models.Model):

@@ -229,6 +229,20 @@ LOGWARDEN_RECONCILE_RETRY_SECONDS = env_int("LOGWARDEN_RECONCILE_RETRY_SECONDS",
 LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS = env_int("LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS", 3600,
                                                 minimum=LOGWARDEN_RECONCILE_RETRY_SECONDS)
 
+# access reviews (topics.reviews): who reviews a grant whose namespace's owners cannot (none confirmed, or all
+# can act as its principal), by username; reminders this many days before a campaign's deadline; how often
+# reminders and deadlines are looked at (a missed review's no-response action runs within one interval)
+LOGWARDEN_REVIEW_FALLBACK_REVIEWERS = [name.strip() for name in env_str(
+    "LOGWARDEN_REVIEW_FALLBACK_REVIEWERS", "").split(",") if name.strip()]
+_reminder_days = env_str("LOGWARDEN_REVIEW_REMINDER_DAYS", "7,1")
+if not re.fullmatch(r"\s*\d+\s*(,\s*\d+\s*)*", _reminder_days) or 0 in map(int, _reminder_days.split(",")):
+    raise ImproperlyConfigured(f"LOGWARDEN_REVIEW_REMINDER_DAYS: whole days before the deadline, at least 1, "
+                               f"separated by commas (e.g. 7,1), not {_reminder_days!r}")
+LOGWARDEN_REVIEW_REMINDER_DAYS = sorted({int(day) for day in _reminder_days.split(",")}, reverse=True)
+LOGWARDEN_REVIEW_CHECK_SECONDS = env_int("LOGWARDEN_REVIEW_CHECK_SECONDS", 300, minimum=10)
+# break-glass (topics.breakglass): the longest access a responder may grant themself
+LOGWARDEN_BREAK_GLASS_MAX_HOURS = env_int("LOGWARDEN_BREAK_GLASS_MAX_HOURS", 4, minimum=1)
+
 # periodic work (django-celery-beat stores it in the database; admins can change intervals there)
 CELERY_BEAT_SCHEDULE = {
     "discover-namespaces": {"task": "shipper.discover_namespaces",
@@ -245,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
     # one archive job per managed topic, and the archive retention of every retention class
     "archive-topics": {"task": "topics.archive_all",
                        "schedule": float(env_int("LOGWARDEN_ARCHIVE_INTERVAL_SECONDS", 300, minimum=10))},
+    # access reviews: the reminders due, and the no-response action of campaigns past their deadline
+    "access-reviews-due": {"task": "topics.access_reviews_due", "schedule": float(LOGWARDEN_REVIEW_CHECK_SECONDS)},
 }
 
 # --- archive ----------------------------------------------------------------------------------------------

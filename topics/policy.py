@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -17,8 +19,10 @@ from django.utils import timezone
 from accounts import policy as accounts_policy
 from accounts.models import Role, ServiceAccount
 from accounts.services.identity import identity_of, members_of, prime_identities
-from topics.models import (AccessRequest, Approval, Grant, GrantState, KafkaCredential, KafkaPrincipal, Lifecycle,
-                           Namespace, ReadFrom, RequestItem, RequestState, SensitivityPolicy)
+from topics.models import (AccessRequest, Approval, BreakGlassUse, CampaignState, Grant, GrantState, KafkaCredential,
+                           KafkaPrincipal, Lifecycle, Namespace, ReadFrom, RequestItem, RequestState, ReviewCampaign,
+                           ReviewItem, SensitivityPolicy)
+from topics.reviews.rules import reviewers
 
 can_browse_catalogue = accounts_policy.can_browse_catalogue
 can_manage_catalogue = accounts_policy.can_manage_catalogue
@@ -305,3 +309,111 @@ def namespace_readable_by(who, name: str) -> Namespace:
     if not may_read_namespace(who, namespace):
         raise PermissionDenied("You hold no live grant on this namespace.")
     return namespace
+
+
+# --- access reviews -----------------------------------------------------------------------------------------
+
+def may_run_reviews(who) -> bool:
+    """Start access-review campaigns and follow their progress: auditors (and platform admins)."""
+    identity = identity_of(who)
+    return identity.service_account is None and can_read_audit(identity)
+
+
+def campaigns_visible_to(who, queryset: QuerySet[ReviewCampaign] | None = None) -> QuerySet[ReviewCampaign]:
+    """Campaigns as a whole, for those who run them; reviewers see their own items (review_items_visible_to)."""
+    queryset = ReviewCampaign.objects.all() if queryset is None else queryset
+    return queryset if may_run_reviews(who) else queryset.none()
+
+
+def is_fallback_reviewer(who) -> bool:
+    """Named in LOGWARDEN_REVIEW_FALLBACK_REVIEWERS (a person, never a program)."""
+    identity = identity_of(who)
+    return (identity.authenticated and identity.service_account is None
+            and who.get_username() in settings.LOGWARDEN_REVIEW_FALLBACK_REVIEWERS)
+
+
+def possible_reviewers(grant: Grant, *, fallback: list | None = None) -> tuple[list, bool]:
+    """Who may review the grant (topics.reviews.rules.reviewers), and whether they are the fallback reviewers:
+    the owners of its namespace, less anyone who can act as its principal (the approvals' rule: its person; for
+    a service account whoever may issue its tokens), else the fallback reviewers, less the same. `fallback`:
+    the fallback reviewers' user rows, when the caller has them already."""
+    namespace = grant.topic.namespace
+    owners = []
+    if namespace.owner_team_id is not None:
+        owners = list(members_of(namespace.owner_team))
+        prime_identities(owners)
+        owners = [person for person in owners if is_namespace_owner(person, namespace.owner_team_id)]
+    if fallback is None:
+        fallback = fallback_reviewers()
+    account = _service_account_of(grant.principal)
+    return reviewers(owners, fallback, excluded=lambda person: _acts_as(person, grant.principal, account))
+
+
+def fallback_reviewers() -> list:
+    """The active people LOGWARDEN_REVIEW_FALLBACK_REVIEWERS names."""
+    people = list(get_user_model().objects.filter(username__in=settings.LOGWARDEN_REVIEW_FALLBACK_REVIEWERS,
+                                                  is_active=True, service_account__isnull=True))
+    prime_identities(people)
+    return people
+
+
+def may_review(who, item: ReviewItem) -> bool:
+    """Whether `who` may decide the item: it is pending in an open campaign, `who` is an owner of the grant's
+    namespace (or, for an item of the fallback reviewers, one of them), and `who` cannot act as the grant's
+    principal: nobody reviews their own access."""
+    if not item.pending or item.campaign.state != CampaignState.OPEN:
+        return False
+    grant = item.grant
+    if _acts_as(who, grant.principal, _service_account_of(grant.principal)):
+        return False
+    if item.by_fallback:
+        return is_fallback_reviewer(who)
+    return is_namespace_owner(who, grant.topic.namespace.owner_team_id)
+
+
+def _reviewed_here(who) -> Q:
+    """Items of grants on the namespaces `who` owns and, for fallback reviewers, the fallback items."""
+    mine = Q(grant__topic__namespace__in=Namespace.objects.filter(_owned_namespaces(who)))
+    if is_fallback_reviewer(who):
+        mine |= Q(by_fallback=True)
+    return mine
+
+
+def review_items_visible_to(who, queryset: QuerySet[ReviewItem] | None = None) -> QuerySet[ReviewItem]:
+    """Every item for auditors and admins; for others, the items they review or could (_reviewed_here)."""
+    queryset = ReviewItem.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    return queryset.filter(_reviewed_here(who))
+
+
+def review_queue(who) -> list[ReviewItem]:
+    """The pending items of open campaigns `who` may review (may_review), soonest deadline first."""
+    candidates = (ReviewItem.objects.filter(_reviewed_here(who), decision="", campaign__state=CampaignState.OPEN)
+                  .select_related("campaign", "grant__principal", "grant__topic__namespace__owner_team",
+                                  "grant__topic__cluster")
+                  .order_by("campaign__deadline", "grant__topic__namespace__name", "pk"))
+    return [item for item in candidates if may_review(who, item)]
+
+
+# --- break-glass --------------------------------------------------------------------------------------------
+
+def may_break_glass(who) -> bool:
+    """The break-glass role (an LDAP group mapped to it); people only, never a program."""
+    identity = identity_of(who)
+    return identity.service_account is None and identity.has_role(Role.BREAK_GLASS)
+
+
+def break_glass_visible_to(who, queryset: QuerySet[BreakGlassUse] | None = None) -> QuerySet[BreakGlassUse]:
+    """Every use for auditors and admins; one's own uses; uses on the namespaces one owns."""
+    queryset = BreakGlassUse.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    return queryset.filter(Q(user=who) | Q(namespace__in=Namespace.objects.filter(_owned_namespaces(who))))
+
+
+def may_review_break_glass(who, use: BreakGlassUse) -> bool:
+    """Closes the finding: auditors, admins and the namespace's owners, never the responder themself."""
+    if who.pk == use.user_id or not use.open_finding or identity_of(who).service_account is not None:
+        return False
+    return sees_everything(who) or is_namespace_owner(who, use.namespace.owner_team_id)

@@ -247,13 +247,41 @@ def end_grant(actor, grant: Grant, *, how: str, reason: str = "") -> Grant:
         raise PermissionDenied("You may not end this grant.")
     if how == GrantState.REVOKED and not reason.strip():
         raise ValidationError({"reason": ["Say why the grant is revoked."]})
+    return _end(actor, grant, how=how, reason=reason.strip())
+
+
+def revoke_reviewed(actor, grant: Grant, *, reason: str, **data) -> Grant:
+    """A revocation an access review decided: its reviewer's (topics.policy.may_review allowed it, which is not
+    may_revoke: a fallback reviewer owns no namespace), or the system's when the review was missed. The same path
+    as every revocation: the grant ends, and the outbox's reconcile takes its ACLs off the broker."""
+    return _end(actor, grant, how=GrantState.REVOKED, reason=reason, **data)
+
+
+def _end(actor, grant: Grant, *, how: str, reason: str, **data) -> Grant:
     with transaction.atomic():
         grant = Grant.objects.select_for_update().select_related("topic", "principal").get(pk=grant.pk)
         if grant.state != GrantState.ACTIVE:
             raise ValidationError({"state": [f"The grant is already {grant.get_state_display().lower()}."]})
-        grant.state, grant.ended_at, grant.ended_by, grant.end_reason = how, timezone.now(), actor, reason.strip()
+        grant.state, grant.ended_at, grant.ended_by, grant.end_reason = (how, timezone.now(),
+                                                                         audit.Actor.of(actor).user, reason)
         grant.save(update_fields=["state", "ended_at", "ended_by", "end_reason"])
         audit.record(actor, "grant.revoke" if how == GrantState.REVOKED else "grant.release", grant,
-                     principal=grant.principal.name, topic=grant.topic.name, reason=reason.strip())
+                     principal=grant.principal.name, topic=grant.topic.name, reason=reason, **data)
         queue.reconcile([grant.topic.cluster_id])
+    return grant
+
+
+def shorten_grant(actor, grant: Grant, *, valid_until, reason: str, **data) -> Grant:
+    """Moves an active grant's end earlier (an access review's decision, checked by its caller with
+    topics.reviews.rules); its ACLs leave the broker at the new end, by the reconcile scheduled for then."""
+    with transaction.atomic():
+        grant = Grant.objects.select_for_update().select_related("topic", "principal").get(pk=grant.pk)
+        if grant.state != GrantState.ACTIVE:
+            raise ValidationError({"state": [f"The grant is already {grant.get_state_display().lower()}."]})
+        before, grant.valid_until = grant.valid_until, valid_until
+        grant.save(update_fields=["valid_until"])
+        audit.record(actor, "grant.shorten", grant, principal=grant.principal.name, topic=grant.topic.name,
+                     valid_until_before=before.isoformat(), valid_until=valid_until.isoformat(), reason=reason,
+                     **data)
+        queue.reconcile_at(grant.topic.cluster_id, valid_until)
     return grant

@@ -102,3 +102,22 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_account} / {self.name} ({self.prefix}…)"
+
+
+class Notification(models.Model):
+    """A message to one person (a review reminder, a break-glass use, a failed verification): shown in the
+    portal until read, and sent by email when the person has an address."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True, validators=[MaxTextLength()])
+    link = models.CharField(max_length=500, blank=True)  # a path in the portal, to the thing to look at
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} / {self.subject}"

@@ -60,3 +60,9 @@ class ServiceAccountPanel:
     account: ServiceAccount
     tokens: TokenTable
     token_form: TokenForm | None
+
+
+class NotificationTable(Table):
+    columns = ("When", "Subject", "Message", "")
+    row_template = "accounts/_notification_row.html"
+    empty_message = "No notifications."

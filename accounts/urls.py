@@ -21,4 +21,6 @@ urlpatterns = [
                                                             authentication_form=SignInForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("teams/", include(team_patterns)),
+    path("notifications/", views.notification_list, name="notification-list"),
+    path("notifications/read/", views.notifications_read, name="notifications-read"),
 ]

@@ -2,20 +2,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import policy
+from accounts import notifications, policy
 from accounts.decorators import portal_page
 from accounts.filtersets import GroupMappingFilterSet, TeamFilterSet
 from accounts.forms import GroupMappingForm, ServiceAccountForm, TokenForm
-from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
+from accounts.models import ApiToken, GroupMapping, Notification, ServiceAccount, Team
 from accounts.services import mappings, service_accounts, tokens
 from accounts.services.identity import members_of
-from accounts.tables import GroupMappingTable, MemberTable, ServiceAccountPanel, TeamTable, TokenTable
+from accounts.tables import (GroupMappingTable, MemberTable, NotificationTable, ServiceAccountPanel, TeamTable,
+                             TokenTable)
 from portal.web.pages import require, submit
 from portal.web.panels import panels
 
@@ -131,3 +133,18 @@ def mapping_delete(request: HttpRequest, pk: int) -> HttpResponse:
         "title": "Delete group mapping", "confirm_label": "Delete mapping", "cancel_url": reverse("mapping-list"),
         "question": f"Delete the mapping {mapping}?",
         "detail": "Members of the LDAP group lose this team membership or role at their next request."})
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/notification_list.html", {
+        "table": NotificationTable(Notification.objects.filter(recipient=request.user), request=request),
+        "unread": notifications.unread_count(request.user)})
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    count = notifications.mark_read(request.user)
+    messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+    return redirect("notification-list")

@@ -46,6 +46,24 @@ if PRODUCTION:
     if len(set(_KEYS.values())) < len(_KEYS):
         raise ImproperlyConfigured(f"{', '.join(_KEYS)}: each needs its own value when LOGWARDEN_ENV=production")
 
+# --- Mail (notifications: review reminders, break-glass uses, failed verifications) -----------------------
+# Development prints mails on the console; production sends through the SMTP server given here. The portal keeps
+# its own copy of every notification, so a mail outage loses nothing.
+EMAIL_BACKEND = env_choice("LOGWARDEN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION
+                           else "django.core.mail.backends.console.EmailBackend",
+                           ("django.core.mail.backends.smtp.EmailBackend",
+                            "django.core.mail.backends.console.EmailBackend",
+                            "django.core.mail.backends.locmem.EmailBackend"))
+EMAIL_HOST = env_str("LOGWARDEN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("LOGWARDEN_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("LOGWARDEN_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("LOGWARDEN_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("LOGWARDEN_EMAIL_STARTTLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("LOGWARDEN_EMAIL_FROM", "logwarden@localhost")
+# how links in mails start: the address people open the portal at
+LOGWARDEN_PORTAL_URL = env_url("LOGWARDEN_PORTAL_URL", "http://127.0.0.1:8000", ("http", "https"))
+
 # --- HTTPS, cookies, headers ----------------------------------------------------------------------------
 # On by default in production and refused off there; off by default elsewhere (development runs on http).
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("LOGWARDEN_SECURE_COOKIES", PRODUCTION)
@@ -128,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.permissions",
+                "accounts.context_processors.unread_notifications",
                 "topics.context_processors.access",
             ],
         },

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
+from accounts.models import ApiToken, GroupMapping, Notification, ServiceAccount, Team
 from accounts.services.identity import members_of
 
 
@@ -83,3 +83,14 @@ class IssuedTokenSerializer(ApiTokenSerializer):
 
     def get_token(self, token: ApiToken) -> str:
         return self.context["secret"]
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "subject", "body", "link", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class MarkedReadSerializer(serializers.Serializer):
+    marked_read = serializers.IntegerField(help_text="How many unread notifications were marked as read.")

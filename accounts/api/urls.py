@@ -9,6 +9,7 @@ router = SimpleRouter()
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("group-mappings", views.GroupMappingViewSet, basename="group-mapping")
 router.register("service-accounts", views.ServiceAccountViewSet, basename="service-account")
+router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register(fr"service-accounts/(?P<service_account_name>{in_url(DNS_LABEL)})/tokens", views.ApiTokenViewSet,
                 basename="service-account-token")
 

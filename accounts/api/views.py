@@ -8,18 +8,19 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts import policy
+from accounts import notifications, policy
 from accounts.api.permissions import GroupMappingPermission, ServiceAccountPermission, TeamPermission
 from accounts.api.serializers import (ApiTokenSerializer, GroupMappingSerializer, IssuedTokenSerializer,
+                                      MarkedReadSerializer, NotificationSerializer,
                                       ServiceAccountCreateSerializer, ServiceAccountSerializer, TeamCreateSerializer,
                                       TeamDetailSerializer, TeamSerializer)
 from accounts.filtersets import ApiTokenFilterSet, GroupMappingFilterSet, ServiceAccountFilterSet, TeamFilterSet
-from accounts.models import DNS_LABEL, ApiToken, GroupMapping, ServiceAccount, Team
+from accounts.models import DNS_LABEL, ApiToken, GroupMapping, Notification, ServiceAccount, Team
 from accounts.services import mappings, service_accounts, tokens
 from portal.api.support import AuditedWritesMixin, PerActionSerializerMixin, in_url, service_errors
 
@@ -120,3 +121,24 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         token = self.get_object()
         tokens.revoke(request.user, token)
         return Response(self.get_serializer(token).data)
+
+
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("unread", bool, description="Only the unread notifications.")]))
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's own notifications, newest first (`?unread=true` for the unread ones); nobody sees another's."""
+
+    queryset = Notification.objects.all()
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        rows = self.queryset.filter(recipient_id=self.request.user.pk)
+        if self.request.query_params.get("unread") in ("1", "true"):
+            rows = rows.filter(read_at__isnull=True)
+        return rows
+
+    @extend_schema(request=None, responses=MarkedReadSerializer)
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        """Marks all of the caller's unread notifications as read."""
+        return Response({"marked_read": notifications.mark_read(request.user)})

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from accounts.models import GroupMapping, Role, ServiceAccount, Team
 
@@ -90,4 +91,15 @@ def members_of(team: Team):
     groups = GroupMapping.objects.filter(team=team).values_list("ldap_group", flat=True)
     return (get_user_model().objects.filter(groups__name__in=list(groups), is_active=True,
                                             service_account__isnull=True)
+            .distinct().order_by("username"))
+
+
+def people_with_role(role: str):
+    """Active people (not service accounts) whose LDAP groups map to `role` (as of their last sign-in);
+    superusers too for the platform-admin role."""
+    groups = list(GroupMapping.objects.filter(role=role).values_list("ldap_group", flat=True))
+    holders = Q(groups__name__in=groups)
+    if role == Role.PLATFORM_ADMIN:
+        holders |= Q(is_superuser=True)
+    return (get_user_model().objects.filter(holders, is_active=True, service_account__isnull=True)
             .distinct().order_by("username"))

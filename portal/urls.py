@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("accounts.urls")),  # accounts/login/, accounts/logout/, teams/…
     path("namespaces/", include("topics.catalogue.urls")),
     path("namespaces/", include("topics.logs.urls")),
+    path("access/reviews/", include("topics.reviews.urls")),
+    path("access/break-glass/", include("topics.breakglass.urls")),
     path("access/", include("topics.access.urls")),
     path("access/", include("topics.provisioning.urls")),
     path("query/", include("topics.query.urls")),

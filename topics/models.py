@@ -14,7 +14,7 @@ __all__ = [
     "AccessRequest", "Approval", "BreakGlassUse", "BrokerChange", "CampaignState", "CredentialHandoff",
     "CredentialState", "Decision", "Grant", "GrantSource", "GrantState", "KafkaCluster", "KafkaCredential",
     "KafkaPrincipal", "Lifecycle", "Namespace", "NoResponseAction", "OwnedAclBinding", "OwnedScramUser",
-    "QueuedReconcile", "ReadFrom", "ReconcileRetry", "ReconcileRun", "RequestItem", "RequestState", "RetentionClass", "ReviewCampaign", "ReviewDecision",
-    "ReviewItem", "ReviewReminder", "RunStatus", "Sensitivity", "SensitivityPolicy",
-    "SystemCredentialSecret", "Topic", "TopicState", "Verdict", "namespace_name_validator",
+    "QueuedReconcile", "ReadFrom", "ReconcileRetry", "ReconcileRun", "RequestItem", "RequestState", "RetentionClass",
+    "ReviewCampaign", "ReviewDecision", "ReviewItem", "ReviewReminder", "RunStatus", "Sensitivity",
+    "SensitivityPolicy", "SystemCredentialSecret", "Topic", "TopicState", "Verdict", "namespace_name_validator",
 ]

@@ -332,17 +332,21 @@ def is_fallback_reviewer(who) -> bool:
             and who.get_username() in settings.LOGWARDEN_REVIEW_FALLBACK_REVIEWERS)
 
 
+def namespace_owners(namespace: Namespace) -> list:
+    """The people with the owner role in the namespace's owning team (none while no owner is confirmed)."""
+    if namespace.owner_team_id is None:
+        return []
+    people = list(members_of(namespace.owner_team))
+    prime_identities(people)
+    return [person for person in people if is_namespace_owner(person, namespace.owner_team_id)]
+
+
 def possible_reviewers(grant: Grant, *, fallback: list | None = None) -> tuple[list, bool]:
     """Who may review the grant (topics.reviews.rules.reviewers), and whether they are the fallback reviewers:
     the owners of its namespace, less anyone who can act as its principal (the approvals' rule: its person; for
     a service account whoever may issue its tokens), else the fallback reviewers, less the same. `fallback`:
     the fallback reviewers' user rows, when the caller has them already."""
-    namespace = grant.topic.namespace
-    owners = []
-    if namespace.owner_team_id is not None:
-        owners = list(members_of(namespace.owner_team))
-        prime_identities(owners)
-        owners = [person for person in owners if is_namespace_owner(person, namespace.owner_team_id)]
+    owners = namespace_owners(grant.topic.namespace)
     if fallback is None:
         fallback = fallback_reviewers()
     account = _service_account_of(grant.principal)

@@ -12,6 +12,7 @@ from django.conf import settings
 from topics import queue
 from topics.access import services as access
 from topics.archive import services as archive
+from topics.reviews import services as reviews
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster, Topic
 from topics.provisioning import credentials, handoff
@@ -101,3 +102,11 @@ def archive_all() -> dict:
                                        lambda topic=topic: archive_topic.delay(topic.pk).id)
     results["retention"] = _guarded("archive retention", archive.apply_retention)
     return results
+
+
+@shared_task(name="topics.access_reviews_due")
+def access_reviews_due() -> dict:
+    """The periodic pass of access reviews: the reminders due, then the no-response action of every campaign past
+    its deadline (each step on its own, as in reconcile_all)."""
+    return {"reminded": _guarded("review reminders", reviews.send_due_reminders),
+            "closed": _guarded("closing due reviews", reviews.close_due_campaigns)}

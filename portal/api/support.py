@@ -197,8 +197,8 @@ class NamesField(serializers.ListField):
     """A list of rows named by `slug_field`, at most settings.LOGWARDEN_MAX_LIST_LENGTH of them, resolved in
     one query; names that match no row are refused together (each as a short excerpt), duplicates count once."""
 
-    def __init__(self, *, queryset: QuerySet, slug_field: str, **kwargs) -> None:
-        super().__init__(child=serializers.CharField(), allow_empty=False, **kwargs)
+    def __init__(self, *, queryset: QuerySet, slug_field: str, allow_empty: bool = False, **kwargs) -> None:
+        super().__init__(child=serializers.CharField(), allow_empty=allow_empty, **kwargs)
         self.queryset, self.slug_field = queryset, slug_field
 
     def to_internal_value(self, data):

@@ -250,9 +250,11 @@ def with_progress(campaigns: QuerySet[ReviewCampaign]) -> QuerySet[ReviewCampaig
     (by a reviewer), `missed` and `ended`."""
     def counted(decision: str) -> Count:
         return Count("items", filter=Q(items__decision=decision))
+    # ordered again: Meta.ordering does not apply to a GROUP BY query
     return campaigns.annotate(total=Count("items"), pending=counted(""), certified=counted(ReviewDecision.CERTIFY),
                               shortened=counted(ReviewDecision.SHORTEN), revoked=counted(ReviewDecision.REVOKE),
-                              missed=counted(ReviewDecision.MISSED), ended=counted(ReviewDecision.ENDED))
+                              missed=counted(ReviewDecision.MISSED), ended=counted(ReviewDecision.ENDED)
+                              ).order_by("-created_at", "-pk")
 
 
 REPORT_COLUMNS = ("item", "namespace", "topic", "principal", "grant", "source", "valid_until_at_start", "reviewers",

@@ -90,7 +90,9 @@ class ReviewItemViewSet(ScopedMixin, PerActionSerializerMixin, mixins.ListModelM
         serializer.is_valid(raise_exception=True)
         with service_errors():
             reviews.decide(request.user, item, **serializer.validated_data)
-        return Response(ReviewItemSerializer(self.get_object(), context=self.get_serializer_context()).data)
+        # reloaded without get_object: its permission (may_review) no longer holds once decided
+        decided = self.get_queryset().get(pk=item.pk)
+        return Response(ReviewItemSerializer(decided, context=self.get_serializer_context()).data)
 
 
 class ReviewQueueViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -381,8 +381,10 @@ SPECTACULAR_SETTINGS = {
     # request bodies get components of their own: without read-only fields, and with minLength on required text
     "COMPONENT_SPLIT_REQUEST": True,
     # several models have a `state`: one enum component each
-    "ENUM_NAME_OVERRIDES": {f"{name}Enum": f"topics.models.{name}"
-                            for name in ("TopicState", "RequestState", "GrantState", "CredentialState")},
+    "ENUM_NAME_OVERRIDES": {**{f"{name}Enum": f"topics.models.{name}"
+                               for name in ("TopicState", "RequestState", "GrantState", "CredentialState",
+                                            "Sensitivity", "Decision", "ReviewDecision")},
+                            "ReviewerDecisionEnum": "topics.reviews.models.REVIEWER_DECISION_CHOICES"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "portal.api.support.blank_or_pattern"],
 }
 

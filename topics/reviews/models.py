@@ -62,6 +62,7 @@ class ReviewDecision(models.TextChoices):
 
 
 REVIEWER_DECISIONS = (ReviewDecision.CERTIFY, ReviewDecision.SHORTEN, ReviewDecision.REVOKE)
+REVIEWER_DECISION_CHOICES = [(decision.value, decision.label) for decision in REVIEWER_DECISIONS]
 
 
 class ReviewItem(models.Model):

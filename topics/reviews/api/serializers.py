@@ -9,7 +9,7 @@ from accounts.models import Team
 from portal.api.support import NamesField
 from portal.core.limits import MaxTextLength
 from topics.models import Namespace, NoResponseAction, ReviewCampaign, ReviewItem, Sensitivity
-from topics.reviews.models import REVIEWER_DECISIONS
+from topics.reviews.models import REVIEWER_DECISION_CHOICES
 from topics.reviews.services import NAME_LENGTH
 
 PROGRESS = ("total", "pending", "certified", "shortened", "revoked", "missed", "ended")
@@ -69,7 +69,7 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 
 
 class ReviewDecisionSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=[(d.value, d.label) for d in REVIEWER_DECISIONS])
+    decision = serializers.ChoiceField(choices=REVIEWER_DECISION_CHOICES)
     comment = serializers.CharField(validators=[MaxTextLength()], help_text="Why (kept in the report and the trail).")
     valid_until = serializers.DateTimeField(required=False, allow_null=True, default=None,
                                             help_text="To shorten: the grant's new end, earlier than now's.")

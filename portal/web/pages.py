@@ -1,11 +1,14 @@
-"""Helpers shared by the apps' web pages: refusing with a 403 and putting service errors on forms."""
+"""Helpers shared by the apps' web pages: refusing with a 403, putting service errors on forms, and the one form
+per row of a queue page (approvals, reviews)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 
 T = TypeVar("T")
 
@@ -36,3 +39,21 @@ def show_errors(form: forms.Form, error: ValidationError) -> None:
         return
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+
+
+F = TypeVar("F", bound=forms.Form)
+
+
+def queue_forms(request: HttpRequest, rows: list, make_form: Callable[[int], F], *,
+                bound: F | None = None) -> list[tuple[Any, F]]:
+    """Each row of a queue page with its own form (`make_form(row.pk)`, which keeps the pk as `item_id`); after a
+    failed submission the bound form takes its row's place, or, when that row has left the queue meanwhile, its
+    errors become messages."""
+    forms_by_row = {row.pk: make_form(row.pk) for row in rows}
+    if bound is not None and bound.item_id in forms_by_row:
+        forms_by_row[bound.item_id] = bound
+    elif bound is not None:
+        for errors in bound.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return [(row, forms_by_row[row.pk]) for row in rows]

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import portal_page
-from portal.web.pages import require, submit
+from portal.web.pages import queue_forms, require, submit
 from topics import policy
 from topics.access import services as access
 from topics.access.filtersets import AccessRequestFilterSet, GrantFilterSet
@@ -127,15 +127,8 @@ def _approval_page(request: HttpRequest, *, bound: DecisionForm | None = None) -
     prefetch_related_objects(items, Prefetch("approvals", queryset=Approval.objects.select_related("approver")))
     for item in items:
         item.deciders_left = policy.deciders_left(item)
-    forms = {item.pk: DecisionForm(item_id=item.pk) for item in items}
-    if bound is not None and bound.item_id in forms:
-        forms[bound.item_id] = bound
-    elif bound is not None:
-        for errors in bound.errors.values():
-            for error in errors:
-                messages.error(request, error)
     return render(request, "topics/access/approval_queue.html", {
-        "entries": [(item, forms[item.pk]) for item in items]})
+        "entries": queue_forms(request, items, lambda pk: DecisionForm(item_id=pk), bound=bound)})
 
 
 # --- grants ---------------------------------------------------------------------------------------------

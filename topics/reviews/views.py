@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import portal_page
 from portal.core import exports
-from portal.web.pages import require, submit
+from portal.web.pages import queue_forms, require, submit
 from topics import policy
 from topics.models import ReviewItem
 from topics.reviews import services as reviews
@@ -103,15 +103,8 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 def _queue_page(request: HttpRequest, *, bound: ReviewDecisionForm | None = None) -> HttpResponse:
     """The items waiting for my review, each with its form; a failed decision brings its bound form back (or,
     when the item has left the queue meanwhile, its errors as messages)."""
-    items = policy.review_queue(request.user)
-    forms = {item.pk: ReviewDecisionForm(item_id=item.pk) for item in items}
-    if bound is not None and bound.item_id in forms:
-        forms[bound.item_id] = bound
-    elif bound is not None:
-        for errors in bound.errors.values():
-            for error in errors:
-                messages.error(request, error)
     return render(request, "topics/reviews/queue.html", {
-        "entries": [(item, forms[item.pk]) for item in items],
+        "entries": queue_forms(request, policy.review_queue(request.user),
+                               lambda pk: ReviewDecisionForm(item_id=pk), bound=bound),
         "runs_reviews": policy.may_run_reviews(request.user)})
 

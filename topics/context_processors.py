@@ -1,4 +1,4 @@
-"""What every page's navigation shows of access: how many decisions wait for the signed-in person."""
+"""What every page's navigation shows of access: how many decisions and reviews wait for the signed-in person."""
 from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
@@ -7,8 +7,9 @@ from topics import policy
 
 
 def access(request) -> dict:
-    """`approvals_waiting`: counted once per request, and only when a page shows it."""
+    """`approvals_waiting`, `reviews_waiting`: counted once per request, and only when a page shows them."""
     user = request.user
     if not user.is_authenticated:
-        return {"approvals_waiting": 0}
-    return {"approvals_waiting": SimpleLazyObject(lambda: len(policy.waiting_for(user)))}
+        return {"approvals_waiting": 0, "reviews_waiting": 0}
+    return {"approvals_waiting": SimpleLazyObject(lambda: len(policy.waiting_for(user))),
+            "reviews_waiting": SimpleLazyObject(lambda: len(policy.review_queue(user)))}

@@ -341,16 +341,25 @@ def namespace_owners(namespace: Namespace) -> list:
     return [person for person in people if is_namespace_owner(person, namespace.owner_team_id)]
 
 
-def possible_reviewers(grant: Grant, *, fallback: list | None = None) -> tuple[list, bool]:
-    """Who may review the grant (topics.reviews.rules.reviewers), and whether they are the fallback reviewers:
-    the owners of its namespace, less anyone who can act as its principal (the approvals' rule: its person; for
-    a service account whoever may issue its tokens), else the fallback reviewers, less the same. `fallback`:
-    the fallback reviewers' user rows, when the caller has them already."""
-    owners = namespace_owners(grant.topic.namespace)
-    if fallback is None:
-        fallback = fallback_reviewers()
-    account = _service_account_of(grant.principal)
-    return reviewers(owners, fallback, excluded=lambda person: _acts_as(person, grant.principal, account))
+def reviewers_of_grants(grants) -> dict[int, tuple[list, bool]]:
+    """By grant id, who may review each grant (topics.reviews.rules.reviewers) and whether they are the fallback
+    reviewers: the owners of its namespace, less anyone who can act as its principal (the approvals' rule: its
+    person; for a service account whoever may issue its tokens), else the fallback reviewers, less the same. A
+    bounded number of queries per namespace, however many grants: owners and service accounts are read once."""
+    fallback = fallback_reviewers()
+    owners: dict[int, list] = {}
+    accounts = {account.user_id: account for account in ServiceAccount.objects.filter(
+        user_id__in={grant.principal.user_id for grant in grants})}
+    found = {}
+    for grant in grants:
+        namespace = grant.topic.namespace
+        if namespace.pk not in owners:
+            owners[namespace.pk] = namespace_owners(namespace)
+        account = accounts.get(grant.principal.user_id)
+        found[grant.pk] = reviewers(owners[namespace.pk], fallback,
+                                    excluded=lambda person, grant=grant, account=account:
+                                    _acts_as(person, grant.principal, account))
+    return found
 
 
 def fallback_reviewers() -> list:

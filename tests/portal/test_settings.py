@@ -19,6 +19,9 @@ from tests.helpers import run_manage
     ({"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY: set a random value"),
     ({"LOGWARDEN_MAX_TEXT_LENGTH": "0"}, "LOGWARDEN_MAX_TEXT_LENGTH: must be at least 1"),
     ({"LOGWARDEN_API_MAX_PAGE_SIZE": "many"}, "LOGWARDEN_API_MAX_PAGE_SIZE: expected a whole number"),
+    ({"LOGWARDEN_REVIEW_REMINDER_DAYS": "7,0"}, "LOGWARDEN_REVIEW_REMINDER_DAYS: whole days before the deadline"),
+    ({"LOGWARDEN_REVIEW_REMINDER_DAYS": "a week"}, "LOGWARDEN_REVIEW_REMINDER_DAYS: whole days before the deadline"),
+    ({"LOGWARDEN_BREAK_GLASS_MAX_HOURS": "0"}, "LOGWARDEN_BREAK_GLASS_MAX_HOURS: must be at least 1"),
 ])
 def test_bad_setting_is_named_without_a_traceback(env, message):
     result = run_manage("check", **env)

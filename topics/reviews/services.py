@@ -4,7 +4,7 @@
   deadline and a no-response action; every grant active then (break-glass grants have their own post-review)
   becomes an item, and its reviewers are told. Reviewers are the namespace's owners; when none may review a
   grant (no confirmed owner, or all can act as its principal) the fallback reviewers of
-  LOGWARDEN_REVIEW_FALLBACK_REVIEWERS do (topics.policy.possible_reviewers). Nobody reviews their own access.
+  LOGWARDEN_REVIEW_FALLBACK_REVIEWERS do (topics.policy.reviewers_of_grants). Nobody reviews their own access.
 - A reviewer certifies, shortens (a new end, earlier only) or revokes each item, with a comment. A revocation
   goes the way of every revocation (topics.access.services: the grant ends, the outbox's reconcile takes its
   ACLs off the broker); a shortened grant's ACLs leave at its new end.
@@ -82,7 +82,7 @@ def start_campaign(actor, *, name: str, deadline: datetime, namespaces: Sequence
                                                  no_response_action=no_response_action)
         campaign.namespaces.set(namespaces)
         campaign.teams.set(teams)
-        reviewers_of = _reviewers_by_grant(grants)
+        reviewers_of = policy.reviewers_of_grants(grants)
         ReviewItem.objects.bulk_create([
             ReviewItem(campaign=campaign, grant=grant, valid_until_at_start=grant.valid_until,
                        by_fallback=reviewers_of[grant.pk][1]) for grant in grants])
@@ -97,19 +97,6 @@ def start_campaign(actor, *, name: str, deadline: datetime, namespaces: Sequence
                f"{deadline:%Y-%m-%d %H:%M} UTC: certify, shorten or revoke each grant. Grants not reviewed by "
                f"then are {_outcome(campaign)}.", link=reverse("reviews-queue"))
     return campaign
-
-
-def _reviewers_by_grant(grants: Sequence[Grant]) -> dict[int, tuple[list, bool]]:
-    """possible_reviewers of each grant, worked out once per namespace and principal."""
-    fallback = policy.fallback_reviewers()
-    known: dict[tuple[int, int], tuple[list, bool]] = {}
-    found = {}
-    for grant in grants:
-        key = (grant.topic.namespace_id, grant.principal_id)
-        if key not in known:
-            known[key] = policy.possible_reviewers(grant, fallback=fallback)
-        found[grant.pk] = known[key]
-    return found
 
 
 def _people(people) -> list:
@@ -178,7 +165,7 @@ def _remind(campaign: ReviewCampaign, now: datetime) -> list[int]:
         return []
     pending = list(campaign.items.filter(decision="").select_related("grant__principal",
                                                                      "grant__topic__namespace__owner_team"))
-    people = _people(person for chosen, _ in _reviewers_by_grant([i.grant for i in pending]).values()
+    people = _people(person for chosen, _ in policy.reviewers_of_grants([i.grant for i in pending]).values()
                      for person in chosen)
     try:
         with transaction.atomic():

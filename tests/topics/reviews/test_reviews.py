@@ -245,6 +245,7 @@ def test_pages_show_each_person_what_they_may_see(world, held, as_role, client):
     assert client.get(f"/access/reviews/campaigns/{campaign.pk}/report.csv").status_code == 404
     queue = html(client.get("/access/reviews/"))
     assert f'action="/access/reviews/{alice_item.pk}/decide/"' in queue
+    assert 'Reviews <span class="badge" title="waiting for your review">1</span>' in queue  # bob: alice's grant
 
     client.force_login(world.outsider)  # erin owns nothing in payments: the item does not exist for her
     refused = client.post(f"/access/reviews/{alice_item.pk}/decide/", {"decision": "revoke", "comment": "x"})

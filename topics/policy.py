@@ -401,8 +401,10 @@ def review_items_visible_to(who, queryset: QuerySet[ReviewItem] | None = None) -
 
 
 def review_queue(who) -> list[ReviewItem]:
-    """The pending items of open campaigns `who` may review (may_review), soonest deadline first."""
-    candidates = (ReviewItem.objects.filter(_reviewed_here(who), decision="", campaign__state=CampaignState.OPEN)
+    """The pending items of open campaigns before their deadline that `who` may review (may_review), soonest
+    deadline first."""
+    candidates = (ReviewItem.objects.filter(_reviewed_here(who), decision="", campaign__state=CampaignState.OPEN,
+                                            campaign__deadline__gt=timezone.now())
                   .select_related("campaign", "grant__principal", "grant__topic__namespace__owner_team",
                                   "grant__topic__cluster")
                   .order_by("campaign__deadline", "grant__topic__namespace__name", "pk"))

@@ -124,6 +124,8 @@ def decide(reviewer, item: ReviewItem, *, decision: str, comment: str,
             raise PermissionDenied("You may not review this grant (the campaign is closed, it is your own access "
                                    "or a principal you can act as, or you are not one of its reviewers).")
         grant, now = item.grant, timezone.now()
+        if item.campaign.deadline <= now:  # the no-response action is due, and a late decision must not undo it
+            raise ValidationError({"decision": ["The review's deadline has passed: its no-response action applies."]})
         if grant.state != GrantState.ACTIVE or grant.valid_until <= now:
             raise ValidationError({"decision": ["The grant has ended meanwhile: nothing left to review."]})
         trail = {"campaign": item.campaign_id, "review_item": item.pk}

@@ -166,3 +166,18 @@ def test_the_report_lists_uses_their_reviews_and_open_findings(world, responder,
     assert [row["reason"] for row in open_only["rows"]] == ["INC-7"]
     assert open_only["parameters"] == {"open_finding": "true"}
     assert "open finding" in html(auditor.get("/access/break-glass/?open_finding=true"))
+
+
+def test_the_break_glass_form_is_the_roles_only(world, responder, pay, client, settings):
+    settings.LOGWARDEN_BREAK_GLASS_MAX_HOURS = 3
+    client.force_login(world.engineer)
+    assert client.get("/access/break-glass/new/").status_code == 403
+    assert "Break the glass" not in html(client.get("/access/break-glass/"))
+    client.force_login(responder)
+    page = html(client.get("/access/break-glass/new/"))
+    assert "at most 3 hours" in page and 'name="reason"' in page
+    refused = client.post("/access/break-glass/new/", {"namespace": pay.name, "reason": "", "hours": 4})
+    assert refused.status_code == 200 and "This field is required" in html(refused)
+    made = client.post("/access/break-glass/new/", {"namespace": pay.name, "reason": "INC-8", "hours": 3})
+    use = BreakGlassUse.objects.get(reason="INC-8")
+    assert made.status_code == 302 and made["Location"] == f"/access/break-glass/{use.pk}/"

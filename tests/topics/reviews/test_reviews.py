@@ -170,6 +170,16 @@ def test_certify_shorten_and_revoke(world, held, second_owner, settings, django_
     assert AuditEvent.objects.filter(action="grant.shorten", target_id=str(held["owner"].pk)).exists()
 
 
+def test_after_the_deadline_nobody_decides_any_more(world, held):
+    campaign = start(world, held["engineer"].topic.namespace)
+    ReviewCampaign.objects.filter(pk=campaign.pk).update(deadline=timezone.now() - timedelta(seconds=1))
+
+    assert policy.review_queue(world.owner) == []
+    with pytest.raises(ValidationError, match="deadline has passed"):
+        reviews.decide(world.owner, item_of(campaign, held["engineer"]), decision=ReviewDecision.CERTIFY,
+                       comment="late")
+
+
 def test_a_decision_needs_a_comment_and_a_known_decision(world, held):
     item = item_of(start(world, held["engineer"].topic.namespace), held["engineer"])
     with pytest.raises(ValidationError) as refused:
@@ -327,3 +337,20 @@ def test_the_api_lists_campaigns_to_auditors_and_items_to_their_reviewers(world,
     own = ReviewItem.objects.get(grant=held["owner"])
     assert owner.post(f"/api/review-items/{own.pk}/decide/", {"decision": "certify", "comment": "me"},
                       format="json").status_code == 403
+
+
+@pytest.mark.parametrize(("role", "status"), [("auditor", 200), ("admin", 200), ("owner", 403), ("engineer", 403),
+                                              ("outsider", 403)])
+def test_only_those_who_run_reviews_open_the_campaign_pages(as_role, role, status):
+    client = as_role(role)
+    for url in ("/access/reviews/campaigns/", "/access/reviews/campaigns/new/",
+                "/access/reviews/campaigns/progress.csv"):
+        assert client.get(url).status_code == status, url
+    assert client.get("/access/reviews/").status_code == 200  # everyone has a queue, maybe empty
+
+
+@pytest.mark.parametrize("url", ["/access/reviews/", "/access/reviews/campaigns/", "/access/reviews/campaigns/1/",
+                                 "/access/break-glass/", "/access/break-glass/new/", "/access/break-glass/1/"])
+def test_every_review_and_break_glass_page_asks_for_sign_in_first(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -19,7 +19,7 @@
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -250,25 +250,46 @@ def end_grant(actor, grant: Grant, *, how: str, reason: str = "") -> Grant:
     return _end(actor, grant, how=how, reason=reason.strip())
 
 
-def revoke_reviewed(actor, grant: Grant, *, reason: str, **data) -> Grant:
-    """A revocation an access review decided: its reviewer's (topics.policy.may_review allowed it, which is not
-    may_revoke: a fallback reviewer owns no namespace), or the system's when the review was missed. The same path
-    as every revocation: the grant ends, and the outbox's reconcile takes its ACLs off the broker."""
-    return _end(actor, grant, how=GrantState.REVOKED, reason=reason, **data)
+def revoke_reviewed(actor, grants: Sequence[Grant], *, reason: str,
+                    details: Mapping[int, Mapping[str, object]] | None = None) -> list[Grant]:
+    """Revocations an access review decided: its reviewer's (topics.policy.may_review allowed it, which is not
+    may_revoke: a fallback reviewer owns no namespace), or the system's for every grant a missed review leaves, in
+    one batch. The same path as every revocation (_end_all): the grants end, each audited (with its `details`, by
+    grant id), and the outbox's reconcile takes their ACLs off the broker. Grants no longer active are left as
+    they are; returns those revoked."""
+    return _end_all(actor, [grant.pk for grant in grants], how=GrantState.REVOKED, reason=reason,
+                    details=details or {})
 
 
-def _end(actor, grant: Grant, *, how: str, reason: str, **data) -> Grant:
+def _end(actor, grant: Grant, *, how: str, reason: str) -> Grant:
+    ended = _end_all(actor, [grant.pk], how=how, reason=reason, details={})
+    if not ended:
+        state = Grant.objects.get(pk=grant.pk).get_state_display().lower()
+        raise ValidationError({"state": [f"The grant is already {state}."]})
+    return ended[0]
+
+
+def _end_all(actor, grant_ids: Sequence[int], *, how: str, reason: str,
+             details: Mapping[int, Mapping[str, object]]) -> list[Grant]:
+    """Ends the still active grants of `grant_ids` (locked first) in one transaction: one UPDATE, one audit event
+    each, one reconcile per cluster."""
     with transaction.atomic():
-        grant = Grant.objects.select_for_update().select_related("topic", "principal").get(pk=grant.pk)
-        if grant.state != GrantState.ACTIVE:
-            raise ValidationError({"state": [f"The grant is already {grant.get_state_display().lower()}."]})
-        grant.state, grant.ended_at, grant.ended_by, grant.end_reason = (how, timezone.now(),
-                                                                         audit.Actor.of(actor).user, reason)
-        grant.save(update_fields=["state", "ended_at", "ended_by", "end_reason"])
-        audit.record(actor, "grant.revoke" if how == GrantState.REVOKED else "grant.release", grant,
-                     principal=grant.principal.name, topic=grant.topic.name, reason=reason, **data)
-        queue.reconcile([grant.topic.cluster_id])
-    return grant
+        grants = list(Grant.objects.select_for_update(of=("self",)).select_related("topic", "principal")
+                      .filter(pk__in=grant_ids, state=GrantState.ACTIVE).order_by("pk"))
+        if not grants:
+            return []
+        now, by = timezone.now(), audit.Actor.of(actor).user
+        Grant.objects.filter(pk__in=[grant.pk for grant in grants]).update(state=how, ended_at=now, ended_by=by,
+                                                                          end_reason=reason)
+        action = "grant.revoke" if how == GrantState.REVOKED else "grant.release"
+        audit.record_many(actor, [audit.Entry(action, "topics.grant", str(grant.pk), str(grant),
+                                              {"principal": grant.principal.name, "topic": grant.topic.name,
+                                               "reason": reason, **details.get(grant.pk, {})})
+                                  for grant in grants])
+        for grant in grants:
+            grant.state, grant.ended_at, grant.ended_by, grant.end_reason = how, now, by, reason
+        queue.reconcile(grant.topic.cluster_id for grant in grants)
+    return grants
 
 
 def shorten_grant(actor, grant: Grant, *, valid_until, reason: str, **data) -> Grant:

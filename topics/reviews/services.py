@@ -135,7 +135,7 @@ def decide(reviewer, item: ReviewItem, *, decision: str, comment: str,
                 raise ValidationError({"valid_until": [why]})
             access.shorten_grant(reviewer, grant, valid_until=valid_until, reason=comment.strip(), **trail)
         elif decision == ReviewDecision.REVOKE:
-            access.revoke_reviewed(reviewer, grant, reason=comment.strip(), **trail)
+            access.revoke_reviewed(reviewer, [grant], reason=comment.strip(), details={grant.pk: trail})
         item.decision, item.decided_by, item.decided_at = decision, reviewer, now
         item.comment = comment.strip()
         item.new_valid_until = valid_until if decision == ReviewDecision.SHORTEN else None
@@ -204,27 +204,25 @@ def close_due_campaigns(now: datetime | None = None) -> dict[str, dict[str, int]
 
 
 def _close(pk: int, now: datetime) -> tuple[str, dict[str, int]] | None:
+    """Gives the campaign's pending items their outcome and closes it, in one transaction: the revocations of a
+    missed review go in one batch through the revoke path (topics.access.services.revoke_reviewed)."""
     with transaction.atomic():
         campaign = ReviewCampaign.objects.select_for_update().filter(pk=pk, state=CampaignState.OPEN).first()
         if campaign is None:  # closed meanwhile by another check
             return None
-        counts = {"missed": 0, "ended": 0, "revoked": 0}
-        pending = campaign.items.select_for_update(of=("self",)).filter(decision="").select_related("grant")
-        for item in pending:
-            grant = item.grant
-            if grant.state != GrantState.ACTIVE or grant.valid_until <= now:
-                item.decision = ReviewDecision.ENDED
-                counts["ended"] += 1
-            else:
-                item.decision = ReviewDecision.MISSED
-                counts["missed"] += 1
-                if campaign.no_response_action == NoResponseAction.REVOKE:
-                    access.revoke_reviewed(audit.SYSTEM, grant, campaign=campaign.pk, review_item=item.pk,
-                                           reason=f"Not reviewed by the deadline of the access review "
-                                                  f"{campaign.name}.")
-                    counts["revoked"] += 1
-            item.decided_at = now
-            item.save(update_fields=["decision", "decided_at"])
+        pending = list(campaign.items.select_for_update(of=("self",)).filter(decision="").select_related("grant"))
+        live = [item for item in pending if item.grant.state == GrantState.ACTIVE and item.grant.valid_until > now]
+        revoked = []
+        if live and campaign.no_response_action == NoResponseAction.REVOKE:
+            revoked = access.revoke_reviewed(
+                audit.SYSTEM, [item.grant for item in live],
+                reason=f"Not reviewed by the deadline of the access review {campaign.name}.",
+                details={item.grant_id: {"campaign": campaign.pk, "review_item": item.pk} for item in live})
+        missed = {item.pk for item in live}
+        ReviewItem.objects.filter(pk__in=missed).update(decision=ReviewDecision.MISSED, decided_at=now)
+        ReviewItem.objects.filter(pk__in=[i.pk for i in pending if i.pk not in missed]).update(
+            decision=ReviewDecision.ENDED, decided_at=now)
+        counts = {"missed": len(missed), "ended": len(pending) - len(missed), "revoked": len(revoked)}
         campaign.state, campaign.closed_at = CampaignState.CLOSED, now
         campaign.save(update_fields=["state", "closed_at"])
         audit.record(audit.SYSTEM, "review.campaign.close", campaign, no_response_action=campaign.no_response_action,

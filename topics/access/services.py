@@ -15,7 +15,9 @@
 - Deciders serialise on the request row, then the item row (SELECT … FOR UPDATE), and the database allows one
   decision per approver and one grant per item and topic, so concurrent approvals never make two grants, skip
   the N rule or leave a request pending with all its items decided.
-- Grants end by expiry (the reconciler), revocation (owners, admins) or release (the holder).
+- Grants end by expiry (the reconciler), revocation (owners, admins; or an access review, topics.reviews: its
+  reviewer's decision or a missed deadline), or release (the holder); an access review may also shorten them.
+  Break-glass (topics.breakglass) is the one grant to oneself, made without approval and reviewed afterwards.
 """
 from __future__ import annotations
 

@@ -249,15 +249,18 @@ REPORT_COLUMNS = ("item", "namespace", "topic", "principal", "grant", "source", 
 
 
 def report(campaign: ReviewCampaign) -> exports.Table:
-    """Who decided what and when, one row per grant reviewed: the campaign report, for CSV, JSON and PDF."""
-    items = (campaign.items.select_related("grant__principal", "grant__topic__namespace", "decided_by")
-             .order_by("grant__topic__namespace__name", "grant__principal__name", "pk"))
-    rows = [(item.pk, item.grant.topic.namespace.name, item.grant.topic.name, item.grant.principal.name,
-             item.grant_id, item.grant.source, item.valid_until_at_start,
-             "fallback" if item.by_fallback else "namespace owners",
-             item.get_decision_display() if item.decision else "pending",
-             item.decided_by.username if item.decided_by else ("system" if item.decision else ""),
-             item.decided_at, item.new_valid_until, item.comment) for item in items]
+    """Who decided what and when, one row per grant reviewed: the campaign report, for CSV, JSON and PDF (read as
+    plain values: a campaign may hold every grant of the portal)."""
+    decisions = dict(ReviewDecision.choices)
+    items = (campaign.items.order_by("grant__topic__namespace__name", "grant__principal__name", "pk")
+             .values_list("pk", "grant__topic__namespace__name", "grant__topic__name", "grant__principal__name",
+                          "grant_id", "grant__source", "valid_until_at_start", "by_fallback", "decision",
+                          "decided_by__username", "decided_at", "new_valid_until", "comment"))
+    rows = [(pk, namespace, topic, principal, grant, source, until, "fallback" if by_fallback else "namespace owners",
+             decisions[decision] if decision else "pending", decided_by or ("system" if decision else ""),
+             decided_at, new_until, comment)
+            for (pk, namespace, topic, principal, grant, source, until, by_fallback, decision, decided_by,
+                 decided_at, new_until, comment) in items.iterator(chunk_size=5000)]
     return exports.Table(title=f"Access review: {campaign.name}", columns=REPORT_COLUMNS, rows=rows, parameters={
         "campaign": campaign.pk, "started": campaign.created_at, "started_by": campaign.created_by.username,
         "deadline": campaign.deadline, "state": campaign.get_state_display(),

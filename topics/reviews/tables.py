@@ -23,6 +23,6 @@ class ReviewItemTable(Table):
     per_page = 50
 
     def prepare(self, rows: QuerySet) -> QuerySet:
+        # by namespace, then principal: the order start_campaign made the items in
         return rows.select_related("grant__principal", "grant__topic__namespace", "grant__topic__cluster",
-                                   "decided_by").order_by("grant__topic__namespace__name", "grant__principal__name",
-                                                          "pk")
+                                   "decided_by").order_by("pk")

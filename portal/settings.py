@@ -245,6 +245,9 @@ CELERY_BEAT_SCHEDULE = {
     # one archive job per managed topic, and the archive retention of every retention class
     "archive-topics": {"task": "topics.archive_all",
                        "schedule": float(env_int("LOGWARDEN_ARCHIVE_INTERVAL_SECONDS", 300, minimum=10))},
+    # the committed offsets of principals' consumer groups, whose moves the stale-access report counts as reads
+    "sample-consumer-groups": {"task": "topics.sample_consumer_groups",
+                               "schedule": float(env_int("LOGWARDEN_GROUP_SAMPLE_SECONDS", 900, minimum=10))},
 }
 
 # --- archive ----------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What every page's navigation shows of access: how many decisions wait for the signed-in person."""
+"""What every page's navigation shows of access: how many decisions wait for the signed-in person, and whether
+they may see the history pages."""
 from __future__ import annotations
 
 from django.utils.functional import SimpleLazyObject
@@ -10,5 +11,6 @@ def access(request) -> dict:
     """`approvals_waiting`: counted once per request, and only when a page shows it."""
     user = request.user
     if not user.is_authenticated:
-        return {"approvals_waiting": 0}
-    return {"approvals_waiting": SimpleLazyObject(lambda: len(policy.waiting_for(user)))}
+        return {"approvals_waiting": 0, "history_visible": False}
+    return {"approvals_waiting": SimpleLazyObject(lambda: len(policy.waiting_for(user))),
+            "history_visible": SimpleLazyObject(lambda: policy.may_see_history(user))}

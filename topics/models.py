@@ -3,14 +3,15 @@ from topics.access.models import (AccessRequest, Approval, Decision, Grant, Gran
                                   RequestItem, RequestState, SensitivityPolicy)
 from topics.catalogue.models import (KafkaCluster, Lifecycle, Namespace, RetentionClass, Sensitivity, Topic,
                                      TopicState, namespace_name_validator)
+from topics.history.models import ConsumerGroupOffsets, LastRead, ReadChannel
 from topics.provisioning.models import (BrokerChange, CredentialHandoff, CredentialState, KafkaCredential,
                                         KafkaPrincipal, OwnedAclBinding, OwnedScramUser, QueuedReconcile,
                                         ReconcileRetry, ReconcileRun, RunStatus, SystemCredentialSecret)
 
 __all__ = [
-    "AccessRequest", "Approval", "BrokerChange", "CredentialHandoff", "CredentialState", "Decision", "Grant",
-    "GrantSource", "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "Lifecycle", "Namespace",
-    "OwnedAclBinding", "OwnedScramUser", "QueuedReconcile", "ReadFrom", "ReconcileRetry", "ReconcileRun",
-    "RequestItem", "RequestState", "RetentionClass", "RunStatus", "Sensitivity", "SensitivityPolicy",
-    "SystemCredentialSecret", "Topic", "TopicState", "namespace_name_validator",
+    "AccessRequest", "Approval", "BrokerChange", "ConsumerGroupOffsets", "CredentialHandoff", "CredentialState",
+    "Decision", "Grant", "GrantSource", "GrantState", "KafkaCluster", "KafkaCredential", "KafkaPrincipal", "LastRead",
+    "Lifecycle", "Namespace", "OwnedAclBinding", "OwnedScramUser", "QueuedReconcile", "ReadChannel", "ReadFrom",
+    "ReconcileRetry", "ReconcileRun", "RequestItem", "RequestState", "RetentionClass", "RunStatus", "Sensitivity",
+    "SensitivityPolicy", "SystemCredentialSecret", "Topic", "TopicState", "namespace_name_validator",
 ]

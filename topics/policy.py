@@ -305,3 +305,33 @@ def namespace_readable_by(who, name: str) -> Namespace:
     if not may_read_namespace(who, namespace):
         raise PermissionDenied("You hold no live grant on this namespace.")
     return namespace
+
+
+# --- history and reports ----------------------------------------------------------------------------------
+
+def may_see_history(who) -> bool:
+    """The point-in-time answers and the reports: auditors and admins, and namespace owners for their own
+    namespaces."""
+    return sees_everything(who) or identity_of(who).has_role(Role.NAMESPACE_OWNER)
+
+
+def history_namespaces_visible_to(who, queryset: QuerySet[Namespace] | None = None) -> QuerySet[Namespace]:
+    """Namespaces whose history and reports `who` may see: all for auditors and admins, their own for owners."""
+    queryset = Namespace.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    return queryset.filter(_owned_namespaces(who))
+
+
+def history_principal_visible_to(who, name: str) -> KafkaPrincipal | None:
+    """The principal `name` for "what could P read": any for auditors and admins; for an owner, one that ever
+    held a grant on a namespace of theirs (the answer then shows only those namespaces)."""
+    principals = KafkaPrincipal.objects.filter(name=name)
+    if not sees_everything(who):
+        principals = principals.filter(grants__topic__namespace__in=history_namespaces_visible_to(who))
+    return principals.first()
+
+
+def may_see_drift(who) -> bool:
+    """Drift is found per cluster, across every team's namespaces: auditors and admins only."""
+    return sees_everything(who)

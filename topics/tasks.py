@@ -12,6 +12,7 @@ from django.conf import settings
 from topics import queue
 from topics.access import services as access
 from topics.archive import services as archive
+from topics.history import services as history
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster, Topic
 from topics.provisioning import credentials, handoff
@@ -101,3 +102,11 @@ def archive_all() -> dict:
                                        lambda topic=topic: archive_topic.delay(topic.pk).id)
     results["retention"] = _guarded("archive retention", archive.apply_retention)
     return results
+
+
+@shared_task(name="topics.sample_consumer_groups")
+def sample_consumer_groups() -> dict:
+    """The periodic look at every cluster's consumer groups (topics.history.services.sample_consumer_groups)."""
+    return {cluster.name: _guarded(f"sampling the consumer groups of {cluster.name}",
+                                   lambda cluster=cluster: history.sample_consumer_groups(cluster))
+            for cluster in KafkaCluster.objects.all()}

@@ -398,6 +398,25 @@ class KafkaAdmin:
             failed.update(result.failed)
         return BatchResult(tuple(done), failed)
 
+    # -- consumer groups ----------------------------------------------------------------------------
+    def consumer_group_offsets(self, prefixes: Sequence[str]) -> dict[str, dict[str, dict[str, int]]]:
+        """group → {topic: {partition: committed offset}} of every consumer group whose id starts with one of
+        `prefixes`; a group with nothing committed maps to {}. The committed offsets of all groups are asked at
+        once (one request per group: the broker's OffsetFetch of a group)."""
+        listing = self._result(self._client.list_consumer_groups(request_timeout=self.timeout),
+                               "listing consumer groups")
+        groups = sorted(g.group_id for g in listing.valid if g.group_id.startswith(tuple(prefixes)))
+        futures = [(group, future) for group in groups for future in self._client.list_consumer_group_offsets(
+            [ck.ConsumerGroupTopicPartitions(group)], request_timeout=self.timeout).values()]
+        offsets: dict[str, dict[str, dict[str, int]]] = {}
+        for group, future in futures:
+            committed: dict[str, dict[str, int]] = {}
+            for partition in self._result(future, f"fetching the committed offsets of group {group}").topic_partitions:
+                if partition.error is None and partition.offset >= 0:
+                    committed.setdefault(partition.topic, {})[str(partition.partition)] = partition.offset
+            offsets[group] = committed
+        return offsets
+
     # -- ACLs ---------------------------------------------------------------------------------------
     def describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,
                       resource_name: str | None = None) -> list[AclBinding]:

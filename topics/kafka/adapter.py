@@ -15,7 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import (Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer,
+                             TopicPartition)
 from confluent_kafka import admin as ck
 
 from .errors import KafkaAdapterError, KafkaAuthorizationError, KafkaUnavailable
@@ -407,11 +408,12 @@ class KafkaAdmin:
                                "listing consumer groups")
         groups = sorted(g.group_id for g in listing.valid if g.group_id.startswith(tuple(prefixes)))
         futures = [(group, future) for group in groups for future in self._client.list_consumer_group_offsets(
-            [ck.ConsumerGroupTopicPartitions(group)], request_timeout=self.timeout).values()]
+            [ConsumerGroupTopicPartitions(group)], request_timeout=self.timeout).values()]
         offsets: dict[str, dict[str, dict[str, int]]] = {}
         for group, future in futures:
             committed: dict[str, dict[str, int]] = {}
-            for partition in self._result(future, f"fetching the committed offsets of group {group}").topic_partitions:
+            answer = self._result(future, f"fetching the committed offsets of group {group}")
+            for partition in answer.topic_partitions:
                 if partition.error is None and partition.offset >= 0:
                     committed.setdefault(partition.topic, {})[str(partition.partition)] = partition.offset
             offsets[group] = committed

@@ -10,7 +10,7 @@ urlpatterns = [
     path("namespaces/<str:name>/grants/", views.report_grants_over_time, name="history-grants-over-time"),
     # principal names have dots (u.alice, sa.payments-etl)
     path("principals/<str:name>/", views.principal_point_in_time, name="history-principal"),
-    path("reports/expiring/", views.report_expiring, name="history-report-expiring"),
-    path("reports/stale/", views.report_stale, name="history-report-stale"),
+    path("reports/expiring/", views.grant_report, {"report": "expiring"}, name="history-report-expiring"),
+    path("reports/stale/", views.grant_report, {"report": "stale"}, name="history-report-stale"),
     path("reports/drift/", views.report_drift, name="history-report-drift"),
 ]

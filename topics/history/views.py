@@ -4,6 +4,7 @@ answer as PDF too) with `?format=`; the rules are topics.policy's, the answers t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -137,32 +138,50 @@ def _report_grants(request: HttpRequest) -> ReportGrantFilterSet:
     return ReportGrantFilterSet(request.GET, queryset=visible, request=request)
 
 
-@history_page
-def report_expiring(request: HttpRequest) -> HttpResponse:
-    """Active grants ending within N days (7 unless asked)."""
-    days_form, filterset = DaysForm(request.GET, default=7), _report_grants(request)
-    grants = reports.expiring(filterset.qs, within_days=days_form.asked())
-    return _download(request, lambda: reports.expiring_table(grants, within_days=days_form.asked()),
-                     "access-expiring") or render(request, "topics/history/report.html", {
-        "title": "Access expiring soon", "days_form": days_form, "days_label": "Ending within (days)",
-        "filterset": filterset, "filter_fields": REPORT_FILTERS,
-        "about": "Active grants that end within the days asked, soonest first.",
-        "table": ExpiringTable(grants, request=request)})
+@dataclass(frozen=True)
+class GrantReport:
+    """A report over the grants the viewer may see: N days (`default_days` unless asked) and the filters pick
+    `rows(grants, days)`; `export(rows, days)` is its download."""
+
+    default_days: int
+    rows: Callable
+    export: Callable
+    filename: str
+    title: str
+    days_label: str
+    table_class: type
+    about: str
+
+
+GRANT_REPORTS = {
+    "expiring": GrantReport(
+        7, lambda grants, days: reports.expiring(grants, within_days=days),
+        lambda grants, days: reports.expiring_table(grants, within_days=days), "access-expiring",
+        "Access expiring soon", "Ending within (days)", ExpiringTable,
+        "Active grants that end within the days asked, soonest first."),
+    "stale": GrantReport(
+        30, lambda grants, days: reports.stale(grants, idle_days=days),
+        lambda grants, days: reports.stale_table(grants, idle_days=days), "access-stale",
+        "Stale access", "Unused for (days)", StaleTable,
+        "Active grants held at least that long under which their holder read nothing for that long: no read "
+        "through the portal and no move of a consumer group of theirs on the broker (sampled every "
+        "LOGWARDEN_GROUP_SAMPLE_SECONDS)."),
+}
 
 
 @history_page
-def report_stale(request: HttpRequest) -> HttpResponse:
-    """Grants held for N days (30 unless asked) without a read through the portal or a consumer group."""
-    days_form, filterset = DaysForm(request.GET, default=30), _report_grants(request)
-    grants = reports.stale(filterset.qs, idle_days=days_form.asked())
-    return _download(request, lambda: reports.stale_table(grants, idle_days=days_form.asked()),
-                     "access-stale") or render(request, "topics/history/report.html", {
-        "title": "Stale access", "days_form": days_form, "days_label": "Unused for (days)",
-        "filterset": filterset, "filter_fields": REPORT_FILTERS,
-        "about": "Active grants held at least that long under which their holder read nothing for that long: no "
-                 "read through the portal and no move of a consumer group of theirs on the broker (sampled every "
-                 "LOGWARDEN_GROUP_SAMPLE_SECONDS).",
-        "table": StaleTable(grants, request=request)})
+def grant_report(request: HttpRequest, report: str) -> HttpResponse:
+    """Access expiring within N days (7 unless asked); stale access: grants held N days (30 unless asked) without
+    a read through the portal or a consumer group."""
+    chosen = GRANT_REPORTS[report]
+    days_form, filterset = DaysForm(request.GET, default=chosen.default_days), _report_grants(request)
+    days = days_form.asked()
+    grants = chosen.rows(filterset.qs, days)
+    return _download(request, lambda: chosen.export(grants, days), chosen.filename) or render(
+        request, "topics/history/report.html", {
+            "title": chosen.title, "about": chosen.about, "days_label": chosen.days_label, "days_form": days_form,
+            "filterset": filterset, "filter_fields": REPORT_FILTERS,
+            "table": chosen.table_class(grants, request=request)})
 
 
 @history_page

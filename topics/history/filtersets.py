@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from portal.core.filters import DateTimeRangeFilter, FilterSet
 from topics.models import Grant, GrantSource, KafkaCluster, Namespace, ReconcileRun, RunStatus
@@ -9,8 +10,9 @@ from topics.provisioning.filtersets import principal_filter
 
 
 class ReportGrantFilterSet(FilterSet):
+    # typed, not chosen from a list: a report's page must not list every namespace of a large installation
     namespace = django_filters.ModelChoiceFilter(field_name="topic__namespace", queryset=Namespace.objects.all(),
-                                                 to_field_name="name", label="Namespace",
+                                                 to_field_name="name", label="Namespace", widget=forms.TextInput,
                                                  help_text="The namespace's name.")
     principal = principal_filter("principal")
     source = django_filters.ChoiceFilter(choices=GrantSource.choices)

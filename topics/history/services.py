@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
-from django.db.models.functions import Coalesce, Least
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from portal.models import AuditEvent
@@ -36,11 +35,11 @@ def _read_binding(username: str, topic: str) -> str:
 
 
 def grants_during(window: Window, queryset: QuerySet[Grant] | None = None) -> QuerySet[Grant]:
-    """Grants whose interval [valid_from, end) meets the window (answer.grant_end, in SQL)."""
+    """Grants whose interval [valid_from, end) meets the window: answer.grant_end after the window's start is
+    valid_until after it and no end (revocation, release, expiry) at or before it."""
     queryset = Grant.objects.all() if queryset is None else queryset
-    return (queryset.filter(valid_from__lt=window.stop, valid_until__gt=window.start)
-            .annotate(access_end=Least(F("valid_until"), Coalesce(F("ended_at"), F("valid_until"))))
-            .filter(access_end__gt=window.start))
+    return queryset.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=window.start), valid_from__lt=window.stop,
+                           valid_until__gt=window.start)
 
 
 def who_could_read(namespace: Namespace, window: Window) -> list[Access]:
@@ -178,8 +177,9 @@ def grants_per_day(namespace: Namespace, days: list) -> list[tuple]:
     """(day, grants, principals) for each day: the grants that let someone read the namespace during that UTC
     day, and how many principals held them."""
     first, last = Window.day(days[0]), Window.day(days[-1])
-    grants = list(grants_during(Window(first.start, last.stop), Grant.objects.filter(topic__namespace=namespace))
-                  .values_list("principal_id", "valid_from", "access_end"))
+    grants = [(principal, begins, grant_end(valid_until, ended_at)) for principal, begins, valid_until, ended_at in
+              grants_during(Window(first.start, last.stop), Grant.objects.filter(topic__namespace=namespace))
+              .values_list("principal_id", "valid_from", "valid_until", "ended_at")]
     series = []
     for day in days:
         window = Window.day(day)

@@ -72,6 +72,9 @@ class Replay:
             grant = self.grants[int(event.target_id)]
             grant.state = {"grant.revoke": "revoked", "grant.release": "released"}.get(action, "expired")
             grant.ended_at = datetime.fromisoformat(data["ended_at"])
+        elif action.startswith("grant.") and "valid_until" in data and int(event.target_id) in self.grants:
+            # a grant's end moved (an access review shortening it): the event must say to when
+            self.grants[int(event.target_id)].valid_until = datetime.fromisoformat(data["valid_until"])
         elif action in ("acl.create", "acl.delete"):
             self.acl_changes[(data["cluster"], event.target_id)].append(
                 (event.occurred_at, action == "acl.create"))

@@ -97,3 +97,12 @@ def test_a_moment_that_is_neither_is_refused_with_what_was_given(raw):
     with pytest.raises(forms.ValidationError) as refused:
         parse_moment(raw)
     assert raw[:10] in refused.value.messages[0]
+
+
+def test_a_grant_whose_end_moved_is_readable_until_its_new_end():
+    shortened = T0 + timedelta(hours=3)
+    replay = Replay.of([grant(1, T0, days=7), event("grant.shorten", T0 + timedelta(hours=1), "1", "bob",
+                                                    valid_until=shortened.isoformat())])
+
+    assert replay.answer(Window.instant(shortened - ONE_TICK))[0].ends_at == shortened
+    assert replay.answer(Window.instant(shortened)) == []

@@ -472,7 +472,7 @@ def expiry(people: Sequence[Holder], namespace: Namespace, topic: str) -> list[f
     with transaction.atomic():
         grants = [Grant.objects.create(principal=holder.principal, topic=topic_row, valid_from=now, valid_until=ends,
                                        source=GrantSource.ADMIN, reason="benchmark: expiry") for holder in people]
-        access.after_grants(grants, SYSTEM, "grant.create", reason="benchmark: expiry")
+        access.after_grants(grants, SYSTEM, "grant.create")
 
     def late(holder: Holder) -> float:
         try:

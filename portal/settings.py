@@ -280,6 +280,9 @@ CELERY_BEAT_SCHEDULE = {
                        "schedule": float(env_int("LOGWARDEN_ARCHIVE_INTERVAL_SECONDS", 300, minimum=10))},
     # access reviews: the reminders due, and the no-response action of campaigns past their deadline
     "access-reviews-due": {"task": "topics.access_reviews_due", "schedule": float(LOGWARDEN_REVIEW_CHECK_SECONDS)},
+    # the committed offsets of principals' consumer groups, whose moves the stale-access report counts as reads
+    "sample-consumer-groups": {"task": "topics.sample_consumer_groups",
+                               "schedule": float(env_int("LOGWARDEN_GROUP_SAMPLE_SECONDS", 900, minimum=10))},
 }
 
 # --- archive ----------------------------------------------------------------------------------------------

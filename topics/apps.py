@@ -16,6 +16,7 @@ class TopicsConfig(AppConfig):
         from topics.access import receivers  # noqa: F401  (connects the receivers)
         from topics.archive import principal as archiver
         from topics.catalogue import panels as catalogue_panels
+        from topics.history import panels as history_panels
         from topics.kafka.health import check_kafka
         from topics.logs import reader
         from topics.logs import panels as logs_panels
@@ -26,5 +27,6 @@ class TopicsConfig(AppConfig):
         panels.register("team-detail", catalogue_panels.team_namespaces)
         panels.register("namespace-detail", access_panels.namespace_grants)
         panels.register("namespace-detail", logs_panels.namespace_logs)
+        panels.register("namespace-detail", history_panels.namespace_history)
         reader.register()
         archiver.register()

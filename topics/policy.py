@@ -432,3 +432,31 @@ def may_review_break_glass(who, use: BreakGlassUse) -> bool:
     if who.pk == use.user_id or not use.open_finding or identity_of(who).service_account is not None:
         return False
     return sees_everything(who) or is_namespace_owner(who, use.namespace.owner_team_id)
+# --- history and reports ----------------------------------------------------------------------------------
+
+def may_see_history(who) -> bool:
+    """The point-in-time answers and the reports: auditors and admins, and namespace owners for their own
+    namespaces."""
+    return sees_everything(who) or identity_of(who).has_role(Role.NAMESPACE_OWNER)
+
+
+def history_namespaces_visible_to(who, queryset: QuerySet[Namespace] | None = None) -> QuerySet[Namespace]:
+    """Namespaces whose history and reports `who` may see: all for auditors and admins, their own for owners."""
+    queryset = Namespace.objects.all() if queryset is None else queryset
+    if sees_everything(who):
+        return queryset
+    return queryset.filter(_owned_namespaces(who))
+
+
+def history_principal_visible_to(who, name: str) -> KafkaPrincipal | None:
+    """The principal `name` for "what could P read": any for auditors and admins; for an owner, one that ever
+    held a grant on a namespace of theirs (the answer then shows only those namespaces)."""
+    principals = KafkaPrincipal.objects.filter(name=name)
+    if not sees_everything(who):
+        principals = principals.filter(grants__topic__namespace__in=history_namespaces_visible_to(who))
+    return principals.first()
+
+
+def may_see_drift(who) -> bool:
+    """Drift is found per cluster, across every team's namespaces: auditors and admins only."""
+    return sees_everything(who)

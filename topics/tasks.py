@@ -12,12 +12,13 @@ from django.conf import settings
 from topics import queue
 from topics.access import services as access
 from topics.archive import services as archive
-from topics.reviews import services as reviews
+from topics.history import services as history
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster, Topic
 from topics.provisioning import credentials, handoff
-from topics.provisioning.system_principals import SystemCredentialUnavailable
 from topics.provisioning.reconciler import reconcile_queued
+from topics.provisioning.system_principals import SystemCredentialUnavailable
+from topics.reviews import services as reviews
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +111,11 @@ def access_reviews_due() -> dict:
     its deadline (each step on its own, as in reconcile_all)."""
     return {"reminded": _guarded("review reminders", reviews.send_due_reminders),
             "closed": _guarded("closing due reviews", reviews.close_due_campaigns)}
+
+
+@shared_task(name="topics.sample_consumer_groups")
+def sample_consumer_groups() -> dict:
+    """The periodic look at every cluster's consumer groups (topics.history.services.sample_consumer_groups)."""
+    return {cluster.name: _guarded(f"sampling the consumer groups of {cluster.name}",
+                                   lambda cluster=cluster: history.sample_consumer_groups(cluster))
+            for cluster in KafkaCluster.objects.all()}

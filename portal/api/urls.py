@@ -9,6 +9,7 @@ from topics.archive.api.urls import router as archive_router
 from topics.audit.api.urls import router as audit_router
 from topics.breakglass.api.urls import router as breakglass_router
 from topics.catalogue.api.urls import router as catalogue_router
+from topics.history.api.urls import urlpatterns as history_urls
 from topics.logs.api.urls import urlpatterns as logs_urls
 from topics.provisioning.api.urls import router as provisioning_router
 from topics.query.api.urls import router as query_router
@@ -22,4 +23,5 @@ for app_router in (accounts_router, catalogue_router, access_router, reviews_rou
                    provisioning_router, audit_router, query_router, archive_router, fleet_router):
     router.registry.extend(app_router.registry)
 
-urlpatterns = logs_urls + router.urls  # the logs are read under each namespace, beside its routes
+# the logs are read under each namespace, beside its routes; the history's answers are lists of their own
+urlpatterns = logs_urls + history_urls + router.urls

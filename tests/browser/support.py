@@ -7,7 +7,8 @@ from portal.devservices.ldap import DEMO_PEOPLE
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ALICE, BOB, DAVE = (next(person for person in DEMO_PEOPLE if person.uid == uid) for uid in ("alice", "bob", "dave"))
+ALICE, BOB, CAROL, DAVE = (next(person for person in DEMO_PEOPLE if person.uid == uid)
+                          for uid in ("alice", "bob", "carol", "dave"))
 
 
 def sign_in(page, person) -> None:

@@ -155,8 +155,12 @@ def after_grants(grants: Sequence[Grant], actor, action: str, **data) -> None:
     no request or form can ask for, to time expiry through this path)."""
     for grant in grants:
         ensure_credential(grant.principal, grant.topic.cluster)
+        # the grant's whole interval, namespace and reason: enough for topics.history.replay to answer who could
+        # read what at any instant from the trail alone
         audit.record(actor, action, grant, principal=grant.principal.name, topic=grant.topic.name,
-                     valid_until=grant.valid_until.isoformat(), source=grant.source, **data)
+                     namespace=grant.topic.namespace.name, cluster=grant.topic.cluster.name,
+                     valid_from=grant.valid_from.isoformat(), valid_until=grant.valid_until.isoformat(),
+                     source=grant.source, reason=grant.reason, **data)
     queue.reconcile(g.topic.cluster_id for g in grants)
     for grant in grants:  # the ACLs leave the broker when the grant ends, not at the next periodic pass
         queue.reconcile_at(grant.topic.cluster_id, grant.valid_until)
@@ -236,7 +240,7 @@ def grant_directly(admin, *, principal: KafkaPrincipal, topic: Topic, days: int,
         grant = Grant.objects.create(principal=principal, topic=topic, valid_from=now,
                                      valid_until=now + timedelta(days=days), source=GrantSource.ADMIN,
                                      granted_by=admin, reason=reason.strip())
-        after_grants([grant], admin, "grant.create", reason=reason.strip())
+        after_grants([grant], admin, "grant.create")
     return grant
 
 
@@ -286,7 +290,8 @@ def _end_all(actor, grant_ids: Sequence[int], *, how: str, reason: str,
         action = "grant.revoke" if how == GrantState.REVOKED else "grant.release"
         audit.record_many(actor, [audit.Entry(action, "topics.grant", str(grant.pk), str(grant),
                                               {"principal": grant.principal.name, "topic": grant.topic.name,
-                                               "reason": reason, **details.get(grant.pk, {})})
+                                               "reason": reason, "ended_at": now.isoformat(),
+                                               **details.get(grant.pk, {})})
                                   for grant in grants])
         for grant in grants:
             grant.state, grant.ended_at, grant.ended_by, grant.end_reason = how, now, by, reason

@@ -59,7 +59,7 @@ def break_glass(user, *, namespace: Namespace, reason: str, hours: int) -> Break
         use = BreakGlassUse.objects.create(user=user, principal=principal, namespace=namespace, reason=reason.strip(),
                                            started_at=now, valid_until=until)
         use.grants.set(grants)
-        access.after_grants(grants, user, "grant.create", break_glass=use.pk, reason=reason.strip())
+        access.after_grants(grants, user, "grant.create", break_glass=use.pk)
         told = policy.namespace_owners(namespace) + list(people_with_role(Role.AUDITOR))
         told = [person for person in {p.pk: p for p in told}.values() if person.pk != user.pk]
         notify(told, f"Break-glass on {namespace.name} by {user.get_username()}",

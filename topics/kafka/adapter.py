@@ -15,7 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import (Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer,
+                             TopicPartition)
 from confluent_kafka import admin as ck
 
 from .errors import KafkaAdapterError, KafkaAuthorizationError, KafkaUnavailable
@@ -397,6 +398,26 @@ class KafkaAdmin:
             done += result.done
             failed.update(result.failed)
         return BatchResult(tuple(done), failed)
+
+    # -- consumer groups ----------------------------------------------------------------------------
+    def consumer_group_offsets(self, prefixes: Sequence[str]) -> dict[str, dict[str, dict[str, int]]]:
+        """group → {topic: {partition: committed offset}} of every consumer group whose id starts with one of
+        `prefixes`; a group with nothing committed maps to {}. The committed offsets of all groups are asked at
+        once (one request per group: the broker's OffsetFetch of a group)."""
+        listing = self._result(self._client.list_consumer_groups(request_timeout=self.timeout),
+                               "listing consumer groups")
+        groups = sorted(g.group_id for g in listing.valid if g.group_id.startswith(tuple(prefixes)))
+        futures = [(group, future) for group in groups for future in self._client.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group)], request_timeout=self.timeout).values()]
+        offsets: dict[str, dict[str, dict[str, int]]] = {}
+        for group, future in futures:
+            committed: dict[str, dict[str, int]] = {}
+            answer = self._result(future, f"fetching the committed offsets of group {group}")
+            for partition in answer.topic_partitions:
+                if partition.error is None and partition.offset >= 0:
+                    committed.setdefault(partition.topic, {})[str(partition.partition)] = partition.offset
+            offsets[group] = committed
+        return offsets
 
     # -- ACLs ---------------------------------------------------------------------------------------
     def describe_acls(self, *, principal: str | None = None, resource_type: ResourceType | None = None,

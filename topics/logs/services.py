@@ -17,15 +17,17 @@ from functools import partial
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 from portal.core import audit
 from topics import policy
 from topics.archive.store import default_store
+from topics.history import services as history
 from topics.kafka.adapter import LogReader
 from topics.logs import archived, reader
 from topics.logs.paging import CHUNK, Cursor, Fetch, Page, Walk, walk
 from topics.logs.records import Budget, LogFilter, LogRecord, SearchBudgetSpent, parse
-from topics.models import Grant, Namespace, Topic
+from topics.models import Grant, KafkaPrincipal, Namespace, ReadChannel, Topic
 
 FOLLOW_POLL_SECONDS = 1.0
 FOLLOW_FETCH_WAIT_MS = 250  # the broker holds a follow's fetch this long when nothing new has come
@@ -42,6 +44,7 @@ class Source:
     far back that grant may read."""
 
     who: object
+    principal: KafkaPrincipal  # whose grant it is: the caller's own principal
     namespace: Namespace
     topic: Topic
     log_filter: LogFilter
@@ -61,12 +64,13 @@ def _iso(ms: int | None) -> str | None:
 
 
 def source(who, namespace: Namespace, log_filter: LogFilter) -> Source:
-    grants: list[Grant] = list(policy.live_read_grants(who, namespace))
+    grants: list[Grant] = list(policy.live_read_grants(who, namespace).select_related("principal"))
     if not grants:
         raise PermissionDenied(f"You hold no running grant on namespace {namespace.name}: request access first.")
     topic = grants[0].topic
     since = policy.logs_readable_since(namespace, [grant for grant in grants if grant.topic_id == topic.pk])
-    return Source(who, namespace, topic, log_filter.with_lower_bound(None if since is None else _ms(since)), since)
+    return Source(who, grants[0].principal, namespace, topic,
+                  log_filter.with_lower_bound(None if since is None else _ms(since)), since)
 
 
 def _windows(kafka: LogReader, log_filter: LogFilter) -> dict[int, tuple[int, int]]:
@@ -102,10 +106,15 @@ def _page(windows: dict[int, tuple[int, int]], fetcher: Callable[[Budget], Fetch
 
 def _record_read(src: Source, mode: str, records: int, offsets: dict[int, list[int]], *,
                  origin: str = archived.LIVE, **extra) -> None:
-    audit.record(src.who, "logs.read", src.namespace, mode=mode, source=origin, topic=src.topic.name,
-                 cluster=src.topic.cluster.name, filter=src.log_filter.described(),
-                 window={"since": _iso(src.log_filter.since_ms), "until": _iso(src.log_filter.until_ms)},
-                 offsets={str(p): span for p, span in sorted(offsets.items())}, records=records, **extra)
+    """The read's audit event (naming the reader's principal, for topics.history.replay) and the principal's last
+    portal read of the topic (the stale-access report)."""
+    with transaction.atomic():
+        event = audit.record(
+            src.who, "logs.read", src.namespace, mode=mode, source=origin, topic=src.topic.name,
+            cluster=src.topic.cluster.name, principal=src.principal.name, filter=src.log_filter.described(),
+            window={"since": _iso(src.log_filter.since_ms), "until": _iso(src.log_filter.until_ms)},
+            offsets={str(p): span for p, span in sorted(offsets.items())}, records=records, **extra)
+        history.note_read(src.principal, src.topic, ReadChannel.PORTAL, event.occurred_at)
 
 
 def _merge(into: dict[int, list[int]], spans: dict[int, list[int]]) -> None:

@@ -122,7 +122,8 @@ def expire_due(cluster: KafkaCluster, now) -> int:
         Grant.objects.filter(pk__in=[g.pk for g in grants]).update(state=GrantState.EXPIRED, ended_at=now)
         entries += [audit.Entry("grant.expire", "topics.grant", str(g.pk), str(g),
                                 {"principal": g.principal.name, "topic": g.topic.name,
-                                 "valid_until": g.valid_until.isoformat()}) for g in grants]
+                                 "valid_until": g.valid_until.isoformat(), "ended_at": now.isoformat()})
+                    for g in grants]
         retired = list(KafkaCredential.objects.select_for_update().filter(
             cluster=cluster, state=CredentialState.RETIRING, retire_at__lte=now).select_related("principal"))
         KafkaCredential.objects.filter(pk__in=[c.pk for c in retired]).update(state=CredentialState.REMOVED,

@@ -30,6 +30,9 @@ PRODUCTION = ENVIRONMENT == "production"
 # to SECRET_KEY (each use derives its own key from it with a purpose label).
 SECRET_KEY_FALLBACKS = [k for k in env_str("DJANGO_SECRET_KEY_FALLBACKS").split(",") if k]
 LOGWARDEN_AUDIT_KEY = env_str("LOGWARDEN_AUDIT_KEY", SECRET_KEY)
+# retired audit chain keys, oldest first (comma-separated): the trail's events from before each rotation verify
+# under them (portal/core/audit.py)
+LOGWARDEN_AUDIT_RETIRED_KEYS = [k for k in env_str("LOGWARDEN_AUDIT_RETIRED_KEYS").split(",") if k]
 LOGWARDEN_HANDOFF_KEY = env_str("LOGWARDEN_HANDOFF_KEY", SECRET_KEY)
 LOGWARDEN_SYSTEM_CREDENTIAL_KEY = env_str("LOGWARDEN_SYSTEM_CREDENTIAL_KEY", SECRET_KEY)
 _KEYS = {"DJANGO_SECRET_KEY": SECRET_KEY, "LOGWARDEN_AUDIT_KEY": LOGWARDEN_AUDIT_KEY,
@@ -163,6 +166,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take SQLite's write lock when their transaction begins (not at their first write, where two readers
     # turning writers would fail or interleave), and wait for it up to 20 s instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+# Migrations run as the owner of the tables (LOGWARDEN_MIGRATE_DATABASE_URL, on the same server); the
+# application connects as DATABASE_URL's runtime role, which may only append to and read the audit trail
+# (portal/core/database_roles.py). Unset: migrations run as DATABASE_URL's role.
+LOGWARDEN_MIGRATE_DATABASE_URL = env_url("LOGWARDEN_MIGRATE_DATABASE_URL", "", ("postgres", "postgresql"))
+# {"owner": {USER, PASSWORD}, "runtime": {USER, PASSWORD}}, kept apart from DATABASES, which the connections change
+LOGWARDEN_DATABASE_ROLES = None
+if LOGWARDEN_MIGRATE_DATABASE_URL:
+    try:
+        _owner = dj_database_url.parse(LOGWARDEN_MIGRATE_DATABASE_URL)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"LOGWARDEN_MIGRATE_DATABASE_URL: not a valid URL ({exc})") from None
+    _runtime = DATABASES["default"]
+    # only the owner's user and password are taken: the database is DATABASE_URL's (the test suite's own too)
+    if any(_owner[key] != _runtime[key] for key in ("ENGINE", "HOST", "PORT")):
+        raise ImproperlyConfigured("LOGWARDEN_MIGRATE_DATABASE_URL: must name the server of DATABASE_URL (a "
+                                   "PostgreSQL one), with the owner role's user and password")
+    if _owner["USER"] == _runtime["USER"]:
+        raise ImproperlyConfigured("LOGWARDEN_MIGRATE_DATABASE_URL: the owner role must not be DATABASE_URL's "
+                                   "runtime role")
+    LOGWARDEN_DATABASE_ROLES = {role: {"USER": url["USER"], "PASSWORD": url["PASSWORD"]}
+                                for role, url in (("owner", _owner), ("runtime", _runtime))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- passwords and authentication ---------------------------------------------------------------------

@@ -108,3 +108,20 @@ def at_once(*calls) -> list:
     for thread in threads:
         thread.join(60)
     return outcomes
+
+
+def owner_connection():
+    """A psycopg connection (autocommit) to the test database as its owner role: what a DBA can do, around the
+    application's runtime role."""
+    import psycopg
+    from django.db import connection
+
+    from portal.core.database_roles import owner_credentials
+
+    owner = owner_credentials()
+    if owner is None:
+        pytest.fail("LOGWARDEN_MIGRATE_DATABASE_URL not set: the harness's postgres exports the owner role",
+                    pytrace=False)
+    db = connection.settings_dict
+    return psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=owner["USER"],
+                           password=owner["PASSWORD"], autocommit=True)

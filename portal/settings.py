@@ -35,6 +35,11 @@ LOGWARDEN_AUDIT_KEY = env_str("LOGWARDEN_AUDIT_KEY", SECRET_KEY)
 LOGWARDEN_AUDIT_RETIRED_KEYS = [k for k in env_str("LOGWARDEN_AUDIT_RETIRED_KEYS").split(",") if k]
 LOGWARDEN_HANDOFF_KEY = env_str("LOGWARDEN_HANDOFF_KEY", SECRET_KEY)
 LOGWARDEN_SYSTEM_CREDENTIAL_KEY = env_str("LOGWARDEN_SYSTEM_CREDENTIAL_KEY", SECRET_KEY)
+# the audit trail's checkpoints and sealed exports are signed with an Ed25519 key of their own (PEM text or a
+# file; outside production derived from SECRET_KEY with a purpose label); retired public keys (comma-separated PEM
+# files) keep older checkpoints and exports verifiable (topics/audit/checkpoints.py)
+LOGWARDEN_CHECKPOINT_KEY = env_str("LOGWARDEN_CHECKPOINT_KEY")
+LOGWARDEN_CHECKPOINT_PUBLIC_KEYS = [k for k in env_str("LOGWARDEN_CHECKPOINT_PUBLIC_KEYS").split(",") if k]
 _KEYS = {"DJANGO_SECRET_KEY": SECRET_KEY, "LOGWARDEN_AUDIT_KEY": LOGWARDEN_AUDIT_KEY,
          "LOGWARDEN_HANDOFF_KEY": LOGWARDEN_HANDOFF_KEY,
          "LOGWARDEN_SYSTEM_CREDENTIAL_KEY": LOGWARDEN_SYSTEM_CREDENTIAL_KEY}
@@ -46,6 +51,9 @@ if PRODUCTION:
         if _key == DEVELOPMENT_SECRET_KEY or len(_key) < 32:
             raise ImproperlyConfigured(
                 f"{_name}: set a random value of at least 32 characters when LOGWARDEN_ENV=production")
+    if not LOGWARDEN_CHECKPOINT_KEY:
+        raise ImproperlyConfigured("LOGWARDEN_CHECKPOINT_KEY: set an Ed25519 private key (PEM, or the path of a "
+                                   "PEM file) of its own when LOGWARDEN_ENV=production")
     if len(set(_KEYS.values())) < len(_KEYS):
         raise ImproperlyConfigured(f"{', '.join(_KEYS)}: each needs its own value when LOGWARDEN_ENV=production")
 
@@ -308,6 +316,20 @@ LOGWARDEN_ARCHIVE_S3_REGION = env_str("LOGWARDEN_ARCHIVE_S3_REGION", "us-east-1"
 LOGWARDEN_ARCHIVE_FILE_RECORDS = env_int("LOGWARDEN_ARCHIVE_FILE_RECORDS", 100_000, minimum=1)
 LOGWARDEN_ARCHIVE_FILE_BYTES = env_int("LOGWARDEN_ARCHIVE_FILE_BYTES", 64 * 1024 * 1024, minimum=1024)
 LOGWARDEN_ARCHIVE_FILE_SECONDS = env_int("LOGWARDEN_ARCHIVE_FILE_SECONDS", 3600, minimum=1)
+
+# --- the audit trail's checkpoints ----------------------------------------------------------------------
+# Every interval (also when nothing happened) the trail's head is signed and written outside the database: an
+# absolute directory (files created exclusively, never overwritten) or s3://bucket[/prefix] reached with the
+# LOGWARDEN_ARCHIVE_S3_* settings (a bucket made with object lock keeps them); the trail is verified against
+# them on the same schedule (topics/audit/services.py).
+LOGWARDEN_CHECKPOINT_STORE = env_str("LOGWARDEN_CHECKPOINT_STORE", str(BASE_DIR / ".checkpoints"))
+if not (LOGWARDEN_CHECKPOINT_STORE.startswith("/") or re.fullmatch(
+        r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?", LOGWARDEN_CHECKPOINT_STORE)):
+    raise ImproperlyConfigured(f"LOGWARDEN_CHECKPOINT_STORE: an absolute directory or s3://bucket[/prefix], not "
+                               f"{LOGWARDEN_CHECKPOINT_STORE!r}")
+LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS = env_int("LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "topics.audit_checkpoint",
+                                            "schedule": float(LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS)}
 
 # --- SQL over the archive ---------------------------------------------------------------------------------
 # Each query (topics.query) runs in its own DuckDB connection with these budgets, which its SQL cannot change.

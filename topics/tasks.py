@@ -12,6 +12,7 @@ from django.conf import settings
 from topics import queue
 from topics.access import services as access
 from topics.archive import services as archive
+from topics.audit import services as audit_services
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster, Topic
 from topics.provisioning import credentials, handoff
@@ -101,3 +102,12 @@ def archive_all() -> dict:
                                        lambda topic=topic: archive_topic.delay(topic.pk).id)
     results["retention"] = _guarded("archive retention", archive.apply_retention)
     return results
+
+
+@shared_task(name="topics.audit_checkpoint")
+def audit_checkpoint() -> dict:
+    """Every LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS: verify the audit trail against its checkpoints, then sign
+    and store its head."""
+    verification = audit_services.checkpoint_and_verify()
+    return {"intact": verification.intact, "events": verification.events_checked,
+            "checkpoints": verification.checkpoints_checked}

@@ -267,9 +267,13 @@ class Head:
 
 def head() -> Head:
     """The head of the trail now (sequence 0 and GENESIS while it is empty)."""
-    last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-    sequence, hash_ = last or (0, GENESIS)
-    return Head(sequence, hash_, AuditEvent.objects.count())
+    # one statement, one snapshot: appends commit in sequence order (the chain lock), so the count is of the
+    # events up to that sequence
+    bounds = AuditEvent.objects.aggregate(last=Max("sequence"), count=Count("sequence"))
+    if not bounds["count"]:
+        return Head(0, GENESIS, 0)
+    return Head(bounds["last"], AuditEvent.objects.values_list("hash", flat=True).get(sequence=bounds["last"]),
+                bounds["count"])
 
 
 def hashes_at(sequences: list[int]) -> dict[int, str]:

@@ -65,6 +65,31 @@ class ArchiveStore:
         finally:
             os.close(descriptor)
 
+    def create(self, key: str, data: bytes) -> None:
+        """Stores `data` under a new `key`, never replacing an object: FileExistsError when one is there. On a
+        local directory the file is created exclusively (O_EXCL), written and fsynced with its directory; on S3
+        an existing key is refused before the upload (a bucket made with object lock and a default retention
+        keeps every version, and refuses its deletion, for the retention's time: see docs/audit.md)."""
+        if not isinstance(self.filesystem, fs.LocalFileSystem):
+            if self.filesystem.get_file_info(self.path(key)).type != fs.FileType.NotFound:
+                raise FileExistsError(key)
+            self.write(key, data)
+            return
+        target = self.path(key)
+        directory = os.path.dirname(target)
+        os.makedirs(directory, exist_ok=True)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            os.write(descriptor, data)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
     def read(self, key: str) -> bytes:
         with self.filesystem.open_input_stream(self.path(key)) as stream:
             return stream.read()
@@ -86,6 +111,12 @@ class ArchiveStore:
 def default_store() -> ArchiveStore:
     """The store LOGWARDEN_ARCHIVE_STORE names (settings validated it)."""
     return store_for(settings.LOGWARDEN_ARCHIVE_STORE)
+
+
+def checkpoint_store() -> ArchiveStore:
+    """Where the audit trail's signed checkpoints go (LOGWARDEN_CHECKPOINT_STORE): outside the database. Read at
+    each use (a checkpoint a few minutes apart)."""
+    return store_for(settings.LOGWARDEN_CHECKPOINT_STORE)
 
 
 def store_for(location: str) -> ArchiveStore:

@@ -13,7 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.core.config import env_bool, env_choice, env_host_ports, env_int, env_rate, env_str, env_url
+from portal.core.config import (env_bool, env_choice, env_host_ports, env_int, env_rate, env_str, env_url,
+                                pem_setting)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,8 +39,9 @@ LOGWARDEN_SYSTEM_CREDENTIAL_KEY = env_str("LOGWARDEN_SYSTEM_CREDENTIAL_KEY", SEC
 # the audit trail's checkpoints and sealed exports are signed with an Ed25519 key of their own (PEM text or a
 # file; outside production derived from SECRET_KEY with a purpose label); retired public keys (comma-separated PEM
 # files) keep older checkpoints and exports verifiable (topics/audit/checkpoints.py)
-LOGWARDEN_CHECKPOINT_KEY = env_str("LOGWARDEN_CHECKPOINT_KEY")
-LOGWARDEN_CHECKPOINT_PUBLIC_KEYS = [k for k in env_str("LOGWARDEN_CHECKPOINT_PUBLIC_KEYS").split(",") if k]
+LOGWARDEN_CHECKPOINT_KEY = pem_setting("LOGWARDEN_CHECKPOINT_KEY", "private")
+LOGWARDEN_CHECKPOINT_PUBLIC_KEYS = [pem_setting("LOGWARDEN_CHECKPOINT_PUBLIC_KEYS", "public", path)
+                                    for path in env_str("LOGWARDEN_CHECKPOINT_PUBLIC_KEYS").split(",") if path]
 _KEYS = {"DJANGO_SECRET_KEY": SECRET_KEY, "LOGWARDEN_AUDIT_KEY": LOGWARDEN_AUDIT_KEY,
          "LOGWARDEN_HANDOFF_KEY": LOGWARDEN_HANDOFF_KEY,
          "LOGWARDEN_SYSTEM_CREDENTIAL_KEY": LOGWARDEN_SYSTEM_CREDENTIAL_KEY}
@@ -328,6 +330,9 @@ if not (LOGWARDEN_CHECKPOINT_STORE.startswith("/") or re.fullmatch(
     raise ImproperlyConfigured(f"LOGWARDEN_CHECKPOINT_STORE: an absolute directory or s3://bucket[/prefix], not "
                                f"{LOGWARDEN_CHECKPOINT_STORE!r}")
 LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS = env_int("LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS", 300, minimum=10)
+# on S3, each checkpoint is locked (object lock, COMPLIANCE) for this many days; 0: none asked (a bucket's default
+# retention may still lock it). The bucket must have been created with object lock.
+LOGWARDEN_CHECKPOINT_RETENTION_DAYS = env_int("LOGWARDEN_CHECKPOINT_RETENTION_DAYS", 0, minimum=0)
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "topics.audit_checkpoint",
                                             "schedule": float(LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS)}
 

@@ -23,9 +23,11 @@ ADAPTERS = {
     "kubernetes": ("shipper.kube.client",),
     "ldap": ("accounts.ldap", "portal.devservices.ldap"),
     "django_auth_ldap": ("accounts.ldap",),
-    # object storage; pyarrow's Parquet and tables are plain data. The harness makes MinIO's test bucket.
+    # object storage; pyarrow's Parquet and tables are plain data. The harness makes MinIO's test buckets (one
+    # with object lock, which pyarrow cannot ask for).
     "pyarrow.fs": ("topics.archive.store", "portal.devservices.minio"),
-    "boto3": ("topics.archive.store",),
+    "boto3": ("topics.archive.store", "portal.devservices.minio"),
+    "botocore": ("topics.archive.store", "portal.devservices.minio"),
     "duckdb": ("topics.query.services",),  # the one sandboxed connection that runs callers' SQL
 }
 

@@ -22,9 +22,18 @@ class StoredObject:
 
 
 class ArchiveStore:
-    def __init__(self, filesystem: fs.FileSystem, root: str):
+    def __init__(self, filesystem: fs.FileSystem, root: str, *, on_s3: bool = False):
         self.filesystem = filesystem
         self.root = root.rstrip("/")
+        self.on_s3 = on_s3
+        self._s3_client = None
+
+    @property
+    def s3_client(self):
+        """boto3's client, made at first use, for what pyarrow cannot ask S3 (conditional writes, object lock)."""
+        if self._s3_client is None:
+            self._s3_client = _s3_client()
+        return self._s3_client
 
     def path(self, key: str) -> str:
         """The key's path in `filesystem`."""
@@ -65,15 +74,14 @@ class ArchiveStore:
         finally:
             os.close(descriptor)
 
-    def create(self, key: str, data: bytes) -> None:
+    def create(self, key: str, data: bytes, *, retain_until: datetime | None = None) -> None:
         """Stores `data` under a new `key`, never replacing an object: FileExistsError when one is there. On a
-        local directory the file is created exclusively (O_EXCL), written and fsynced with its directory; on S3
-        an existing key is refused before the upload (a bucket made with object lock and a default retention
-        keeps every version, and refuses its deletion, for the retention's time: see docs/audit.md)."""
-        if not isinstance(self.filesystem, fs.LocalFileSystem):
-            if self.filesystem.get_file_info(self.path(key)).type != fs.FileType.NotFound:
-                raise FileExistsError(key)
-            self.write(key, data)
+        local directory the file is created exclusively (O_EXCL), read-only, written and fsynced with its directory;
+        on S3 the upload is conditional (If-None-Match: *) and, with `retain_until`, carries an object lock
+        retention (COMPLIANCE: nobody, the root user included, deletes or overwrites that version before then; the
+        bucket must have been created with object lock)."""
+        if self.on_s3:
+            self._create_on_s3(key, data, retain_until)
             return
         target = self.path(key)
         directory = os.path.dirname(target)
@@ -89,6 +97,19 @@ class ArchiveStore:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+    def _create_on_s3(self, key: str, data: bytes, retain_until: datetime | None) -> None:
+        from botocore.exceptions import ClientError
+
+        bucket, _, prefix = self.root.partition("/")
+        lock = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": retain_until} if retain_until else {}
+        try:
+            self.s3_client.put_object(Bucket=bucket, Key=f"{prefix}/{key}" if prefix else key, Body=data,
+                                      IfNoneMatch="*", **lock)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise FileExistsError(key) from None
+            raise OSError(f"s3://{self.root}/{key}: {exc}") from None
 
     def read(self, key: str) -> bytes:
         with self.filesystem.open_input_stream(self.path(key)) as stream:
@@ -119,6 +140,17 @@ def checkpoint_store() -> ArchiveStore:
     return store_for(settings.LOGWARDEN_CHECKPOINT_STORE)
 
 
+def _s3_client():
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=settings.LOGWARDEN_ARCHIVE_S3_ENDPOINT or None,
+                        aws_access_key_id=settings.LOGWARDEN_ARCHIVE_S3_ACCESS_KEY or None,
+                        aws_secret_access_key=settings.LOGWARDEN_ARCHIVE_S3_SECRET_KEY or None,
+                        region_name=settings.LOGWARDEN_ARCHIVE_S3_REGION,
+                        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3}))
+
+
 def store_for(location: str) -> ArchiveStore:
     """`/abs/dir` (created when missing) or `s3://bucket[/prefix]` (endpoint and keys from the
     LOGWARDEN_ARCHIVE_S3_* settings)."""
@@ -129,7 +161,7 @@ def store_for(location: str) -> ArchiveStore:
             access_key=settings.LOGWARDEN_ARCHIVE_S3_ACCESS_KEY or None,
             secret_key=settings.LOGWARDEN_ARCHIVE_S3_SECRET_KEY or None,
             region=settings.LOGWARDEN_ARCHIVE_S3_REGION)
-        return ArchiveStore(filesystem, bucket_and_prefix)
+        return ArchiveStore(filesystem, bucket_and_prefix, on_s3=True)
     filesystem = fs.LocalFileSystem()
     filesystem.create_dir(location, recursive=True)
     return ArchiveStore(filesystem, location)

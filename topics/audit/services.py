@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -36,8 +38,11 @@ UNREADABLE = "unreadable"
 def write_checkpoint(store: ArchiveStore | None = None) -> Checkpoint:
     """Signs the head as it is now and stores it under a key of its own (never over another)."""
     store = store or checkpoint_store()
-    checkpoint = checkpoints.sign(audit.head(), timezone.now())
-    store.create(checkpoint.store_key, checkpoint.to_bytes())
+    now = timezone.now()
+    checkpoint = checkpoints.sign(audit.head(), now)
+    days = settings.LOGWARDEN_CHECKPOINT_RETENTION_DAYS
+    store.create(checkpoint.store_key, checkpoint.to_bytes(),
+                 retain_until=now + timedelta(days=days) if days and store.on_s3 else None)
     return checkpoint
 
 

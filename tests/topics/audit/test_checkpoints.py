@@ -6,17 +6,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
 
 from accounts.models import Notification
 from portal.core import audit
 from portal.core.health import check_audit_trail
 from portal.models import AuditEvent
-from topics.archive.store import checkpoint_store, store_for
+from topics.archive.store import checkpoint_store
 from topics.audit import checkpoints, services
 from tests.helpers import owner_connection, require_env
 
@@ -173,21 +174,32 @@ def test_checkpoints_of_a_retired_key_still_verify(store, settings, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_checkpoints_are_written_to_and_verified_from_minio(settings):
-    env = require_env("MINIO_ENDPOINT", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MINIO_BUCKET")
+def test_checkpoints_are_written_to_minio_under_object_lock_and_verified_from_there(settings):
+    env = require_env("MINIO_ENDPOINT", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MINIO_LOCKED_BUCKET")
     settings.LOGWARDEN_ARCHIVE_S3_ENDPOINT = env["MINIO_ENDPOINT"]
     settings.LOGWARDEN_ARCHIVE_S3_ACCESS_KEY = env["MINIO_ACCESS_KEY"]
     settings.LOGWARDEN_ARCHIVE_S3_SECRET_KEY = env["MINIO_SECRET_KEY"]
-    settings.LOGWARDEN_CHECKPOINT_STORE = f"s3://{env['MINIO_BUCKET']}/trail-{uuid.uuid4().hex[:8]}"
+    prefix = f"trail-{uuid.uuid4().hex[:8]}"
+    settings.LOGWARDEN_CHECKPOINT_STORE = f"s3://{env['MINIO_LOCKED_BUCKET']}/{prefix}"
+    settings.LOGWARDEN_CHECKPOINT_RETENTION_DAYS = 1
     events = _trail(3)
     checkpoint = services.write_checkpoint()
 
-    s3 = store_for(settings.LOGWARDEN_CHECKPOINT_STORE)
+    s3 = checkpoint_store()
     assert [o.key for o in s3.list("checkpoints/")] == [checkpoint.store_key]
     assert checkpoints.Checkpoint.from_bytes(s3.read(checkpoint.store_key)) == checkpoint
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileExistsError):  # a conditional write: never over a checkpoint
         s3.create(checkpoint.store_key, b"{}")
+    # the object lock: even the store's root user cannot delete the checkpoint's version
+    client = boto3.client("s3", endpoint_url=env["MINIO_ENDPOINT"], aws_access_key_id=env["MINIO_ACCESS_KEY"],
+                          aws_secret_access_key=env["MINIO_SECRET_KEY"], region_name="us-east-1")
+    object_key = f"{prefix}/{checkpoint.store_key}"
+    retention = client.get_object_retention(Bucket=env["MINIO_LOCKED_BUCKET"], Key=object_key)["Retention"]
+    assert retention["Mode"] == "COMPLIANCE"
+    version = client.head_object(Bucket=env["MINIO_LOCKED_BUCKET"], Key=object_key)["VersionId"]
+    with pytest.raises(ClientError, match="WORM protected|AccessDenied"):
+        client.delete_object(Bucket=env["MINIO_LOCKED_BUCKET"], Key=object_key, VersionId=version)
+
     _tamper(("DELETE FROM portal_auditevent WHERE sequence = %s", [events[-1].sequence]))
-    with override_settings():
-        problems = services.verify_trail(trigger="command").checkpoint_problems
+    problems = services.verify_trail(trigger="command").checkpoint_problems
     assert [p["problem"] for p in problems] == [services.BEYOND_HEAD]

@@ -173,10 +173,10 @@ class ChainReport:
         return self.broken[0].sequence if self.broken else None
 
 
-# occurred_at as Python's isoformat() writes it in UTC (no fraction when the microseconds are 0)
-_ISO_OCCURRED_AT = ("to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-                    "date_part('microseconds', occurred_at)::bigint %% 1000000 = 0 THEN '' ELSE "
-                    "to_char(occurred_at AT TIME ZONE 'UTC', '.US') END || '+00:00'")
+# occurred_at as Python's isoformat() writes it in UTC: six digits of fraction, none when the microseconds are 0
+_ISO_OCCURRED_AT = ("to_char(occurred_at AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', occurred_at) = "
+                    "occurred_at THEN 'YYYY-MM-DD\"T\"HH24:MI:SS' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US' END) "
+                    "|| '+00:00'")
 _RANGE_ROWS = (f"SELECT sequence, {_ISO_OCCURRED_AT}, actor_label, action, target_type, target_id, target_label, "
                f"data::text, previous_hash, hash FROM portal_auditevent WHERE sequence > %s AND sequence <= %s "
                f"ORDER BY sequence")

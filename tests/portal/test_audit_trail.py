@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import psycopg
 import pytest
@@ -219,3 +221,19 @@ def test_a_retired_key_cannot_append_after_the_rotation():
     with override_settings(LOGWARDEN_AUDIT_KEY=new_key, LOGWARDEN_AUDIT_RETIRED_KEYS=[old_key]):
         report = audit.verify_chain()
     assert report.broken == (BrokenLink(forged.sequence, chain.HASH),)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_raw_rows_read_occurred_at_as_it_was_hashed():
+    """The verifier reads occurred_at as text from PostgreSQL: whole seconds have no fraction, and trailing zeros
+    of the microseconds stay, as in Python's isoformat()."""
+    previous = AuditEvent.objects.order_by("-sequence").values_list("hash", flat=True).first() or audit.GENESIS
+    for moment in (datetime(2026, 1, 1, 0, 0, 0, tzinfo=dt_timezone.utc),
+                   datetime(2026, 1, 1, 0, 0, 0, 123400, tzinfo=dt_timezone.utc),
+                   datetime(2026, 1, 1, 0, 0, 0, 5, tzinfo=dt_timezone.utc)):
+        event = AuditEvent(occurred_at=moment, actor_label="system", action="a", data={"x": 1.5, "s": "é\n"},
+                           previous_hash=previous)
+        event.hash = previous = audit._event_hash(previous, audit._hashed_fields(event))
+        event.save(force_insert=True)
+
+    assert audit.verify_chain(workers=1).intact and audit.verify_chain(workers=2).intact

@@ -11,16 +11,14 @@ CREATE TRIGGER portal_auditevent_no_truncate BEFORE TRUNCATE ON portal_auditeven
 ALLOW = "DROP TRIGGER IF EXISTS portal_auditevent_no_truncate ON portal_auditevent;"
 
 
-def forbid(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORBID, params=None)
-
-
-def allow(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(ALLOW)
+def on_postgresql(sql):
+    """A RunPython step that runs `sql` on PostgreSQL only (SQLite has no statement triggers)."""
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql, params=None)
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("portal", "0002_audit_append_only")]
-    operations = [migrations.RunPython(forbid, allow)]
+    operations = [migrations.RunPython(on_postgresql(FORBID), on_postgresql(ALLOW))]

@@ -68,11 +68,7 @@ class ArchiveStore:
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        _fsync_directory(directory)
 
     def create(self, key: str, data: bytes, *, retain_until: datetime | None = None) -> None:
         """Stores `data` under a new `key`, never replacing an object: FileExistsError when one is there. On a
@@ -92,11 +88,7 @@ class ArchiveStore:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        _fsync_directory(directory)
 
     def _create_on_s3(self, key: str, data: bytes, retain_until: datetime | None) -> None:
         from botocore.exceptions import ClientError
@@ -126,6 +118,15 @@ class ArchiveStore:
                 self.filesystem.delete_file(self.path(key))
             except FileNotFoundError:
                 pass
+
+
+def _fsync_directory(directory: str) -> None:
+    """Makes a file's creation or rename in `directory` durable."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 @cache

@@ -203,3 +203,20 @@ def test_checkpoints_are_written_to_minio_under_object_lock_and_verified_from_th
     _tamper(("DELETE FROM portal_auditevent WHERE sequence = %s", [events[-1].sequence]))
     problems = services.verify_trail(trigger="command").checkpoint_problems
     assert [p["problem"] for p in problems] == [services.BEYOND_HEAD]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_periodic_task_verifies_then_checkpoints_even_when_nothing_happened(store, settings, celery_eager):
+    from celery import current_app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["audit-checkpoint"]
+    assert entry == {"task": "topics.audit_checkpoint", "schedule": 300.0}
+    _trail(2)
+    first = current_app.signature(entry["task"]).delay().get()
+    second = current_app.signature(entry["task"]).delay().get()  # no event in between: a checkpoint all the same
+
+    assert first == {"intact": True, "events": 2, "checkpoints": 0}
+    assert second == {"intact": True, "events": 2, "checkpoints": 1}
+    stored = services.stored_checkpoints()
+    head = AuditEvent.objects.latest("sequence").sequence
+    assert len(stored) == 2 and {s.checkpoint.sequence for s in stored} == {head}

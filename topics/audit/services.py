@@ -14,13 +14,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.notifications import notify_role
 
-from portal.core import audit
+from portal.core import audit, exports
 from portal.models import AuditVerification
 from topics.archive.store import ArchiveStore, checkpoint_store
 from topics.audit import checkpoints
@@ -70,11 +71,31 @@ def stored_checkpoints(store: ArchiveStore | None = None) -> list[StoredCheckpoi
 
 
 def latest_checkpoint(store: ArchiveStore | None = None) -> Checkpoint:
-    """The newest checkpoint that verifies; one is written when there is none yet."""
-    for stored in reversed(stored_checkpoints(store)):
-        if stored.checkpoint is not None:
-            return stored.checkpoint
+    """The newest checkpoint that verifies (read newest first, one at a time); one is written when there is none
+    yet."""
+    store = store or checkpoint_store()
+    keys = checkpoints.known_public_keys()
+    for stored in reversed(store.list(PREFIX)):
+        try:
+            checkpoint = Checkpoint.from_bytes(store.read(stored.key))
+            checkpoints.verify_signature(checkpoint, keys)
+        except (CheckpointError, OSError):
+            continue
+        return checkpoint
     return write_checkpoint(store)
+
+
+EXPORT_COLUMNS = ("sequence", "occurred_at", "actor_label", "action", "target_type", "target_id", "target_label",
+                  "data", "previous_hash", "hash")
+EXPORT_ROWS = 100_000
+
+
+def events_table(events: QuerySet, parameters: dict) -> exports.Table:
+    """The events (as filtered, newest first, at most EXPORT_ROWS) as a table to export, with the filter that
+    chose them."""
+    return exports.Table(title="Audit trail", columns=EXPORT_COLUMNS,
+                         rows=list(events.values_list(*EXPORT_COLUMNS)[:EXPORT_ROWS]),
+                         parameters={name: value for name, value in parameters.items() if value not in (None, "")})
 
 
 def checkpoint_problems(found: list[StoredCheckpoint], head: audit.Head) -> list[dict]:

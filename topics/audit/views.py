@@ -15,7 +15,6 @@ from topics.audit import checkpoints, evidence, services
 from topics.audit.filtersets import AuditEventFilterSet
 from topics.audit.tables import AuditEventTable, CheckpointTable
 
-DOWNLOAD_ROWS = 100_000
 RECENT_CHECKPOINTS = 50
 
 
@@ -32,16 +31,12 @@ def event_list(request: HttpRequest) -> HttpResponse:
 @portal_page
 @require_GET
 def event_download(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The filtered events (newest first, at most DOWNLOAD_ROWS) as a sealed CSV or JSON file."""
+    """The filtered events (newest first, at most services.EXPORT_ROWS) as a sealed CSV or JSON file."""
     require(policy.can_read_audit(request.user))
     filterset = AuditEventFilterSet(request.GET, queryset=AuditEvent.objects.all())
     if not filterset.is_valid():
         return HttpResponseBadRequest(f"Invalid filter: {filterset.errors.as_text()}")
-    columns = ("sequence", "occurred_at", "actor_label", "action", "target_type", "target_id", "target_label",
-               "data", "previous_hash", "hash")
-    rows = list(filterset.qs.values_list(*columns)[:DOWNLOAD_ROWS])
-    table = exports.Table(title="Audit trail", columns=columns, rows=rows,
-                          parameters={k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")})
+    table = services.events_table(filterset.qs, filterset.form.cleaned_data)
     try:
         return evidence.download(table, fmt, "audit-trail")
     except exports.UnknownFormat as exc:

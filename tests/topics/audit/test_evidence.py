@@ -106,3 +106,19 @@ def test_the_audit_trail_downloads_sealed_for_auditors_only(as_role, tmp_path, s
     assert page.status_code == 200 and checkpoints.fingerprint(checkpoints.signing_key().public_key()) in \
         page.content.decode()
     assert auditor.get("/audit/?action=namespace.register").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_api_downloads_the_filtered_trail_sealed(as_role, tmp_path, settings):
+    settings.LOGWARDEN_CHECKPOINT_STORE = str(tmp_path / "checkpoints")
+    audit.record(audit.SYSTEM, "grant.create", target_type="t", target_id="1")
+    audit.record(audit.SYSTEM, "namespace.register", target_type="t", target_id="2")
+    auditor = as_role("auditor")
+    response = auditor.get("/api/audit-events/download/?file_format=csv&action=grant.create")
+    assert response.status_code == 200, response.content
+    verified = evidence.verify(response.content, [checkpoints.signing_key().public_key()])
+    assert verified.fmt == "csv" and b"grant.create" in response.content
+    assert b"namespace.register" not in response.content
+    refused = auditor.get("/api/audit-events/download/?file_format=pdf")
+    assert refused.status_code == 400 and "file_format" in refused.json()
+    assert as_role("engineer").get("/api/audit-events/download/?file_format=csv").status_code == 403

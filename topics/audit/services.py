@@ -54,20 +54,25 @@ class StoredCheckpoint:
     error: str = ""
 
 
-def stored_checkpoints(store: ArchiveStore | None = None) -> list[StoredCheckpoint]:
-    """Every checkpoint in the store, oldest first, each signature checked against the known public keys."""
+def _read(store: ArchiveStore, key: str, keys: dict) -> StoredCheckpoint:
+    try:
+        checkpoint = Checkpoint.from_bytes(store.read(key))
+        checkpoints.verify_signature(checkpoint, keys)
+    except (CheckpointError, OSError) as exc:
+        return StoredCheckpoint(key, None, str(exc))
+    return StoredCheckpoint(key, checkpoint)
+
+
+def stored_checkpoints(store: ArchiveStore | None = None, *, newest: int | None = None) -> list[StoredCheckpoint]:
+    """Every checkpoint in the store (or only the `newest` ones), oldest first, each signature checked against the
+    known public keys."""
     store = store or checkpoint_store()
-    keys = checkpoints.known_public_keys()
-    found = []
-    for stored in store.list(PREFIX):
-        try:
-            checkpoint = Checkpoint.from_bytes(store.read(stored.key))
-            checkpoints.verify_signature(checkpoint, keys)
-        except (CheckpointError, OSError) as exc:
-            found.append(StoredCheckpoint(stored.key, None, str(exc)))
-        else:
-            found.append(StoredCheckpoint(stored.key, checkpoint))
-    return found
+    keys, listed = checkpoints.known_public_keys(), store.list(PREFIX)
+    return [_read(store, stored.key, keys) for stored in (listed[-newest:] if newest else listed)]
+
+
+def checkpoint_count(store: ArchiveStore | None = None) -> int:
+    return len((store or checkpoint_store()).list(PREFIX))
 
 
 def latest_checkpoint(store: ArchiveStore | None = None) -> Checkpoint:
@@ -76,12 +81,9 @@ def latest_checkpoint(store: ArchiveStore | None = None) -> Checkpoint:
     store = store or checkpoint_store()
     keys = checkpoints.known_public_keys()
     for stored in reversed(store.list(PREFIX)):
-        try:
-            checkpoint = Checkpoint.from_bytes(store.read(stored.key))
-            checkpoints.verify_signature(checkpoint, keys)
-        except (CheckpointError, OSError):
-            continue
-        return checkpoint
+        found = _read(store, stored.key, keys)
+        if found.checkpoint is not None:
+            return found.checkpoint
     return write_checkpoint(store)
 
 

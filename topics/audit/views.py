@@ -11,6 +11,7 @@ from portal.core import exports
 from portal.models import AuditEvent, AuditVerification
 from portal.web.pages import require
 from topics import policy
+from topics.archive.store import checkpoint_store
 from topics.audit import checkpoints, evidence, services
 from topics.audit.filtersets import AuditEventFilterSet
 from topics.audit.tables import AuditEventTable, CheckpointTable
@@ -49,11 +50,11 @@ def verification(request: HttpRequest) -> HttpResponse:
     """The last verification's findings, earlier ones, the newest checkpoints, and the signing key."""
     require(policy.can_read_audit(request.user))
     public_key = checkpoints.signing_key().public_key()
-    found = services.stored_checkpoints()
+    store = checkpoint_store()
     return render(request, "topics/audit/verification.html", {
         "last": AuditVerification.objects.order_by("-started_at").first(),
         "history": AuditVerification.objects.order_by("-started_at")[1:11],
-        "checkpoints": CheckpointTable(list(reversed(found))[:RECENT_CHECKPOINTS]),
-        "checkpoint_count": len(found),
+        "checkpoints": CheckpointTable(list(reversed(services.stored_checkpoints(store, newest=RECENT_CHECKPOINTS)))),
+        "checkpoint_count": services.checkpoint_count(store),
         "fingerprint": checkpoints.fingerprint(public_key), "public_pem": checkpoints.public_pem(public_key),
         "retired": sorted(set(checkpoints.known_public_keys()) - {checkpoints.fingerprint(public_key)})})

@@ -17,7 +17,7 @@ from django.utils import timezone
 from portal.core import audit, chain, database_roles
 from portal.core.chain import BrokenLink
 from portal.models import AuditEvent
-from tests.helpers import owner_connection
+from tests.helpers import owner_connection, tamper_as_owner
 
 
 @pytest.mark.django_db
@@ -95,19 +95,10 @@ def test_tampering_is_found_by_verification():
     assert report.broken == (BrokenLink(target.sequence, chain.HASH),) and report.checked == 3
 
 
-def _tamper(*statements: tuple[str, list]) -> None:
-    """Runs statements as the owner with the trail's triggers off: what a DBA can do."""
-    with owner_connection() as owner, owner.transaction():
-        owner.execute("ALTER TABLE portal_auditevent DISABLE TRIGGER USER")
-        for statement, params in statements:
-            owner.execute(statement, params)
-        owner.execute("ALTER TABLE portal_auditevent ENABLE TRIGGER USER")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_every_broken_link_is_listed():
     events = [audit.record(audit.SYSTEM, "e", i=i) for i in range(10)]
-    _tamper(("UPDATE portal_auditevent SET data = '{\"i\": 99}' WHERE sequence = %s", [events[2].sequence]),
+    tamper_as_owner(("UPDATE portal_auditevent SET data = '{\"i\": 99}' WHERE sequence = %s", [events[2].sequence]),
             ("DELETE FROM portal_auditevent WHERE sequence = %s", [events[5].sequence]),
             ("UPDATE portal_auditevent SET previous_hash = %s WHERE sequence = %s",
              [audit.GENESIS, events[8].sequence]))
@@ -142,7 +133,7 @@ def test_concurrent_appends_keep_one_unbroken_chain():
 def _rebuild_chain(hash_event) -> None:
     """What someone with database access alone can do: truncate the trail and write a plausible new history,
     chaining each event with `hash_event(previous, fields)`."""
-    _tamper(("TRUNCATE portal_auditevent", []))
+    tamper_as_owner(("TRUNCATE portal_auditevent", []))
     previous = audit.GENESIS
     for action in ("thing.create", "thing.update"):
         event = AuditEvent(occurred_at=timezone.now(), actor_label="system", action=action, target_type="t",

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.notifications import notify_role
-
 from portal.core import audit, exports
 from portal.models import AuditVerification
 from topics.archive.store import ArchiveStore, checkpoint_store
@@ -128,9 +127,11 @@ def verify_trail(*, trigger: str, store: ArchiveStore | None = None) -> AuditVer
     """Verifies the chain (every broken link) and the trail against every checkpoint, and records the result.
     A failure is an audit event and an alert to the auditors (once per distinct set of findings)."""
     started_at = timezone.now()
+    # the checkpoints first: each signed a head committed before it was stored, so none read now can be beyond
+    # the head read next unless events were removed (a checkpoint written meanwhile is not read this time)
+    found = stored_checkpoints(store)
     head = audit.head()
     report = audit.verify_chain()
-    found = stored_checkpoints(store)
     verification = AuditVerification(
         started_at=started_at, finished_at=timezone.now(), trigger=trigger, events_checked=report.checked,
         head_sequence=head.sequence, checkpoints_checked=len(found),
@@ -167,6 +168,6 @@ def checkpoint_and_verify() -> AuditVerification:
     verification = verify_trail(trigger="schedule")
     try:
         write_checkpoint()
-    except (OSError, FileExistsError):
+    except OSError:  # FileExistsError included: the next pass writes the next one
         log.exception("could not write the audit trail's checkpoint")
     return verification

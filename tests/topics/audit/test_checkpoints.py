@@ -19,21 +19,13 @@ from portal.core.health import check_audit_trail
 from portal.models import AuditEvent
 from topics.archive.store import checkpoint_store
 from topics.audit import checkpoints, services
-from tests.helpers import owner_connection, require_env
+from tests.helpers import require_env, tamper_as_owner
 
 
 @pytest.fixture
 def store(tmp_path, settings):
     settings.LOGWARDEN_CHECKPOINT_STORE = str(tmp_path / "checkpoints")
     return checkpoint_store()
-
-
-def _tamper(*statements):
-    with owner_connection() as owner, owner.transaction():
-        owner.execute("ALTER TABLE portal_auditevent DISABLE TRIGGER USER")
-        for statement, params in statements:
-            owner.execute(statement, params)
-        owner.execute("ALTER TABLE portal_auditevent ENABLE TRIGGER USER")
 
 
 def _trail(n: int) -> list[AuditEvent]:
@@ -70,7 +62,7 @@ def test_an_intact_trail_verifies_against_its_checkpoints(store):
 def test_the_last_events_removed_are_found_against_the_checkpoint(store, world):
     events = _trail(5)
     services.write_checkpoint()
-    _tamper(("DELETE FROM portal_auditevent WHERE sequence >= %s", [events[3].sequence]))
+    tamper_as_owner(("DELETE FROM portal_auditevent WHERE sequence >= %s", [events[3].sequence]))
 
     assert audit.verify_chain().intact  # the chain alone sees nothing
     verification = services.verify_trail(trigger="schedule")
@@ -91,7 +83,7 @@ def test_the_last_events_removed_are_found_against_the_checkpoint(store, world):
 def test_a_truncated_trail_is_found_against_the_checkpoint(store):
     _trail(4)
     services.write_checkpoint()
-    _tamper(("TRUNCATE portal_auditevent", []))
+    tamper_as_owner(("TRUNCATE portal_auditevent", []))
 
     assert audit.verify_chain().intact and audit.verify_chain().checked == 0
     problems = services.verify_trail(trigger="command").checkpoint_problems
@@ -105,7 +97,7 @@ def test_a_trail_rewritten_with_the_chain_key_is_found_against_the_checkpoints(s
     genuine = _trail(3)
     first = services.write_checkpoint()
     _trail(1)
-    _tamper(("TRUNCATE portal_auditevent", []),
+    tamper_as_owner(("TRUNCATE portal_auditevent", []),
             ("SELECT setval(pg_get_serial_sequence('portal_auditevent', 'sequence'), %s, false)",
              [genuine[0].sequence]))
     forged = [audit.record(audit.SYSTEM, "thing.change", target_type="t", target_id="forged", i=i) for i in range(4)]
@@ -120,13 +112,14 @@ def test_events_removed_and_re_chained_before_a_checkpoint_change_its_count_or_h
     events = _trail(6)
     checkpoint = services.write_checkpoint()
     # remove the middle events and re-chain the rest with the key: every link and hash verifies again
-    _tamper(("DELETE FROM portal_auditevent WHERE sequence IN (%s, %s)", [events[1].sequence, events[2].sequence]))
+    tamper_as_owner(("DELETE FROM portal_auditevent WHERE sequence IN (%s, %s)",
+                     [events[1].sequence, events[2].sequence]))
     previous = events[0].hash
     rest = AuditEvent.objects.filter(sequence__gt=events[2].sequence).order_by("sequence")
     for event in rest:
         event.previous_hash = previous
         event.hash = previous = audit._event_hash(previous, audit._hashed_fields(event))
-        _tamper(("UPDATE portal_auditevent SET previous_hash = %s, hash = %s WHERE sequence = %s",
+        tamper_as_owner(("UPDATE portal_auditevent SET previous_hash = %s, hash = %s WHERE sequence = %s",
                  [event.previous_hash, event.hash, event.sequence]))
 
     assert audit.verify_chain().intact
@@ -135,10 +128,35 @@ def test_events_removed_and_re_chained_before_a_checkpoint_change_its_count_or_h
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_event_slipped_into_a_gap_of_the_sequence_changes_the_count(store):
+    """A rolled-back append leaves a gap in the sequence; an event written into it later (as the owner) is
+    counted before the checkpoint, besides breaking the link of the event after it."""
+    from django.db import transaction
+
+    before = _trail(1)[0]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit.record(audit.SYSTEM, "rolled.back")
+        raise RuntimeError
+    after = _trail(1)[0]
+    checkpoint = services.write_checkpoint()
+    assert after.sequence > before.sequence + 1
+    tamper_as_owner(("INSERT INTO portal_auditevent (sequence, occurred_at, actor_label, action, target_type, "
+                     "target_id, target_label, data, previous_hash, hash) SELECT %s, occurred_at, actor_label, "
+                     "'slipped.in', target_type, target_id, target_label, data, previous_hash, "
+                     "md5(hash) || md5(hash) FROM portal_auditevent WHERE sequence = %s",
+                     [before.sequence + 1, before.sequence]))
+
+    verification = services.verify_trail(trigger="command")
+    assert [(p["sequence"], p["problem"]) for p in verification.checkpoint_problems] == [
+        (checkpoint.sequence, services.COUNT_MISMATCH)]
+    assert {b["sequence"] for b in verification.broken_links} == {before.sequence + 1, after.sequence}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_command_lists_every_finding_and_exits_non_zero(store, capsys):
     events = _trail(6)
     services.write_checkpoint()
-    _tamper(("UPDATE portal_auditevent SET data = '{}' WHERE sequence IN (%s, %s)",
+    tamper_as_owner(("UPDATE portal_auditevent SET data = '{}' WHERE sequence IN (%s, %s)",
              [events[1].sequence, events[3].sequence]),
             ("DELETE FROM portal_auditevent WHERE sequence = %s", [events[5].sequence]))
 
@@ -200,7 +218,7 @@ def test_checkpoints_are_written_to_minio_under_object_lock_and_verified_from_th
     with pytest.raises(ClientError, match="WORM protected|AccessDenied"):
         client.delete_object(Bucket=env["MINIO_LOCKED_BUCKET"], Key=object_key, VersionId=version)
 
-    _tamper(("DELETE FROM portal_auditevent WHERE sequence = %s", [events[-1].sequence]))
+    tamper_as_owner(("DELETE FROM portal_auditevent WHERE sequence = %s", [events[-1].sequence]))
     problems = services.verify_trail(trigger="command").checkpoint_problems
     assert [p["problem"] for p in problems] == [services.BEYOND_HEAD]
 

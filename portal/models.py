@@ -32,3 +32,27 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return (f"#{self.sequence} {self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} "
                 f"{self.target_label}")
+
+
+class AuditVerification(models.Model):
+    """One verification of the trail (topics.audit.services.verify_trail): the chain's broken links and the
+    checkpoints that disagree with it. The trail itself records only the failures."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField()
+    trigger = models.CharField(max_length=20)  # "schedule" or "command"
+    events_checked = models.BigIntegerField()
+    head_sequence = models.BigIntegerField()
+    checkpoints_checked = models.IntegerField()
+    broken_links = models.JSONField(default=list, blank=True)  # [{"sequence", "kind"}]
+    checkpoint_problems = models.JSONField(default=list, blank=True)  # [{"key", "sequence", "problem"}]
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    @property
+    def intact(self) -> bool:
+        return not self.broken_links and not self.checkpoint_problems
+
+    def __str__(self) -> str:
+        return f"verification {self.started_at:%Y-%m-%d %H:%M:%S}: {'intact' if self.intact else 'FAILED'}"

@@ -13,7 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.core.config import env_bool, env_choice, env_host_ports, env_int, env_rate, env_str, env_url
+from portal.core.config import (env_bool, env_choice, env_host_ports, env_int, env_rate, env_str, env_url,
+                                pem_setting)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,8 +31,17 @@ PRODUCTION = ENVIRONMENT == "production"
 # to SECRET_KEY (each use derives its own key from it with a purpose label).
 SECRET_KEY_FALLBACKS = [k for k in env_str("DJANGO_SECRET_KEY_FALLBACKS").split(",") if k]
 LOGWARDEN_AUDIT_KEY = env_str("LOGWARDEN_AUDIT_KEY", SECRET_KEY)
+# retired audit chain keys, oldest first (comma-separated): the trail's events from before each rotation verify
+# under them (portal/core/audit.py)
+LOGWARDEN_AUDIT_RETIRED_KEYS = [k for k in env_str("LOGWARDEN_AUDIT_RETIRED_KEYS").split(",") if k]
 LOGWARDEN_HANDOFF_KEY = env_str("LOGWARDEN_HANDOFF_KEY", SECRET_KEY)
 LOGWARDEN_SYSTEM_CREDENTIAL_KEY = env_str("LOGWARDEN_SYSTEM_CREDENTIAL_KEY", SECRET_KEY)
+# the audit trail's checkpoints and sealed exports are signed with an Ed25519 key of their own (PEM text or a
+# file; outside production derived from SECRET_KEY with a purpose label); retired public keys (comma-separated PEM
+# files) keep older checkpoints and exports verifiable (topics/audit/checkpoints.py)
+LOGWARDEN_CHECKPOINT_KEY = pem_setting("LOGWARDEN_CHECKPOINT_KEY", "private")
+LOGWARDEN_CHECKPOINT_PUBLIC_KEYS = [pem_setting("LOGWARDEN_CHECKPOINT_PUBLIC_KEYS", "public", path)
+                                    for path in env_str("LOGWARDEN_CHECKPOINT_PUBLIC_KEYS").split(",") if path]
 _KEYS = {"DJANGO_SECRET_KEY": SECRET_KEY, "LOGWARDEN_AUDIT_KEY": LOGWARDEN_AUDIT_KEY,
          "LOGWARDEN_HANDOFF_KEY": LOGWARDEN_HANDOFF_KEY,
          "LOGWARDEN_SYSTEM_CREDENTIAL_KEY": LOGWARDEN_SYSTEM_CREDENTIAL_KEY}
@@ -43,6 +53,9 @@ if PRODUCTION:
         if _key == DEVELOPMENT_SECRET_KEY or len(_key) < 32:
             raise ImproperlyConfigured(
                 f"{_name}: set a random value of at least 32 characters when LOGWARDEN_ENV=production")
+    if not LOGWARDEN_CHECKPOINT_KEY:
+        raise ImproperlyConfigured("LOGWARDEN_CHECKPOINT_KEY: set an Ed25519 private key (PEM, or the path of a "
+                                   "PEM file) of its own when LOGWARDEN_ENV=production")
     if len(set(_KEYS.values())) < len(_KEYS):
         raise ImproperlyConfigured(f"{', '.join(_KEYS)}: each needs its own value when LOGWARDEN_ENV=production")
 
@@ -163,6 +176,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take SQLite's write lock when their transaction begins (not at their first write, where two readers
     # turning writers would fail or interleave), and wait for it up to 20 s instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+# Migrations run as the owner of the tables (LOGWARDEN_MIGRATE_DATABASE_URL, on the same server); the
+# application connects as DATABASE_URL's runtime role, which may only append to and read the audit trail
+# (portal/core/database_roles.py). Unset: migrations run as DATABASE_URL's role.
+LOGWARDEN_MIGRATE_DATABASE_URL = env_url("LOGWARDEN_MIGRATE_DATABASE_URL", "", ("postgres", "postgresql"))
+# {"owner": {USER, PASSWORD}, "runtime": {USER, PASSWORD}}, kept apart from DATABASES, which the connections change
+LOGWARDEN_DATABASE_ROLES = None
+if LOGWARDEN_MIGRATE_DATABASE_URL:
+    try:
+        _owner = dj_database_url.parse(LOGWARDEN_MIGRATE_DATABASE_URL)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"LOGWARDEN_MIGRATE_DATABASE_URL: not a valid URL ({exc})") from None
+    _runtime = DATABASES["default"]
+    # only the owner's user and password are taken: the database is DATABASE_URL's (the test suite's own too)
+    if any(_owner[key] != _runtime[key] for key in ("ENGINE", "HOST", "PORT")):
+        raise ImproperlyConfigured("LOGWARDEN_MIGRATE_DATABASE_URL: must name the server of DATABASE_URL (a "
+                                   "PostgreSQL one), with the owner role's user and password")
+    if _owner["USER"] == _runtime["USER"]:
+        raise ImproperlyConfigured("LOGWARDEN_MIGRATE_DATABASE_URL: the owner role must not be DATABASE_URL's "
+                                   "runtime role")
+    LOGWARDEN_DATABASE_ROLES = {role: {"USER": url["USER"], "PASSWORD": url["PASSWORD"]}
+                                for role, url in (("owner", _owner), ("runtime", _runtime))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- passwords and authentication ---------------------------------------------------------------------
@@ -303,6 +337,23 @@ LOGWARDEN_ARCHIVE_S3_REGION = env_str("LOGWARDEN_ARCHIVE_S3_REGION", "us-east-1"
 LOGWARDEN_ARCHIVE_FILE_RECORDS = env_int("LOGWARDEN_ARCHIVE_FILE_RECORDS", 100_000, minimum=1)
 LOGWARDEN_ARCHIVE_FILE_BYTES = env_int("LOGWARDEN_ARCHIVE_FILE_BYTES", 64 * 1024 * 1024, minimum=1024)
 LOGWARDEN_ARCHIVE_FILE_SECONDS = env_int("LOGWARDEN_ARCHIVE_FILE_SECONDS", 3600, minimum=1)
+
+# --- the audit trail's checkpoints ----------------------------------------------------------------------
+# Every interval (also when nothing happened) the trail's head is signed and written outside the database: an
+# absolute directory (files created exclusively, never overwritten) or s3://bucket[/prefix] reached with the
+# LOGWARDEN_ARCHIVE_S3_* settings (a bucket made with object lock keeps them); the trail is verified against
+# them on the same schedule (topics/audit/services.py).
+LOGWARDEN_CHECKPOINT_STORE = env_str("LOGWARDEN_CHECKPOINT_STORE", str(BASE_DIR / ".checkpoints"))
+if not (LOGWARDEN_CHECKPOINT_STORE.startswith("/") or re.fullmatch(
+        r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?", LOGWARDEN_CHECKPOINT_STORE)):
+    raise ImproperlyConfigured(f"LOGWARDEN_CHECKPOINT_STORE: an absolute directory or s3://bucket[/prefix], not "
+                               f"{LOGWARDEN_CHECKPOINT_STORE!r}")
+LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS = env_int("LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS", 300, minimum=10)
+# on S3, each checkpoint is locked (object lock, COMPLIANCE) for this many days; 0: none asked (a bucket's default
+# retention may still lock it). The bucket must have been created with object lock.
+LOGWARDEN_CHECKPOINT_RETENTION_DAYS = env_int("LOGWARDEN_CHECKPOINT_RETENTION_DAYS", 0, minimum=0)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {"task": "topics.audit_checkpoint",
+                                            "schedule": float(LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS)}
 
 # --- SQL over the archive ---------------------------------------------------------------------------------
 # Each query (topics.query) runs in its own DuckDB connection with these budgets, which its SQL cannot change.

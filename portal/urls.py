@@ -21,6 +21,7 @@ urlpatterns = [
     path("fleets/", include("shipper.fleet.urls")),
     path("archive/", include("topics.archive.urls")),
     path("history/", include("topics.history.urls")),
+    path("audit/", include("topics.audit.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

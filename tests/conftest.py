@@ -11,6 +11,37 @@ import pytest
 from tests.helpers import require_env
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is created and migrated by the owner role (LOGWARDEN_MIGRATE_DATABASE_URL), as a
+    production database is..."""
+    from django.db import connection
+
+    from portal.core.database_roles import owner_credentials
+
+    if owner_credentials():
+        connection.settings_dict.update(owner_credentials())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """...and the tests run as the runtime role (DATABASE_URL), as the portal does: appending to the audit trail
+    and reading it is all they may do to it. The owner drops the database at the end."""
+    from django.db import connection
+
+    from portal.core.database_roles import owner_credentials, runtime_credentials
+
+    if not owner_credentials():
+        yield
+        return
+    with django_db_blocker.unblock():
+        connection.close()
+        connection.settings_dict.update(runtime_credentials())
+        yield
+        connection.close()
+        connection.settings_dict.update(owner_credentials())
+
+
 @pytest.fixture
 def unique() -> str:
     """A short unique suffix, so tests sharing one broker or cluster never collide."""

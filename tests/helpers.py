@@ -3,6 +3,8 @@ the tests read them, and `manage.py` run in a clean environment. No import of th
 the architecture test stays pure, and conftest may import this before Django is set up."""
 from __future__ import annotations
 
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -108,3 +110,40 @@ def at_once(*calls) -> list:
     for thread in threads:
         thread.join(60)
     return outcomes
+
+
+def owner_connection():
+    """A psycopg connection (autocommit) to the test database as its owner role: what a DBA can do, around the
+    application's runtime role."""
+    import psycopg
+    from django.db import connection
+
+    from portal.core.database_roles import owner_credentials
+
+    owner = owner_credentials()
+    if owner is None:
+        pytest.fail("LOGWARDEN_MIGRATE_DATABASE_URL not set: the harness's postgres exports the owner role",
+                    pytrace=False)
+    db = connection.settings_dict
+    return psycopg.connect(host=db["HOST"], port=db["PORT"], dbname=db["NAME"], user=owner["USER"],
+                           password=owner["PASSWORD"], autocommit=True)
+
+
+def tamper_as_owner(*statements: tuple[str, list]) -> None:
+    """Runs (statement, params) pairs as the owner with the audit trail's triggers off, in one transaction: what
+    a DBA can do. Constraints are checked at once, so the triggers can be switched on again before the end."""
+    with owner_connection() as owner, owner.transaction():
+        owner.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        owner.execute("ALTER TABLE portal_auditevent DISABLE TRIGGER USER")
+        for statement, params in statements:
+            owner.execute(statement, params)
+        owner.execute("ALTER TABLE portal_auditevent ENABLE TRIGGER USER")
+
+
+def sealed_csv_rows(response) -> list[dict]:
+    """The rows of a sealed CSV export (topics.audit.evidence), once its seal verifies with the checkpoint key."""
+    from topics.audit import checkpoints, evidence
+
+    assert evidence.verify(response.content, [checkpoints.signing_key().public_key()]).fmt == "csv"
+    content = response.content.decode().rsplit("#logwarden-evidence ", 1)[0]
+    return list(csv.DictReader(io.StringIO(content)))

@@ -23,9 +23,11 @@ ADAPTERS = {
     "kubernetes": ("shipper.kube.client",),
     "ldap": ("accounts.ldap", "portal.devservices.ldap"),
     "django_auth_ldap": ("accounts.ldap",),
-    # object storage; pyarrow's Parquet and tables are plain data. The harness makes MinIO's test bucket.
+    # object storage; pyarrow's Parquet and tables are plain data. The harness makes MinIO's test buckets (one
+    # with object lock, which pyarrow cannot ask for).
     "pyarrow.fs": ("topics.archive.store", "portal.devservices.minio"),
-    "boto3": ("topics.archive.store",),
+    "boto3": ("topics.archive.store", "portal.devservices.minio"),
+    "botocore": ("topics.archive.store", "portal.devservices.minio"),
     "duckdb": ("topics.query.services",),  # the one sandboxed connection that runs callers' SQL
 }
 
@@ -149,8 +151,10 @@ def _domain(module: str) -> str | None:
 
 
 # The domains of topics, lowest first: each may import those before it (and every domain's models).
-TOPICS_DOMAINS = ("topics.kafka", "topics.catalogue", "topics.provisioning", "topics.access", "topics.reviews",
-                  "topics.breakglass", "topics.audit", "topics.archive", "topics.logs", "topics.query")
+# topics.audit follows topics.archive: its checkpoints are written to a store of the archive's adapter
+TOPICS_DOMAINS = ("topics.kafka", "topics.catalogue", "topics.provisioning", "topics.access", "topics.archive",
+                  "topics.audit", "topics.reviews", "topics.breakglass", "topics.history", "topics.logs",
+                  "topics.query")
 
 
 def _domain_graph() -> dict[str, set[str]]:

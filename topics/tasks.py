@@ -12,6 +12,7 @@ from django.conf import settings
 from topics import queue
 from topics.access import services as access
 from topics.archive import services as archive
+from topics.audit import services as audit_services
 from topics.history import services as history
 from topics.kafka.errors import KafkaUnavailable
 from topics.models import KafkaCluster, Topic
@@ -119,3 +120,12 @@ def sample_consumer_groups() -> dict:
     return {cluster.name: _guarded(f"sampling the consumer groups of {cluster.name}",
                                    lambda cluster=cluster: history.sample_consumer_groups(cluster))
             for cluster in KafkaCluster.objects.all()}
+
+
+@shared_task(name="topics.audit_checkpoint")
+def audit_checkpoint() -> dict:
+    """Every LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS: verify the audit trail against its checkpoints, then sign
+    and store its head."""
+    verification = audit_services.checkpoint_and_verify()
+    return {"intact": verification.intact, "events": verification.events_checked,
+            "checkpoints": verification.checkpoints_checked}

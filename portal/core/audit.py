@@ -9,17 +9,17 @@ updates and deletes, and someone who gets around that (a DBA dropping the trigge
 writing a new history) still cannot produce hashes that verify without the key, which lives in the
 application's environment, not in the database.
 
-Rotating LOGWARDEN_AUDIT_KEY needs re-anchoring: events written before the rotation verify only with the old
-key. Before rotating, run `verify_chain(secret_key=<old key>)` and keep that report with the sequence and hash of
-the last event (the anchor); after rotating, new events chain on from that hash under the new key, so
-`verify_chain(secret_key=<old key>, until=<anchor sequence>)` and `verify_chain(after=<anchor sequence>)` together
-prove the whole trail.
+Rotating LOGWARDEN_AUDIT_KEY re-anchors the chain: the first event under the new key chains on from the hash of
+the last one under the old key, and the old key moves to LOGWARDEN_AUDIT_RETIRED_KEYS (oldest first).
+`verify_chain` then reads the trail as stretches, one per key: an event verifies under the key of the event before
+it or a newer one, never an older one, so whoever still holds a retired key cannot append under it (docs/audit.md).
 """
 from __future__ import annotations
 
-import hashlib
+import bisect
 import hmac
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,13 +27,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import Count, Max, Min, Model
 from django.utils import timezone
 
-from portal.core import locks
+from portal.core import chain, locks
+from portal.core.chain import BrokenLink
 from portal.models import AuditEvent
 
-GENESIS = "0" * 64
+GENESIS = chain.GENESIS
 REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(r"pass(word)?|secret|token|salt|credential|private", re.IGNORECASE)
 
@@ -66,22 +67,16 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _canonical(fields: Mapping[str, Any]) -> str:
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_canonical = chain.canonical
 
 
 def _chain_key(secret_key: str | None = None) -> hmac.HMAC:
-    """The chain's HMAC, keyed once (copied per event): the key is derived from LOGWARDEN_AUDIT_KEY, never that
-    setting itself, and read at each use."""
-    secret_key = settings.LOGWARDEN_AUDIT_KEY if secret_key is None else secret_key
-    key = hashlib.sha256(f"logwarden-audit-chain:{secret_key}".encode()).digest()
-    return hmac.new(key, digestmod=hashlib.sha256)
+    """The chain's HMAC for LOGWARDEN_AUDIT_KEY, read at each use."""
+    return chain.chain_key(settings.LOGWARDEN_AUDIT_KEY if secret_key is None else secret_key)
 
 
 def _event_hash(previous_hash: str, fields: Mapping[str, Any], key: hmac.HMAC | None = None) -> str:
-    mac = (_chain_key() if key is None else key).copy()
-    mac.update((previous_hash + _canonical(fields)).encode())
-    return mac.hexdigest()
+    return chain.event_hash(previous_hash, fields, _chain_key() if key is None else key)
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
@@ -166,27 +161,144 @@ def _copy(events: list[AuditEvent]) -> None:
 @dataclass(frozen=True)
 class ChainReport:
     checked: int
-    first_broken: int | None  # sequence of the first event whose hash or link does not match
+    broken: tuple[BrokenLink, ...] = ()  # every event whose hash or link does not match, in sequence order
+    head: tuple[int, str] | None = None  # (sequence, hash) of the last event checked
 
     @property
     def intact(self) -> bool:
-        return self.first_broken is None
+        return not self.broken
+
+    @property
+    def first_broken(self) -> int | None:
+        return self.broken[0].sequence if self.broken else None
 
 
-def verify_chain(*, secret_key: str | None = None, after: int | None = None,
-                 until: int | None = None) -> ChainReport:
-    """Checks every event's link and keyed hash, in order. By default the whole trail with the current
-    LOGWARDEN_AUDIT_KEY; `secret_key`, `after` and `until` (sequences) verify the stretches of a re-anchored trail."""
-    key, previous, checked = _chain_key(secret_key), GENESIS, 0
-    events = AuditEvent.objects.order_by("sequence")
+# occurred_at as Python's isoformat() writes it in UTC: six digits of fraction, none when the microseconds are 0
+_ISO_OCCURRED_AT = ("to_char(occurred_at AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', occurred_at) = "
+                    "occurred_at THEN 'YYYY-MM-DD\"T\"HH24:MI:SS' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US' END) "
+                    "|| '+00:00'")
+_RANGE_ROWS = (f"SELECT sequence, {_ISO_OCCURRED_AT}, actor_label, action, target_type, target_id, target_label, "
+               f"data::text, previous_hash, hash FROM portal_auditevent WHERE sequence > %s AND sequence <= %s "
+               f"ORDER BY sequence")
+PARALLEL_FROM = 200_000  # events: below this one process verifies (worker processes take a while to start)
+
+
+def verify_chain(*, secret_key: str | None = None, after: int | None = None, until: int | None = None,
+                 workers: int | None = None) -> ChainReport:
+    """Checks every event's link and keyed hash and lists every break (chain.BrokenLink). By default the whole
+    trail with the current LOGWARDEN_AUDIT_KEY; `secret_key`, `after` and `until` (sequences) verify the
+    stretches of a re-anchored trail. On PostgreSQL the rows are read raw with COPY and, from PARALLEL_FROM
+    events (or as `workers` says), checked in worker processes, one range of sequences each."""
+    keys = chain_keys() if secret_key is None else [secret_key]
+    events = AuditEvent.objects.all()
+    previous = GENESIS
     if after is not None:
-        anchor = AuditEvent.objects.filter(sequence__lte=after).order_by("-sequence").first()
-        previous = anchor.hash if anchor is not None else GENESIS
+        anchor = events.filter(sequence__lte=after).order_by("-sequence").values_list("hash", flat=True).first()
+        previous = anchor or GENESIS
         events = events.filter(sequence__gt=after)
     if until is not None:
         events = events.filter(sequence__lte=until)
-    for event in events.iterator(chunk_size=2000):
-        if event.previous_hash != previous or event.hash != _event_hash(previous, _hashed_fields(event), key):
-            return ChainReport(checked, event.sequence)
-        previous, checked = event.hash, checked + 1
-    return ChainReport(checked, None)
+    if connection.vendor != "postgresql":
+        rows = ((e.sequence, e.occurred_at.isoformat(), e.actor_label, e.action, e.target_type, e.target_id,
+                 e.target_label, json.dumps(e.data), e.previous_hash, e.hash)
+                for e in events.order_by("sequence").iterator(chunk_size=2000))
+        result = chain.verify_rows(rows, keys, previous)
+        return _report(result.checked, result.broken, result.last)
+    bounds = events.aggregate(low=Min("sequence"), high=Max("sequence"), count=Count("sequence"))
+    if not bounds["count"]:
+        return ChainReport(0)
+    low, high = bounds["low"] - 1, bounds["high"]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if bounds["count"] >= PARALLEL_FROM else 1
+    if workers <= 1:
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({_RANGE_ROWS}) TO STDOUT",
+                                                               (low, high)) as copy:
+            copy.set_types(["int8"] + ["text"] * 9)
+            result = chain.verify_rows(copy.rows(), keys, previous)
+        return _report(result.checked, result.broken, result.last)
+    return _verify_in_workers(low, high, workers, keys, previous)
+
+
+def chain_keys() -> list[str]:
+    """The chain's keys, oldest first: the retired ones (LOGWARDEN_AUDIT_RETIRED_KEYS), then the current one."""
+    return [*settings.LOGWARDEN_AUDIT_RETIRED_KEYS, settings.LOGWARDEN_AUDIT_KEY]
+
+
+def _report(checked: int, broken: list[BrokenLink], last: tuple | None) -> ChainReport:
+    return ChainReport(checked, tuple(sorted(broken, key=lambda b: (b.sequence, b.kind))), last and last[:2])
+
+
+def _verify_in_workers(low: int, high: int, workers: int, keys: list[str], previous: str) -> ChainReport:
+    """Splits (low, high] into ranges of sequences, checks them in worker processes, then the seams between
+    them: each range's first link against the last hash of the range before it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    db = connection.settings_dict
+    connect = {"host": db["HOST"], "port": db["PORT"] or None, "dbname": db["NAME"], "user": db["USER"],
+               "password": db["PASSWORD"]}
+    step = -(-(high - low) // (workers * 4))  # a few ranges per worker evens out their speeds
+    edges = list(range(low, high, step)) + [high]
+    # spawned, not forked: the parent may be a threaded server or worker; the child imports portal.core.chain only
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(chain.verify_range, [connect] * (len(edges) - 1), [_RANGE_ROWS] * (len(edges) - 1),
+                                list(zip(edges, edges[1:])), [keys] * (len(edges) - 1)))
+    broken, checked, last = [], 0, (None, previous, 0)
+    for result in results:
+        if result.first is None:
+            continue
+        if result.first[1] != last[1]:
+            broken.append(chain.BrokenLink(result.first[0], chain.LINK))
+        if result.first[2] < last[2]:  # a range that starts under a key retired before the last one's
+            broken.append(chain.BrokenLink(result.first[0], chain.HASH))
+        broken += result.broken
+        checked, last = checked + result.checked, result.last
+    return _report(checked, broken, last)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The trail's last event and how many there are: what a checkpoint signs."""
+
+    sequence: int
+    hash: str
+    count: int
+
+
+def head() -> Head:
+    """The head of the trail now (sequence 0 and GENESIS while it is empty)."""
+    # one statement, one snapshot: appends commit in sequence order (the chain lock), so the count is of the
+    # events up to that sequence
+    bounds = AuditEvent.objects.aggregate(last=Max("sequence"), count=Count("sequence"))
+    if not bounds["count"]:
+        return Head(0, GENESIS, 0)
+    return Head(bounds["last"], AuditEvent.objects.values_list("hash", flat=True).get(sequence=bounds["last"]),
+                bounds["count"])
+
+
+def hashes_at(sequences: list[int]) -> dict[int, str]:
+    """The stored hash of each of the events with these sequences that exist."""
+    return dict(AuditEvent.objects.filter(sequence__in=sequences).values_list("sequence", "hash"))
+
+
+def counts_up_to(sequences: list[int]) -> dict[int, int]:
+    """For each sequence, how many events have that sequence or a lower one, in one pass over the trail."""
+    if not sequences:
+        return {}
+    ordered = sorted(set(sequences))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # bucket i holds the events after the i-th sequence and up to the (i+1)-th
+            cursor.execute("SELECT width_bucket(sequence, %s::bigint[]), count(*) FROM portal_auditevent "
+                           "GROUP BY 1", [[s + 1 for s in ordered]])
+            per_bucket = dict(cursor.fetchall())
+    else:
+        per_bucket = {}
+        for sequence in AuditEvent.objects.values_list("sequence", flat=True).iterator():
+            bucket = bisect.bisect_right(ordered, sequence - 1)
+            per_bucket[bucket] = per_bucket.get(bucket, 0) + 1
+    counts, running = {}, 0
+    for index, sequence in enumerate(ordered):
+        running += per_bucket.get(index, 0)
+        counts[sequence] = running
+    return counts

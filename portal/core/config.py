@@ -105,3 +105,24 @@ def env_url(name: str, default: str, schemes: tuple[str, ...]) -> str:
         raise ImproperlyConfigured(
             f"{name}: expected a URL starting with {' or '.join(s + '://' for s in schemes)}, got {masked(value)!r}")
     return value
+
+
+def pem_setting(name: str, kind: str, value: str | None = None) -> str:
+    """An Ed25519 key in PEM (`kind` "private" or "public"), given as the text or the path of a file holding it
+    (`value`, else the variable `name`): its PEM text, or '' when unset. Never shows what it found."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    value = env_str(name) if value is None else value.strip()
+    if not value:
+        return ""
+    try:
+        text = value if "-----BEGIN" in value else open(value, encoding="ascii").read()
+        key = (serialization.load_pem_private_key(text.encode(), password=None) if kind == "private"
+               else serialization.load_pem_public_key(text.encode()))
+    except (OSError, ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name}: not an Ed25519 {kind} key in PEM, nor a file holding one "
+                                   f"({exc.__class__.__name__})") from None
+    if not isinstance(key, Ed25519PrivateKey if kind == "private" else Ed25519PublicKey):
+        raise ImproperlyConfigured(f"{name}: not an Ed25519 {kind} key in PEM, nor a file holding one")
+    return text

@@ -57,8 +57,34 @@ def check_redis() -> ComponentStatus:
     return ComponentStatus("redis", "ok", where)
 
 
+def check_audit_trail() -> ComponentStatus:
+    """The last verification of the audit trail against its checkpoints (topics.audit): degraded when it failed,
+    or when none ran for two checkpoint intervals. Degraded, not down: the portal works, the auditors are told."""
+    from django.utils import timezone
+
+    from portal.models import AuditVerification
+
+    interval = settings.LOGWARDEN_CHECKPOINT_INTERVAL_SECONDS
+    try:
+        last = AuditVerification.objects.order_by("-started_at").first()
+    except DatabaseError:
+        return ComponentStatus("audit trail", "down", "the database cannot be read")
+    if last is None:
+        return ComponentStatus("audit trail", "degraded", f"not verified yet (every {interval} s)")
+    age = (timezone.now() - last.started_at).total_seconds()
+    if not last.intact:
+        return ComponentStatus("audit trail", "degraded",
+                               f"verification FAILED {age:.0f} s ago: {len(last.broken_links)} broken link(s), "
+                               f"{len(last.checkpoint_problems)} checkpoint mismatch(es)")
+    if age > 2 * interval:
+        return ComponentStatus("audit trail", "degraded", f"last verified {age:.0f} s ago, late: expected every "
+                                                         f"{interval} s")
+    return ComponentStatus("audit trail", "ok", f"intact: {last.events_checked} events, "
+                                                f"{last.checkpoints_checked} checkpoints, verified {age:.0f} s ago")
+
+
 # The apps add the checks of what they talk to (Kafka, Kubernetes) in their AppConfig.ready.
-CHECKS: list[Callable[[], ComponentStatus]] = [check_database, check_redis]
+CHECKS: list[Callable[[], ComponentStatus]] = [check_database, check_redis, check_audit_trail]
 
 
 def register(check: Callable[[], ComponentStatus]) -> None:

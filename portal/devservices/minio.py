@@ -13,6 +13,7 @@ from .base import PROJECT_ROOT, Service, free_port, generate_password, run_build
 
 BUILD_SCRIPT = PROJECT_ROOT / "scripts" / "build-minio.sh"
 BUCKET = "logwarden-archive"
+LOCKED_BUCKET = "logwarden-checkpoints"  # made with object lock: the audit trail's checkpoints
 ROOT_USER = "logwarden"
 
 
@@ -35,7 +36,7 @@ class MinioService(Service):
                    env={"MINIO_ROOT_USER": ROOT_USER, "MINIO_ROOT_PASSWORD": password,
                         "MINIO_BROWSER": "off", "MINIO_UPDATE": "off"})
         return {"MINIO_ENDPOINT": f"http://127.0.0.1:{port}", "MINIO_ACCESS_KEY": ROOT_USER,
-                "MINIO_SECRET_KEY": password, "MINIO_BUCKET": BUCKET}
+                "MINIO_SECRET_KEY": password, "MINIO_BUCKET": BUCKET, "MINIO_LOCKED_BUCKET": LOCKED_BUCKET}
 
     def is_ready(self, env: Mapping[str, str]) -> bool:
         with urllib.request.urlopen(f"{env['MINIO_ENDPOINT']}/minio/health/ready", timeout=2) as answer:
@@ -45,3 +46,8 @@ class MinioService(Service):
         s3 = fs.S3FileSystem(endpoint_override=env["MINIO_ENDPOINT"], access_key=env["MINIO_ACCESS_KEY"],
                              secret_key=env["MINIO_SECRET_KEY"], region="us-east-1", allow_bucket_creation=True)
         s3.create_dir(env["MINIO_BUCKET"])
+        import boto3
+
+        boto3.client("s3", endpoint_url=env["MINIO_ENDPOINT"], aws_access_key_id=env["MINIO_ACCESS_KEY"],
+                     aws_secret_access_key=env["MINIO_SECRET_KEY"], region_name="us-east-1").create_bucket(
+            Bucket=env["MINIO_LOCKED_BUCKET"], ObjectLockEnabledForBucket=True)

@@ -2,6 +2,10 @@
 
 PostgreSQL refuses to run as root, so as root the cluster is owned by and run as the `postgres` user, in a
 directory under /tmp that this user can reach (the project checkout may sit below a private directory).
+
+Two roles, as in production (portal/core/database_roles.py): `logwarden` owns the database and runs the
+migrations (LOGWARDEN_MIGRATE_DATABASE_URL; CREATEDB, for the test suite's database), `logwarden_app` is the
+runtime role the portal connects as (DATABASE_URL), granted its privileges by the owner at each migrate.
 """
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from urllib.parse import urlparse
 from .base import Service, ServiceError, free_port, generate_password, run_checked
 
 DATABASE = "logwarden"
-ROLE = "logwarden"
+OWNER_ROLE = "logwarden"
+RUNTIME_ROLE = "logwarden_app"
 
 
 def postgres_bin() -> Path:
@@ -41,7 +46,7 @@ class PostgresService(Service):
         data = self.scratch_dir("pg")
         if self._run_as:
             shutil.chown(data, self._run_as, self._run_as)
-        password = generate_password()
+        owner_password, runtime_password = generate_password(), generate_password()
         self._as_owner([str(postgres_bin() / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
                         "--auth-host=scram-sha-256",
                         "--encoding=UTF8", "--locale=C"], "initdb")
@@ -50,8 +55,11 @@ class PostgresService(Service):
                                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                                 "-c", "max_connections=200"],
                    user=self._run_as)
-        self._port, self._password, self._data = port, password, data
-        return {"DATABASE_URL": f"postgres://{ROLE}:{password}@127.0.0.1:{port}/{DATABASE}"}
+        self._port, self._data = port, data
+        self._passwords = {OWNER_ROLE: owner_password, RUNTIME_ROLE: runtime_password}
+        return {"DATABASE_URL": f"postgres://{RUNTIME_ROLE}:{runtime_password}@127.0.0.1:{port}/{DATABASE}",
+                "LOGWARDEN_MIGRATE_DATABASE_URL":
+                    f"postgres://{OWNER_ROLE}:{owner_password}@127.0.0.1:{port}/{DATABASE}"}
 
     def is_ready(self, env: Mapping[str, str]) -> bool:
         port = urlparse(env["DATABASE_URL"]).port
@@ -66,9 +74,11 @@ class PostgresService(Service):
         with psycopg.connect(host=str(self._data), port=self._port, user="postgres", dbname="postgres",
                              autocommit=True) as conn:
             conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
-                sql.Identifier(ROLE), sql.Literal(self._password)))
+                sql.Identifier(OWNER_ROLE), sql.Literal(self._passwords[OWNER_ROLE])))
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(RUNTIME_ROLE), sql.Literal(self._passwords[RUNTIME_ROLE])))
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(DATABASE),
-                                                                        sql.Identifier(ROLE)))
+                                                                        sql.Identifier(OWNER_ROLE)))
 
     def _as_owner(self, cmd: list[str], what: str) -> None:
         if self._run_as:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.helpers import run_manage
 
@@ -35,7 +37,10 @@ PRODUCTION = {"LOGWARDEN_ENV": "production", "DJANGO_DEBUG": "0",
               "DJANGO_SECRET_KEY": "s3ss10n-k3y-" + "".join(chr(65 + i % 58) for i in range(50)),
               "LOGWARDEN_AUDIT_KEY": "aud1t-k3y-" + "".join(chr(66 + i % 57) for i in range(50)),
               "LOGWARDEN_HANDOFF_KEY": "h4nd0ff-k3y-" + "".join(chr(67 + i % 56) for i in range(50)),
-              "LOGWARDEN_SYSTEM_CREDENTIAL_KEY": "syst3m-k3y-" + "".join(chr(68 + i % 55) for i in range(50))}
+              "LOGWARDEN_SYSTEM_CREDENTIAL_KEY": "syst3m-k3y-" + "".join(chr(68 + i % 55) for i in range(50)),
+              "LOGWARDEN_CHECKPOINT_KEY": Ed25519PrivateKey.from_private_bytes(bytes(range(32))).private_bytes(
+                  serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                  serialization.NoEncryption()).decode()}
 
 
 def test_production_starts_with_real_keys_and_debug_off():
@@ -59,6 +64,10 @@ def test_production_passes_djangos_deployment_checks_for_https_cookies_and_frami
     ({"LOGWARDEN_AUDIT_KEY": PRODUCTION["DJANGO_SECRET_KEY"]}, "each needs its own value"),
     ({"LOGWARDEN_SYSTEM_CREDENTIAL_KEY": ""}, "LOGWARDEN_SYSTEM_CREDENTIAL_KEY: set a random value"),
     ({"LOGWARDEN_SYSTEM_CREDENTIAL_KEY": PRODUCTION["LOGWARDEN_HANDOFF_KEY"]}, "each needs its own value"),
+    ({"LOGWARDEN_CHECKPOINT_KEY": ""}, "LOGWARDEN_CHECKPOINT_KEY: set an Ed25519 private key"),
+    ({"LOGWARDEN_CHECKPOINT_KEY": "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"},
+     "LOGWARDEN_CHECKPOINT_KEY: not an Ed25519 private key"),
+    ({"LOGWARDEN_CHECKPOINT_KEY": "/nonexistent/checkpoint.pem"}, "LOGWARDEN_CHECKPOINT_KEY: not an Ed25519"),
     ({"LOGWARDEN_SECURE_COOKIES": "0"}, "LOGWARDEN_SECURE_COOKIES: must be on"),
     ({"LOGWARDEN_SSL_REDIRECT": "off"}, "LOGWARDEN_SSL_REDIRECT: must be on"),
     ({"LOGWARDEN_HSTS_SECONDS": "0"}, "LOGWARDEN_HSTS_SECONDS: must be on"),

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import portal_page
-from portal.core import exports
 from portal.web.pages import require, submit
 from topics import policy
+from topics.audit import evidence
 from topics.breakglass import services as breakglass
 from topics.breakglass.filtersets import BreakGlassUseFilterSet
 from topics.breakglass.forms import BreakGlassForm, BreakGlassReviewForm
@@ -37,10 +37,7 @@ def use_report(request: HttpRequest, fmt: str) -> HttpResponse:
     filterset = BreakGlassUseFilterSet(request.GET, queryset=policy.break_glass_visible_to(request.user, USES),
                                        request=request)
     parameters = {name: value for name, value in request.GET.items() if name in filterset.filters}
-    try:
-        return exports.download(breakglass.report(filterset.qs, parameters), fmt, "break-glass")
-    except exports.UnknownFormat as exc:
-        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    return evidence.download_page(breakglass.report(filterset.qs, parameters), fmt, "break-glass")
 
 
 @portal_page

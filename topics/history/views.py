@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -16,6 +16,7 @@ from accounts.decorators import portal_page
 from portal.core import exports
 from portal.web.pages import require
 from topics import policy
+from topics.audit import evidence
 from topics.history import reports, services
 from topics.history.answer import Window, as_table
 from topics.history.chart import bar_chart
@@ -42,14 +43,11 @@ def history_page(view: Callable) -> Callable:
 
 def _download(request: HttpRequest, build: Callable[[], exports.Table], filename: str,
               allowed: Sequence[str] = ("csv", "json")) -> HttpResponse | None:
-    """The page's rows as a file when `?format=` asks for one; None for the page itself."""
+    """The page's rows as a sealed file when `?format=` asks for one; None for the page itself."""
     fmt = request.GET.get("format")
     if fmt is None:
         return None
-    try:
-        return exports.download(build(), fmt, filename, allowed=allowed)
-    except exports.UnknownFormat as exc:
-        return HttpResponseBadRequest(str(exc))
+    return evidence.download_page(build(), fmt, filename, allowed=allowed)
 
 
 def _namespace(request: HttpRequest, name: str) -> Namespace:

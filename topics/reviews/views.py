@@ -4,14 +4,14 @@ topics.reviews.services'."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import portal_page
-from portal.core import exports
 from portal.web.pages import queue_forms, require, submit
 from topics import policy
+from topics.audit import evidence
 from topics.models import ReviewItem
 from topics.reviews import services as reviews
 from topics.reviews.filtersets import ReviewCampaignFilterSet, ReviewItemFilterSet
@@ -37,7 +37,7 @@ def progress_report(request: HttpRequest, fmt: str) -> HttpResponse:
     require(policy.may_run_reviews(request.user))
     filterset = ReviewCampaignFilterSet(request.GET, queryset=policy.campaigns_visible_to(request.user),
                                         request=request)
-    return _download(reviews.progress_report(filterset.qs), fmt, "review-campaigns", ("csv", "json"))
+    return evidence.download_page(reviews.progress_report(filterset.qs), fmt, "review-campaigns")
 
 
 @portal_page
@@ -68,14 +68,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     """Who decided what and when: CSV, JSON or PDF."""
     campaign = get_object_or_404(policy.campaigns_visible_to(request.user).select_related("created_by"), pk=pk)
-    return _download(reviews.report(campaign), fmt, f"access-review-{campaign.pk}", REPORT_FORMATS)
-
-
-def _download(table: exports.Table, fmt: str, filename: str, allowed: tuple[str, ...]) -> HttpResponse:
-    try:
-        return exports.download(table, fmt, filename, allowed=allowed)
-    except exports.UnknownFormat as exc:
-        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    return evidence.download_page(reviews.report(campaign), fmt, f"access-review-{campaign.pk}",
+                                  allowed=REPORT_FORMATS)
 
 
 # --- the review queue ---------------------------------------------------------------------------------------

@@ -2,14 +2,13 @@
 nothing), the answer and the chart on the page, the downloads (CSV, JSON, PDF), and bad input as a named error."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
 from django.utils import timezone
 
 from tests.api_clients import client_as
+from tests.helpers import sealed_csv_rows
 from tests.factories import approve, ask, topic_of
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +38,7 @@ def test_the_answer_downloads_as_csv_json_and_pdf(as_role, granted, fmt):
     assert answer.status_code == 200
     assert answer["Content-Disposition"] == f'attachment; filename="who-could-read-payments.{fmt}"'
     if fmt == "csv":
-        rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+        rows = sealed_csv_rows(answer)
         assert [(r["principal"], r["source"], r["approvers"]) for r in rows] == [("u.alice", "request", '["bob"]')]
     elif fmt == "json":
         document = json.loads(answer.content)

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.kafka
 
 
 def test_two_runs_at_once_on_sqlite_set_one_password_the_one_handed_off(tmp_path):
-    env = {**{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
+    env = {**{k: v for k, v in os.environ.items()
+              if k not in ("DATABASE_URL", "LOGWARDEN_MIGRATE_DATABASE_URL", "REDIS_URL")},
            **require_env("KAFKA_BOOTSTRAP", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}"}
     done = subprocess.run([sys.executable, "-m", "tests.topics.provisioning.sqlite_runs"], cwd=ROOT, env=env,

@@ -3,8 +3,6 @@ shorten or revoke; nobody reviews their own access; reminders go out at T−7 an
 the API show each person what they may see (404 for the rest); the report says who decided what and when."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import timedelta
 
@@ -17,7 +15,7 @@ from accounts.models import Notification
 from portal.models import AuditEvent
 from tests.api_clients import client_as
 from tests.factories import approve, ask
-from tests.helpers import html
+from tests.helpers import html, sealed_csv_rows
 from tests.topics.reviews.conftest import RECORD, soon
 from topics import policy
 from topics.access import services as access
@@ -299,7 +297,7 @@ def test_the_campaign_report_says_who_decided_what_and_when(world, held, as_role
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="access-review-{campaign.pk}.{fmt}"'
     if fmt == "csv":
-        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        rows = sealed_csv_rows(response)
         mine = next(row for row in rows if row["principal"] == principal_for(world.engineer).name)
         assert (mine["decision"], mine["decided_by"], mine["comment"]) == ("Revoked", "bob", "left the team")
         assert {row["decision"] for row in rows if row is not mine} == {"pending"}

@@ -7,7 +7,8 @@ periodic run repairs whatever was missed, and runs of one cluster are serialised
 or doubled trigger only delays or repeats convergence. Each item's outcome is its own: a refused binding or
 user is recorded on the run ("partial") and blocks nothing else — revocations, expiries and disabled accounts go
 first — and is retried with a per-item backoff (topics.provisioning.backoff): runs hold it back until its retry
-time, when a run is due for it (an outbox change of trigger "retry").
+time, when a run is due for it (an outbox change of trigger "retry"); a run whose only leftovers are such
+held-back items says "waiting", not "partial".
 """
 from __future__ import annotations
 
@@ -209,7 +210,7 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     backoff.settle(cluster, applied.failures, applied.held, now)
     failures = applied.failures + [backoff.as_failure(row) for row in applied.held.values()]
     run.succeeded, run.finished_at = not failures, timezone.now()
-    run.status = RunStatus.SUCCEEDED if run.succeeded else RunStatus.PARTIAL
+    run.status = _status(failures)
     run.failures = failures
     run.counts = {**the_plan.summary(), "failed": len(applied.failures), "held_back": len(applied.held),
                   "topics_created": len(topics.created),
@@ -228,6 +229,14 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     if failures and all(retry_at):
         _retry_at(cluster, datetime.fromisoformat(min(retry_at)))
     return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
+
+
+def _status(failures: Sequence[dict]) -> RunStatus:
+    """Succeeded with nothing left over, waiting when all that is left are items held back until their retry
+    time (this run was refused nothing), partial when the broker refused something now."""
+    if not failures:
+        return RunStatus.SUCCEEDED
+    return RunStatus.WAITING if all(failure.get("held") for failure in failures) else RunStatus.PARTIAL
 
 
 def _retry_at(cluster: KafkaCluster, when: datetime) -> None:

@@ -13,6 +13,7 @@ from tests.factories import approve, ask
 from tests.helpers import create_acls_visibly
 from topics.catalogue import services as catalogue
 from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType, ScramUpsert
+from topics.catalogue.models import new_ownership_version
 from topics.models import (Grant, GrantSource, KafkaCluster, KafkaCredential, OwnedAclBinding,
                            OwnedScramUser, RunStatus, Topic)
 from topics.provisioning.desired import read_bindings
@@ -121,7 +122,9 @@ def test_objects_made_before_ownership_was_recorded_are_adopted_and_cleaned_up(
     # an installation from before the records: what it made is on the broker, nothing says it is Logwarden's
     OwnedAclBinding.objects.filter(cluster=cluster).delete()
     OwnedScramUser.objects.filter(cluster=cluster).delete()
-    KafkaCluster.objects.filter(pk=cluster.pk).update(ownership_adopted_at=None)
+    # a database of its own, so another version of the records than the one this process has a copy of
+    KafkaCluster.objects.filter(pk=cluster.pk).update(ownership_adopted_at=None,
+                                                      ownership_version=new_ownership_version())
     cluster.refresh_from_db()
     retired_slot = f"{grant.principal.name}.b"  # a slot rotated away from, left on the broker
     kafka_admin.upsert_scram_credentials([ScramUpsert(retired_slot, "an-old-password")])

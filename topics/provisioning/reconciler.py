@@ -193,13 +193,15 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     try:
         admin = admin_for(cluster)
         listed = admin.send_list_topics()  # answered while the database is read, as the describes are
-        the_plan, adopted, (topics, topic_failure) = _observe_and_plan(
-            admin, cluster, now, timings, meanwhile=lambda: _sync_topics(cluster, admin, listed))
+        held = backoff.held(cluster, now)
+        the_plan, adopted, (topics, topic_failures) = _observe_and_plan(
+            admin, cluster, now, timings, meanwhile=lambda: _sync_topics(cluster, admin, listed, held))
         if cluster.ownership_adopted_at is None:
             _adopt(cluster, adopted, now)
         with timings("act"):
-            applied = _act(admin, cluster, the_plan, run, progress or _quiet, held=backoff.held(cluster, now))
-        applied.failures[:0] = topic_failure
+            applied = _act(admin, cluster, the_plan, run, progress or _quiet, held=held)
+        applied.failures[:0] = topic_failures
+        applied.held.update({key: row for key, row in held.items() if key[0] == _TOPIC_SYNC})
         with timings("settle"):
             _await_visible(admin, applied)
     except Exception as exc:  # every run ends recorded, whatever stopped it; the caller still sees why
@@ -245,18 +247,23 @@ def _retry_at(cluster: KafkaCluster, when: datetime) -> None:
         queue.reconcile_at(cluster.pk, when, trigger="retry")
 
 
-def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin, listed: Callable[[], dict[str, int]]
-                 ) -> tuple[SyncReport, list[dict[str, str]]]:
-    """Topics first, but a topic the broker refuses (recorded on the topics themselves) must not hold back the
-    ACL changes: access to be taken away does not wait for a topic to be created. An unreachable broker still
-    ends the run."""
+_TOPIC_SYNC = "topic.sync"
+
+
+def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin, listed: Callable[[], dict[str, int]],
+                 held: dict[backoff.Key, ReconcileRetry]) -> tuple[SyncReport, list[dict[str, str]]]:
+    """Topics first, but a topic the broker refuses (recorded on the topic itself, and retried with a backoff
+    of its own like any item) must not hold back the ACL changes: access to be taken away does not wait for a
+    topic to be created. Topics waiting for their retry time are left alone. An unreachable broker still ends
+    the run."""
+    waiting = [item for action, item in held if action == _TOPIC_SYNC]
     try:
-        return sync_cluster_topics(cluster, admin, listed=listed), []
+        report = sync_cluster_topics(cluster, admin, listed=listed, held=waiting)
     except KafkaUnavailable:
         raise
     except KafkaAdapterError as exc:
-        return SyncReport(), [
-            {"action": "topic.sync", "item": cluster.name, "error": str(exc)}]
+        return SyncReport(), [{"action": "topic.sync_cluster", "item": cluster.name, "error": str(exc)}]
+    return report, [{"action": _TOPIC_SYNC, "item": topic, "error": error} for topic, error in report.failed.items()]
 
 
 class _Stopwatch:

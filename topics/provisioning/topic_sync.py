@@ -31,6 +31,7 @@ class SyncReport:
     created: list[str] = field(default_factory=list)
     reconfigured: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # topic -> why the broker refused it
     errors: dict[str, str] = field(default_factory=dict)  # cluster -> message
 
 
@@ -67,14 +68,17 @@ def _managed_topics():
 
 
 def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Collection[int] | None = None, *,
-                        listed: Callable[[], dict[str, int]] | None = None) -> SyncReport:
-    """Ensures the given topics (all of the cluster's when None) on the broker; raises KafkaAdapterError.
+                        listed: Callable[[], dict[str, int]] | None = None,
+                        held: Collection[str] = ()) -> SyncReport:
+    """Ensures the given topics (all of the cluster's when None) on the broker; raises KafkaAdapterError when
+    the broker cannot be listed or read, and records each topic it refuses on the topic (`failed`).
 
     Named topics have their configs read back and compared; in a full pass only the topics not verified
     within LOGWARDEN_TOPIC_VERIFY_SECONDS are, so a periodic pass stays cheap and still repairs drift.
-    `listed`: the broker's listing, sent before (KafkaAdmin.send_list_topics).
+    `listed`: the broker's listing, sent before (KafkaAdmin.send_list_topics). `held`: names of topics left
+    alone (refused before, waiting for their retry time: topics.provisioning.backoff).
     """
-    topics = _managed_topics().filter(cluster=cluster)
+    topics = _managed_topics().filter(cluster=cluster).exclude(name__in=list(held))
     if topic_ids is not None:
         topics = topics.filter(pk__in=list(topic_ids))
     now = timezone.now()
@@ -87,10 +91,13 @@ def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Col
     except KafkaAdapterError as exc:
         Topic.objects.filter(pk__in=list(specs)).update(state=TopicState.ERROR, last_error=str(exc)[:2000])
         raise
-    repaired = [pk for pk, (_, _, ready) in synced.items() if not ready]
+    for pk, spec in specs.items():
+        if spec.name in result.failed:
+            Topic.objects.filter(pk=pk).update(state=TopicState.ERROR, last_error=result.failed[spec.name][:2000])
+    repaired = [pk for pk, (spec, _, ready) in synced.items() if not ready and spec.name not in result.failed]
     if repaired:
         Topic.objects.filter(pk__in=repaired).update(state=TopicState.READY, last_error="")
-    verified = verify | set(result.created)
+    verified = (verify | set(result.created)) - set(result.failed)
     Topic.objects.filter(pk__in=[pk for pk, spec in specs.items() if spec.name in verified]).update(synced_at=now)
     changed = {name: action for action, names in (("topic.create", result.created),
                                                    ("topic.reconfigure", result.reconfigured)) for name in names}
@@ -98,7 +105,8 @@ def sync_cluster_topics(cluster: KafkaCluster, admin: KafkaAdmin, topic_ids: Col
         audit.Entry(changed[spec.name], "topics.topic", str(pk), f"{spec.name} @ {cluster.name}",
                     {"cluster": cluster.name, "partitions": spec.partitions, **spec.configs})
         for pk, spec in specs.items() if spec.name in changed])
-    return SyncReport(created=result.created, reconfigured=result.reconfigured, unchanged=result.unchanged)
+    return SyncReport(created=result.created, reconfigured=result.reconfigured, unchanged=result.unchanged,
+                      failed=result.failed)
 
 
 def sync_topics(topic_ids: Iterable[int] | None = None) -> SyncReport:
@@ -120,4 +128,5 @@ def sync_topics(topic_ids: Iterable[int] | None = None) -> SyncReport:
         report.created += part.created
         report.reconfigured += part.reconfigured
         report.unchanged += part.unchanged
+        report.failed.update(part.failed)
     return report

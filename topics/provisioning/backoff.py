@@ -1,8 +1,8 @@
 """Per-item retries with exponential backoff (client-go's per-key rate limiter, for the reconciler's items).
 
-An item the broker refuses (a binding, a SCRAM user, a topic) gets a ReconcileRetry row: the next run may try it again
-at `retry_at`, LOGWARDEN_RECONCILE_RETRY_SECONDS after the first refusal, twice as long after each further one,
-never longer than LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS. Until then every run holds the item back (no broker
+An item the broker refuses (a binding, a SCRAM user, a topic) gets a ReconcileRetry row: the next run may try it
+again at `retry_at`, LOGWARDEN_RECONCILE_RETRY_SECONDS after the first refusal, twice as long after each further
+one, never longer than LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS. Until then every run holds the item back (no broker
 call) and applies everything else: the hold is per item, so other items, revocations and other clusters never
 wait for it. The row goes as soon as the item reaches the broker or the plan no longer has it.
 """

@@ -28,12 +28,12 @@ def live_grants(cluster: KafkaCluster, now: datetime):
 
 
 def desired_state(cluster: KafkaCluster, now: datetime) -> DesiredState:
-    """The grants `live_grants` names, read as three plain queries joined here: the grants of the cluster's
-    topics in their time (ids only), the cluster's credentials with whether their account is enabled, and its
-    topics with whether their namespace is retired. One query joining grants to principals, accounts, topics
-    and namespaces cost PostgreSQL most of a no-op run's database time (10,000 grants: nested loops over
-    each), and every binding of a topic shares its name's one string, which the planner's comparisons find
-    faster than equal copies."""
+    """The bindings of the grants `live_grants` names (the same rules: in their time, an enabled account, a
+    namespace not retired), read as three plain queries joined here: the grants of the cluster's topics in
+    their time (ids only), the cluster's credentials with whether their account is enabled, and its topics with
+    whether their namespace is retired. The one query joining grants to principals, accounts, topics and
+    namespaces cost PostgreSQL 150 ms of nested loops at 10,000 grants (20 ms now), most of a no-op run's
+    database time."""
     usernames: dict[int, list[str]] = defaultdict(list)
     group_prefixes: dict[int, str] = {}
     users, new_users = set(), set()

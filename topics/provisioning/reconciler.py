@@ -42,6 +42,7 @@ from topics.provisioning.topic_sync import SyncReport, sync_cluster_topics
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 CHUNK = 1000
+_TOPIC_SYNC = "topic.sync"  # a topic's own item on the run and in the backoff: its name the item
 T = TypeVar("T")
 
 
@@ -245,9 +246,6 @@ def _retry_at(cluster: KafkaCluster, when: datetime) -> None:
     """A run of the cluster at `when`, unless a pending change brings one by then."""
     if not BrokerChange.objects.filter(cluster=cluster, done_at__isnull=True, due_at__lte=when).exists():
         queue.reconcile_at(cluster.pk, when, trigger="retry")
-
-
-_TOPIC_SYNC = "topic.sync"
 
 
 def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin, listed: Callable[[], dict[str, int]],

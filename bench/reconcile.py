@@ -230,7 +230,7 @@ def reconcile_ratios(args, verdicts: Verdicts) -> None:
     setup = populate(args.grants, args.topics, "full")
     cluster = default_cluster()
     desired = desired_state(cluster, timezone.now())
-    specs = [spec for spec, _ in specs_of(Topic.objects.all()).values()]
+    specs = list(specs_of(Topic.objects.all()).values())
     bare_seconds = bare_work(admin_for(cluster), specs, sorted(desired.acls))
     admin = fresh()
     populate(args.grants, args.topics, "full")

@@ -1,6 +1,8 @@
 """The catalogue: Kafka clusters, retention classes, namespaces and their log topics."""
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -39,6 +41,10 @@ principal_lines_validator = RegexValidator(
     r"^(User:[^\s]+\s*)*$", "One principal per line, each written User:<name>.")
 
 
+def new_ownership_version() -> str:
+    return uuid.uuid4().hex
+
+
 class KafkaCluster(models.Model):
     name = models.CharField(max_length=63, unique=True, validators=[slug_validator])
     bootstrap = models.CharField(max_length=500, validators=[validate_bootstrap],
@@ -64,6 +70,9 @@ class KafkaCluster(models.Model):
     ownership_adopted_at = models.DateTimeField(
         null=True, blank=True, editable=False,
         help_text="When the reconciler adopted the users and bindings Logwarden made before it recorded ownership")
+    # changes whenever topics.provisioning.ownership changes the cluster's records (the only writer of
+    # OwnedAclBinding and OwnedScramUser): a process's copy of them is current while this is what it was
+    ownership_version = models.CharField(max_length=32, default=new_ownership_version, editable=False)
     is_default = models.BooleanField(default=False, help_text="New namespaces get a topic here")
 
     class Meta:

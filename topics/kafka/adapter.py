@@ -257,20 +257,22 @@ class KafkaAdmin:
         """
         existing = listed() if listed is not None else self.list_topics()
         missing = [s for s in specs if s.name not in existing]
-        already = self._create_topics(missing)
+        already, failed = self._create_topics(missing)
         if already:  # another writer created them, or our listing was stale: wait until they are visible
             existing = self._wait_until_listed(sorted(already))
-        created = [s for s in missing if s.name not in already]
+        created = [s for s in missing if s.name not in already and s.name not in failed]
         present = [s for s in specs if s.name in existing]
         checked = [s for s in present if verify_configs is None or s.name in verify_configs or s.name in already]
         current = self.describe_topic_configs([s.name for s in checked])
         to_alter = [s for s in checked if any(current[s.name].get(k) != v for k, v in s.configs.items())]
-        self.set_topic_configs({s.name: s.configs for s in to_alter})
+        failed.update(self.set_topic_configs({s.name: s.configs for s in to_alter}))
         grow = {s.name: s.partitions for s in present if s.partitions > existing[s.name]}
-        self._add_partitions(grow)
-        reconfigured = {s.name for s in to_alter} | set(grow)
+        failed.update(self._add_partitions(grow))
+        reconfigured = ({s.name for s in to_alter} | set(grow)) - set(failed)
         return EnsureTopicsResult(created=[s.name for s in created], reconfigured=sorted(reconfigured),
-                                  unchanged=sorted(s.name for s in present if s.name not in reconfigured))
+                                  unchanged=sorted(s.name for s in present
+                                                   if s.name not in reconfigured and s.name not in failed),
+                                  failed=failed)
 
     def delete_topics(self, names: Sequence[str]) -> BatchResult:
         """Deletes the named topics (a topic already gone counts as deleted); each topic's own outcome."""
@@ -285,9 +287,11 @@ class KafkaAdmin:
             failed.update(result.failed)
         return BatchResult(tuple(done), failed)
 
-    def _create_topics(self, specs: Sequence[TopicSpec]) -> set[str]:
-        """Creates the topics; returns those that turned out to exist already (another writer was first)."""
+    def _create_topics(self, specs: Sequence[TopicSpec]) -> tuple[set[str], dict[str, str]]:
+        """Creates the topics; returns those that turned out to exist already (another writer was first) and
+        why each topic the broker refused was refused. An unreachable broker raises."""
         already: set[str] = set()
+        failed: dict[str, str] = {}
         for chunk in _chunks(specs):
             futures = self._client.create_topics(
                 [ck.NewTopic(s.name, num_partitions=s.partitions, replication_factor=s.replication_factor,
@@ -296,12 +300,19 @@ class KafkaAdmin:
             for name, future in futures.items():
                 try:
                     future.result(timeout=self.timeout + 5)
+                except TimeoutError:
+                    raise KafkaUnavailable(f"no answer from Kafka at KAFKA_BOOTSTRAP={self.connection.bootstrap} "
+                                           f"within {self.timeout:.0f}s (creating topic {name})") from None
                 except KafkaException as exc:
                     # created by another writer, or not yet in the metadata we listed: that is convergence
-                    if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                        raise self._translate(exc, f"creating topic {name}") from None
-                    already.add(name)
-        return already
+                    if exc.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                        already.add(name)
+                        continue
+                    error = self._translate(exc, f"creating topic {name}")
+                    if isinstance(error, KafkaUnavailable):
+                        raise error from None
+                    failed[name] = str(error)
+        return already, failed
 
     def _wait_until_listed(self, names: Sequence[str]) -> dict[str, int]:
         """Lists topics until `names` appear: brokers learn of a new topic shortly after the controller."""
@@ -316,24 +327,25 @@ class KafkaAdmin:
                                         f"{self.timeout:.0f}s")
             time.sleep(0.1)
 
-    def set_topic_configs(self, configs: Mapping[str, Mapping[str, str]]) -> None:
-        """Sets (incrementally: other keys stay) the given configs on each topic."""
-        items = list(configs.items())
-        for chunk in _chunks(items):
+    def set_topic_configs(self, configs: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+        """Sets (incrementally: other keys stay) the given configs on each topic; returns why each topic the
+        broker refused was refused."""
+        failed: dict[str, str] = {}
+        for chunk in _chunks(list(configs.items())):
             resources = [ck.ConfigResource(ck.ResourceType.TOPIC, name, incremental_configs=[
                 ck.ConfigEntry(key, value, incremental_operation=ck.AlterConfigOpType.SET)
                 for key, value in values.items()]) for name, values in chunk]
             futures = self._client.incremental_alter_configs(resources, request_timeout=self.timeout)
-            for resource, future in futures.items():
-                self._result(future, f"setting configs of topic {resource.name}")
+            failed.update(self._outcomes(((resource.name, future) for resource, future in futures.items()),
+                                         lambda name: f"setting configs of topic {name}").failed)
+        return failed
 
-    def _add_partitions(self, partitions: Mapping[str, int]) -> None:
+    def _add_partitions(self, partitions: Mapping[str, int]) -> dict[str, str]:
         if not partitions:
-            return
+            return {}
         futures = self._client.create_partitions(
             [ck.NewPartitions(name, count) for name, count in partitions.items()], request_timeout=self.timeout)
-        for name, future in futures.items():
-            self._result(future, f"adding partitions to topic {name}")
+        return self._outcomes(futures.items(), lambda name: f"adding partitions to topic {name}").failed
 
     # -- SCRAM credentials --------------------------------------------------------------------------
     def list_scram_users(self) -> set[str]:

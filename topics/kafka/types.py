@@ -89,6 +89,7 @@ class EnsureTopicsResult:
     created: list[str]
     reconfigured: list[str]
     unchanged: list[str]
+    failed: dict[str, str] = field(default_factory=dict)  # topic → why the broker refused to create or change it
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Per-item retries with exponential backoff (client-go's per-key rate limiter, for the reconciler's items).
 
-An item the broker refuses (a binding, a SCRAM user) gets a ReconcileRetry row: the next run may try it again
-at `retry_at`, LOGWARDEN_RECONCILE_RETRY_SECONDS after the first refusal, twice as long after each further one,
-never longer than LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS. Until then every run holds the item back (no broker
+An item the broker refuses (a binding, a SCRAM user, a topic) gets a ReconcileRetry row: the next run may try it
+again at `retry_at`, LOGWARDEN_RECONCILE_RETRY_SECONDS after the first refusal, twice as long after each further
+one, never longer than LOGWARDEN_RECONCILE_RETRY_MAX_SECONDS. Until then every run holds the item back (no broker
 call) and applies everything else: the hold is per item, so other items, revocations and other clusters never
 wait for it. The row goes as soon as the item reaches the broker or the plan no longer has it.
 """
@@ -15,8 +15,9 @@ from django.conf import settings
 
 from topics.models import KafkaCluster, ReconcileRetry
 
-# the act phase's changes, by audit action; a topic that fails to sync is recorded on the topic, not here
-BACKED_OFF = frozenset({"acl.delete", "scram_user.delete", "scram_user.create", "acl.create"})
+# the run's changes, by audit action (a topic's sync: "topic.sync", the topic's name its item; the topic records
+# its error too); a sync of the cluster's topics that fails as a whole ("topic.sync_cluster") is not backed off
+BACKED_OFF = frozenset({"acl.delete", "scram_user.delete", "scram_user.create", "acl.create", "topic.sync"})
 ERROR_LENGTH = 2000
 
 Key = tuple[str, str]  # (action, item)

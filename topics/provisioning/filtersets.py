@@ -39,4 +39,4 @@ class ReconcileRunFilterSet(FilterSet):
 
     class Meta:
         model = ReconcileRun
-        fields = ["cluster", "succeeded", "trigger", "started_at"]
+        fields = ["cluster", "succeeded", "status", "trigger", "started_at"]

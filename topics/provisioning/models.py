@@ -136,6 +136,9 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     PARTIAL = "partial", "Partial (some items failed; retried next run)"
+    # nothing was refused this time: everything due reached the broker, and what the broker refused before waits
+    # for its retry time (topics.provisioning.backoff)
+    WAITING = "waiting", "Waiting (refused items wait for their retry time; the rest applied)"
     FAILED = "failed", "Failed"
 
 

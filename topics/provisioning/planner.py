@@ -123,20 +123,24 @@ def plan(desired: DesiredState, actual: ActualState, owned: Owned, *, enforce: b
          allowlist: frozenset[str] = frozenset()) -> Plan:
     topics = desired.managed_topics
     wanted_users = desired.users | desired.new_users
-    unrecorded = actual.acls - desired.acls - owned.acls
+    # four passes over whole states, each set below built from them (a pass over tens of thousands of bindings
+    # is most of a no-op run's planning, and these sets are small when little changed)
+    undesired = actual.acls - desired.acls  # on the broker, not desired
+    unplaced = desired.acls - actual.acls  # desired, not on the broker
+    unrecorded = undesired - owned.acls  # neither desired nor recorded by Logwarden
     drift = sorted(b for b in unrecorded if is_read_access(b, topics))
     removable = {b for b in drift if b.principal not in allowlist} if enforce else set()
     return Plan(
         create_users=tuple(sorted(desired.new_users)),
-        create_acls=tuple(sorted(desired.acls - actual.acls)),
-        delete_acls=tuple(sorted(((owned.acls & actual.acls) - desired.acls) | removable)),
+        create_acls=tuple(sorted(unplaced)),
+        delete_acls=tuple(sorted((undesired & owned.acls) | removable)),
         delete_users=tuple(sorted((owned.users & actual.users) - wanted_users)),
         drift_acls=tuple(drift),
         unmanaged_acls=tuple(sorted(b for b in unrecorded
                                     if is_managed_principal(b.principal) and not is_read_access(b, topics))),
         missing_users=tuple(sorted(desired.users - actual.users)),
         unknown_users=tuple(sorted(actual.users - owned.users - wanted_users)),
-        claim_acls=tuple(sorted((desired.acls & actual.acls) - owned.acls)),
+        claim_acls=tuple(sorted((desired.acls - owned.acls) - unplaced)),
         claim_users=tuple(sorted((desired.users & actual.users) - owned.users)),
         forget_acls=tuple(sorted(owned.acls - actual.acls)),
         forget_users=tuple(sorted(owned.users - actual.users)),

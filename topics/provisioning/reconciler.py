@@ -7,7 +7,8 @@ periodic run repairs whatever was missed, and runs of one cluster are serialised
 or doubled trigger only delays or repeats convergence. Each item's outcome is its own: a refused binding or
 user is recorded on the run ("partial") and blocks nothing else — revocations, expiries and disabled accounts go
 first — and is retried with a per-item backoff (topics.provisioning.backoff): runs hold it back until its retry
-time, when a run is due for it (an outbox change of trigger "retry").
+time, when a run is due for it (an outbox change of trigger "retry"); a run whose only leftovers are such
+held-back items says "waiting", not "partial".
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from topics.provisioning.topic_sync import SyncReport, sync_cluster_topics
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (step, done, total)
 CHUNK = 1000
+_TOPIC_SYNC = "topic.sync"  # a topic's own item on the run and in the backoff: its name the item
 T = TypeVar("T")
 
 
@@ -193,13 +195,15 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     try:
         admin = admin_for(cluster)
         listed = admin.send_list_topics()  # answered while the database is read, as the describes are
-        the_plan, adopted, (topics, topic_failure) = _observe_and_plan(
-            admin, cluster, now, timings, meanwhile=lambda: _sync_topics(cluster, admin, listed))
+        held = backoff.held(cluster, now)
+        the_plan, adopted, (topics, topic_failures) = _observe_and_plan(
+            admin, cluster, now, timings, meanwhile=lambda: _sync_topics(cluster, admin, listed, held))
         if cluster.ownership_adopted_at is None:
             _adopt(cluster, adopted, now)
         with timings("act"):
-            applied = _act(admin, cluster, the_plan, run, progress or _quiet, held=backoff.held(cluster, now))
-        applied.failures[:0] = topic_failure
+            applied = _act(admin, cluster, the_plan, run, progress or _quiet, held=held)
+        applied.failures[:0] = topic_failures
+        applied.held.update({key: row for key, row in held.items() if key[0] == _TOPIC_SYNC})
         with timings("settle"):
             _await_visible(admin, applied)
     except Exception as exc:  # every run ends recorded, whatever stopped it; the caller still sees why
@@ -210,7 +214,7 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     backoff.settle(cluster, applied.failures, applied.held, now)
     failures = applied.failures + [backoff.as_failure(row) for row in applied.held.values()]
     run.succeeded, run.finished_at = not failures, timezone.now()
-    run.status = RunStatus.SUCCEEDED if run.succeeded else RunStatus.PARTIAL
+    run.status = _status(failures)
     run.failures = failures
     run.counts = {**the_plan.summary(), "failed": len(applied.failures), "held_back": len(applied.held),
                   "topics_created": len(topics.created),
@@ -231,24 +235,34 @@ def _reconcile_held(cluster: KafkaCluster, *, trigger: str | None, dry_run: bool
     return Outcome(cluster, the_plan, topics, run, time.monotonic() - began)
 
 
+def _status(failures: Sequence[dict]) -> RunStatus:
+    """Succeeded with nothing left over, waiting when all that is left are items held back until their retry
+    time (this run was refused nothing), partial when the broker refused something now."""
+    if not failures:
+        return RunStatus.SUCCEEDED
+    return RunStatus.WAITING if all(failure.get("held") for failure in failures) else RunStatus.PARTIAL
+
+
 def _retry_at(cluster: KafkaCluster, when: datetime) -> None:
     """A run of the cluster at `when`, unless a pending change brings one by then."""
     if not BrokerChange.objects.filter(cluster=cluster, done_at__isnull=True, due_at__lte=when).exists():
         queue.reconcile_at(cluster.pk, when, trigger="retry")
 
 
-def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin, listed: Callable[[], dict[str, int]]
-                 ) -> tuple[SyncReport, list[dict[str, str]]]:
-    """Topics first, but a topic the broker refuses (recorded on the topics themselves) must not hold back the
-    ACL changes: access to be taken away does not wait for a topic to be created. An unreachable broker still
-    ends the run."""
+def _sync_topics(cluster: KafkaCluster, admin: KafkaAdmin, listed: Callable[[], dict[str, int]],
+                 held: dict[backoff.Key, ReconcileRetry]) -> tuple[SyncReport, list[dict[str, str]]]:
+    """Topics first, but a topic the broker refuses (recorded on the topic itself, and retried with a backoff
+    of its own like any item) must not hold back the ACL changes: access to be taken away does not wait for a
+    topic to be created. Topics waiting for their retry time are left alone. An unreachable broker still ends
+    the run."""
+    waiting = [item for action, item in held if action == _TOPIC_SYNC]
     try:
-        return sync_cluster_topics(cluster, admin, listed=listed), []
+        report = sync_cluster_topics(cluster, admin, listed=listed, held=waiting)
     except KafkaUnavailable:
         raise
     except KafkaAdapterError as exc:
-        return SyncReport(), [
-            {"action": "topic.sync", "item": cluster.name, "error": str(exc)}]
+        return SyncReport(), [{"action": "topic.sync_cluster", "item": cluster.name, "error": str(exc)}]
+    return report, [{"action": _TOPIC_SYNC, "item": topic, "error": error} for topic, error in report.failed.items()]
 
 
 class _Stopwatch:

@@ -43,6 +43,18 @@ def test_topic_is_created_with_retention_configs_and_ensure_is_idempotent(kafka_
     assert state.configs["cleanup.policy"] == "delete"
 
 
+def test_a_topic_the_broker_refuses_is_reported_on_its_own_and_the_others_are_ensured(kafka_admin, unique):
+    fine, wider = TopicSpec(f"logs.fine-{unique}"), TopicSpec(f"logs.wider-{unique}")
+    kafka_admin.ensure_topics([wider])
+    refused_config = TopicSpec(wider.name, configs={"cleanup.policy": "no-such-policy"})
+
+    result = kafka_admin.ensure_topics([TopicSpec(""), fine, refused_config])  # "" is no topic name
+
+    assert result.created == [fine.name] and fine.name in kafka_admin.list_topics()
+    assert set(result.failed) == {"", wider.name} and result.reconfigured == [] and result.unchanged == []
+    assert "creating topic" in result.failed[""] and "setting configs of topic" in result.failed[wider.name]
+
+
 def test_a_listing_sent_early_is_what_ensure_topics_creates_from(kafka_admin, unique):
     """The reconciler sends the topic listing with its describes; a topic it shows is not created again, one
     missing from it is, and a topic created after the listing was sent only makes its creation a no-op."""

@@ -70,7 +70,9 @@ def test_a_refused_binding_is_retried_later_each_time_up_to_the_cap(refused):
 
     # before its time, a run leaves it alone: no broker call, the last refusal shown with the retry time
     held = reconcile(refused.cluster).run
-    assert held.status == RunStatus.PARTIAL and held.counts["held_back"] == 1 and held.counts["failed"] == 0
+    # refused nothing now: it says it waits, not that it failed in part
+    assert held.status == RunStatus.WAITING and held.counts["held_back"] == 1 and held.counts["failed"] == 0
+    assert held.succeeded is False
     assert held.failures == [{"action": "acl.create", "item": refused.item, "error": retry.error, "attempts": 1,
                               "retry_at": retry.retry_at.isoformat(), "held": True}]
     assert _retry(refused).attempts == 1
@@ -79,8 +81,9 @@ def test_a_refused_binding_is_retried_later_each_time_up_to_the_cap(refused):
     for _ in range(2):  # its time comes: tried again, refused again, a longer wait (capped at 50 s)
         ReconcileRetry.objects.filter(pk=retry.pk).update(retry_at=timezone.now() - timedelta(seconds=1))
         run = reconcile(refused.cluster).run
-        waits.append(((_retry(refused).retry_at - run.started_at).total_seconds(), _retry(refused).attempts))
-    assert waits == [(50, 2), (50, 3)]
+        waits.append(((_retry(refused).retry_at - run.started_at).total_seconds(), _retry(refused).attempts,
+                      run.status))
+    assert waits == [(50, 2, RunStatus.PARTIAL), (50, 3, RunStatus.PARTIAL)]  # refused by this run: partial
 
     system_roles.unregister(refused.role)  # no longer desired: nothing left to retry
     assert reconcile(refused.cluster).run.status == RunStatus.SUCCEEDED
@@ -117,6 +120,7 @@ def test_a_waiting_item_delays_no_grant_no_revocation_and_leaves_the_outbox_to_i
 
     page = client_as(world, "admin").get("/access/reconcile/").content.decode()
     assert refused.item in page and f"retrying at {retry_at:%Y-%m-%d %H:%M:%S} UTC" in page
+    assert _last_run(refused).status == RunStatus.WAITING and "Waiting: 1 to retry later" in page
     shown = client_as(world, "auditor").get(f"/api/reconcile-runs/{_last_run(refused).pk}/").json()
     assert {"item": refused.item, "retry_at": retry_at.isoformat(), "held": True}.items() \
         <= next(f for f in shown["failures"] if f["item"] == refused.item).items()

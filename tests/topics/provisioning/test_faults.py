@@ -19,7 +19,6 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from django.db import connection
-from django.db.models.signals import pre_save
 from django.test import Client
 from django.utils import timezone
 
@@ -239,21 +238,21 @@ def test_redis_stopped_while_people_approve_answers_and_converges_after(faults, 
 
 
 @contextmanager
-def connection_dropped_on_save(model):
-    """Terminates the portal's PostgreSQL backend (from a second connection) as `model` is about to be saved,
-    inside the request's transaction, as a PostgreSQL restart or a failover would."""
-    db = connection.settings_dict
+def connection_dropped_before(model, statement: str):
+    """Terminates the portal's PostgreSQL backend (from a second connection) as the request is about to
+    `statement` (INSERT INTO, UPDATE) `model`'s table, inside the request's transaction, as a PostgreSQL restart
+    or a failover would. At the SQL, not at a model signal: bulk writes send none."""
+    db, prefix = connection.settings_dict, f'{statement} "{model._meta.db_table}"'
 
-    def drop_the_connection(sender, instance, **kwargs):
-        with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
-                             dbname=db["NAME"], autocommit=True) as other:
-            other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    def drop_the_connection(execute, sql, params, many, context):
+        if sql.startswith(prefix):
+            with psycopg.connect(host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"],
+                                 dbname=db["NAME"], autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+        return execute(sql, params, many, context)
 
-    pre_save.connect(drop_the_connection, sender=model)
-    try:
+    with connection.execute_wrapper(drop_the_connection):
         yield
-    finally:
-        pre_save.disconnect(drop_the_connection, sender=model)
 
 
 def _kept(before: dict) -> None:
@@ -277,10 +276,11 @@ def test_a_dropped_database_connection_mid_request_is_a_503_and_loses_nothing(fa
     admin.force_login(world.admin)
     grant_body = {"principal": erin.name, "topic": incident.topics.get().pk, "days": 2, "reason": "incident"}
 
-    with connection_dropped_on_save(Approval):
+    with connection_dropped_before(Approval, "INSERT INTO"):
         approval = owner.post(f"/access/approvals/{item.pk}/", {"decision": "approve", "comment": "go"})
-    with connection_dropped_on_save(Grant):
+    with connection_dropped_before(Grant, "UPDATE"):
         revocation = admin.post(f"/access/grants/{revoked.pk}/revoke/", {"reason": "over"})
+    with connection_dropped_before(Grant, "INSERT INTO"):
         api_grant = admin.post("/api/grants/", grant_body, content_type="application/json")
 
     for response in (approval, revocation):

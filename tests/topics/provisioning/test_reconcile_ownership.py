@@ -13,8 +13,9 @@ from tests.factories import approve, ask
 from tests.helpers import create_acls_visibly
 from topics.catalogue import services as catalogue
 from topics.kafka.types import AclBinding, Operation, PatternType, Permission, ResourceType, ScramUpsert
+from topics.catalogue.models import new_ownership_version
 from topics.models import (Grant, GrantSource, KafkaCluster, KafkaCredential, OwnedAclBinding,
-                           OwnedScramUser, RunStatus, Topic)
+                           OwnedScramUser, ReconcileRetry, RunStatus, Topic, TopicState)
 from topics.provisioning.desired import read_bindings
 from topics.provisioning.reconciler import reconcile
 
@@ -71,10 +72,13 @@ def test_a_refused_acl_and_a_bad_topic_hold_back_no_revocation_and_the_rest_is_a
     assert not revoked & on_broker  # the expiry took effect
     created = set(read_bindings(user, fine.topic.name))
     assert created <= on_broker
-    assert run.status == RunStatus.PARTIAL and run.succeeded is False
+    # the run the second namespace's registration made was refused the bad items; this one holds them back
+    assert run.status == RunStatus.WAITING and run.succeeded is False
     refused = {(f["action"], f["item"]) for f in run.failures}
     assert ("acl.create", f"User:{user} ALLOW READ TOPIC:") in refused
-    assert any(f["action"] == "topic.sync" for f in run.failures)
+    assert ("topic.sync", "") in refused  # the topic is its own item, backed off like the binding
+    assert Topic.objects.get(pk=bad.pk).state == TopicState.ERROR
+    assert Topic.objects.get(pk=fine.topic.pk).state == TopicState.READY  # one refused topic fails no other
     audited = set(AuditEvent.objects.filter(data__reconcile_run=run.pk).values_list("action", "target_id"))
     assert {("acl.create", f"User:{user} ALLOW {b.operation.value} TOPIC:{fine.topic.name}")
             for b in created} <= audited
@@ -82,8 +86,10 @@ def test_a_refused_acl_and_a_bad_topic_hold_back_no_revocation_and_the_rest_is_a
             for b in revoked} <= audited
 
     again = reconcile(cluster)  # the refused items wait for their retry time (test_backoff), and only they
-    assert again.run.status == RunStatus.PARTIAL
+    assert again.run.status == RunStatus.WAITING and again.run.counts["failed"] == 0
+    assert {(f["action"], f["item"]) for f in again.run.failures if f["held"]} == refused
     assert {b.resource_name for b in again.plan.create_acls} == {""} and not again.plan.delete_acls
+    assert set(ReconcileRetry.objects.filter(cluster=cluster).values_list("action", "item")) == refused
 
 
 def test_only_what_logwarden_recorded_is_deleted_and_allowlisted_readers_stay(granted, unique, kafka_admin):
@@ -121,7 +127,9 @@ def test_objects_made_before_ownership_was_recorded_are_adopted_and_cleaned_up(
     # an installation from before the records: what it made is on the broker, nothing says it is Logwarden's
     OwnedAclBinding.objects.filter(cluster=cluster).delete()
     OwnedScramUser.objects.filter(cluster=cluster).delete()
-    KafkaCluster.objects.filter(pk=cluster.pk).update(ownership_adopted_at=None)
+    # a database of its own, so another version of the records than the one this process has a copy of
+    KafkaCluster.objects.filter(pk=cluster.pk).update(ownership_adopted_at=None,
+                                                      ownership_version=new_ownership_version())
     cluster.refresh_from_db()
     retired_slot = f"{grant.principal.name}.b"  # a slot rotated away from, left on the broker
     kafka_admin.upsert_scram_credentials([ScramUpsert(retired_slot, "an-old-password")])

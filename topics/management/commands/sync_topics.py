@@ -12,5 +12,8 @@ class Command(BaseCommand):
                           f"{len(report.unchanged)} unchanged")
         for cluster, error in report.errors.items():
             self.stderr.write(self.style.ERROR(f"cluster {cluster}: {error}"))
-        if report.errors:
-            raise CommandError(f"{len(report.errors)} cluster(s) could not be synced")
+        for topic, error in report.failed.items():
+            self.stderr.write(self.style.ERROR(f"topic {topic}: {error}"))
+        if report.errors or report.failed:
+            raise CommandError(f"{len(report.errors)} cluster(s) could not be synced, "
+                               f"{len(report.failed)} topic(s) were refused")

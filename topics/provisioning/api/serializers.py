@@ -59,7 +59,8 @@ class RunFailureSerializer(serializers.Serializer):
     """An item of a run the broker refused, or held back until its retry time (topics.provisioning.backoff)."""
 
     action = serializers.CharField(help_text="acl.create, acl.delete, scram_user.create, scram_user.delete, "
-                                             "topic.sync")
+                                             "topic.sync (a topic, its name the item), topic.sync_cluster (the "
+                                             "cluster's topics could not be read)")
     item = serializers.CharField()
     error = serializers.CharField(help_text="The broker's refusal (the last one, for an item held back)")
     attempts = serializers.IntegerField(required=False, help_text="Refusals in a row")

@@ -130,3 +130,10 @@ def test_health_states():
     degraded = assess(daemon_set("new", **{**FULL, "numberReady": 1, "numberUnavailable": 1}),
                       [pod("a", "new"), pod("b", "new", ready=False)], live_hash="new", revisions=revisions)
     assert degraded.state == DEGRADED and degraded.unavailable == 1
+    # a node that stopped reporting: the controller no longer wants a pod there, and the pod is marked not ready
+    lost_node = assess(daemon_set("new", **{**FULL, "desiredNumberScheduled": 1, "currentNumberScheduled": 1,
+                                            "numberReady": 1, "updatedNumberScheduled": 1, "numberMisscheduled": 1}),
+                       [pod("a", "new"), pod("b", "new", ready=False)], live_hash="new", revisions=revisions)
+    assert lost_node.state == DEGRADED and lost_node.misscheduled == 1
+    assert assess(daemon_set("new", **FULL), [pod("a", "new"), pod("b", "new", ready=False)], live_hash="new",
+                  revisions=revisions).state == DEGRADED, "a pod not ready yet, before the counts follow"

@@ -13,13 +13,7 @@ binary_override LOGWARDEN_KWOK
 version="v0.7.0"
 cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
 bin="$cache/bin/kwok-$version"
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
-
-# Several checkouts may start the harness at once: one builds, the others wait and reuse its binary.
-mkdir -p "$cache/bin"
-exec 9>"$cache/kwok.lock"
-flock 9
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+reuse_cached "$bin" "$cache/kwok.lock"
 
 source "$scripts/go-toolchain.sh"
 use_go

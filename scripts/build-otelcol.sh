@@ -20,13 +20,7 @@ build_steps="builder-$builder_version+go-build-mod-1"
 recipe=$( (echo "$build_steps"; cat "$manifest") | sha256sum | cut -c1-16)
 dir="$cache/otelcol/$recipe"
 bin="$dir/otelcol-logwarden"
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
-
-# Several checkouts may run `make install` at once: one builds, the others wait and reuse its binary.
-mkdir -p "$cache/otelcol"
-exec 9>"$cache/otelcol.lock"
-flock 9
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+reuse_cached "$bin" "$cache/otelcol.lock"
 
 source "$scripts/go-toolchain.sh"
 use_go

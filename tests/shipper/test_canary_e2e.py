@@ -109,8 +109,9 @@ def test_each_node_s_canary_shows_its_last_line_its_delay_and_its_lost_lines(wor
 
     auditor = client_as(world, "auditor")
     listed = auditor.get(f"/api/canary-nodes/?fleet={fleet.name}").json()["results"]
-    assert [(row["node"], row["missing"], row["missing_seqs"], row["silent"]) for row in listed] == [
-        (NODE, 0, [], False), (LOSSY_NODE, 1, [4], False)]
+    assert [(row["node"], row["missing"], row["missing_seqs"], row["last_seq"]) for row in listed] == [
+        (NODE, 0, [], steady.last_seq), (LOSSY_NODE, 1, [4], 6)]
+    assert {"last_delay_ms", "max_delay_ms", "last_written_at", "last_arrived_at", "silent"} <= set(listed[0])
     assert [row["node"] for row in auditor.get(f"/api/canary-nodes/?fleet={fleet.name}&lossy=true")
             .json()["results"]] == [LOSSY_NODE]
     assert client_as(world, "engineer").get("/api/canary-nodes/").status_code == 403

@@ -9,9 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import DNS_LABEL, slug_validator
 from portal.core.limits import MaxTextLength
+from shipper.canary import lines as canary_lines
 
 # The quantities Kubernetes itself prints back (so what we apply compares equal to what the server stores)
 CPU_QUANTITY = r"^([1-9][0-9]*m|[1-9][0-9]*)$"
@@ -239,8 +241,4 @@ class CanaryNode(models.Model):
     @property
     def silent(self) -> bool:
         """No line written on the node for three canary intervals (see shipper.canary.lines.silent)."""
-        from django.utils import timezone
-
-        from shipper.canary.lines import silent
-
-        return silent(self, interval_seconds=self.fleet.canary_interval_seconds, now=timezone.now())
+        return canary_lines.silent(self, interval_seconds=self.fleet.canary_interval_seconds, now=timezone.now())

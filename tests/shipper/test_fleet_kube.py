@@ -132,14 +132,17 @@ def test_a_hand_edit_is_found_reported_and_reapplied_where_the_fleet_enforces(fl
 TEST_NODE = "logwarden.io/test-node"
 
 
+def node_shape(unique: str) -> dict:
+    return {"labels": {TEST_NODE: unique}, "taints": [{"key": TEST_NODE, "value": unique, "effect": "NoSchedule"}]}
+
+
 @pytest.fixture
 def nodes(kube_cluster, unique):
     """Two simulated nodes (kwok plays their kubelets) only this test's fleet may run on: they carry a taint of
     the test's and a label its node selector names, so the suite's other fleets keep off them."""
     names = [f"node-{unique}-{n}" for n in (1, 2)]
     for name in names:
-        simulate_node(kube_cluster, name, labels={TEST_NODE: unique},
-                      taints=[{"key": TEST_NODE, "value": unique, "effect": "NoSchedule"}])
+        simulate_node(kube_cluster, name, **node_shape(unique))
     yield names
     for name in names:
         remove_node(kube_cluster, name)
@@ -178,7 +181,7 @@ def test_health_follows_real_pods_through_a_rollout_and_a_lost_node(world, uniqu
     # maxUnavailable 1: the controller rolls one node at a time, so a pod is ready throughout
     assert min(h.ready for h in seen) >= 1, [(h.state, h.ready, [p.revision for p in h.pods]) for h in seen]
 
-    lose_node(kube_cluster, nodes[0])
+    lose_node(kube_cluster, nodes[0], **node_shape(unique))
 
     degraded = eventually(lambda: services.health(fleet), lambda h: h.state == DEGRADED, "a lost node shown",
                           seconds=60)

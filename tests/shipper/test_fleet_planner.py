@@ -103,9 +103,10 @@ def daemon_set(template_hash: str, generation: int = 2, observed: int = 2, **sta
             "status": {"observedGeneration": observed, **status}}
 
 
-def pod(name: str, digest: str, ready: bool = True) -> dict:
+def pod(name: str, digest: str, ready: bool = True, state: dict | None = None) -> dict:
     return {"metadata": {"name": name, "annotations": {HASH_ANNOTATION: digest}}, "spec": {"nodeName": f"n-{name}"},
-            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": str(ready)}]}}
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": str(ready)}],
+                       "containerStatuses": [{"name": "shipper", "state": state or {"running": {}}}]}}
 
 
 FULL = {"desiredNumberScheduled": 2, "currentNumberScheduled": 2, "numberReady": 2, "updatedNumberScheduled": 2,
@@ -137,3 +138,13 @@ def test_health_states():
     assert lost_node.state == DEGRADED and lost_node.misscheduled == 1
     assert assess(daemon_set("new", **FULL), [pod("a", "new"), pod("b", "new", ready=False)], live_hash="new",
                   revisions=revisions).state == DEGRADED, "a pod not ready yet, before the counts follow"
+    one_down = daemon_set("new", **{**FULL, "numberReady": 1, "numberUnavailable": 1})
+
+    def waiting(reason: str) -> dict:
+        return pod("b", "new", ready=False, state={"waiting": {"reason": reason}})
+
+    starting = assess(one_down, [pod("a", "new"), waiting("ContainerCreating")], live_hash="new",
+                      revisions=revisions)
+    assert starting.state == ROLLING_OUT and [p.starting for p in starting.pods] == [False, True]
+    failing = assess(one_down, [pod("a", "new"), waiting("ImagePullBackOff")], live_hash="new", revisions=revisions)
+    assert failing.state == DEGRADED, "an image that cannot be pulled is not a rollout in progress"

@@ -106,6 +106,7 @@ class PodHealthSerializer(serializers.Serializer):
     ready = serializers.BooleanField()
     revision_hash = serializers.CharField()
     revision = serializers.IntegerField(allow_null=True)
+    starting = serializers.BooleanField(help_text="Not ready because no container has run yet")
 
 
 class FleetHealthSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ import copy
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shipper.fleet.routing import describe_change
 from shipper.fleet.health import DEGRADED, HEALTHY, NOT_APPLIED, ROLLING_OUT, assess
 from shipper.fleet.manifests import HASH_ANNOTATION
 from shipper.fleet.planner import CREATE, UNCHANGED, UPDATE, ObjectKey, differences, plan
@@ -148,3 +149,12 @@ def test_health_states():
     assert starting.state == ROLLING_OUT and [p.starting for p in starting.pods] == [False, True]
     failing = assess(one_down, [pod("a", "new"), waiting("ImagePullBackOff")], live_hash="new", revisions=revisions)
     assert failing.state == DEGRADED, "an image that cannot be pulled is not a rollout in progress"
+
+
+def test_a_routing_change_is_described_within_a_reason_s_length_limit():
+    assert describe_change({"b": "logs.b"}, {"a": "logs.a"}) == "+a → logs.a, −b"
+    assert describe_change({"a": "logs.a"}, {"a": "logs.a"}) == "no routing change"
+    many = describe_change({"old": "logs.old"}, {f"ns-{n:05d}": f"logs.ns-{n:05d}" for n in range(2000)})
+    assert many.startswith("+ns-00000 → logs.ns-00000, ")
+    assert many.endswith(" and 1981 more (2000 routed, 1 unrouted in all)")
+    assert len(many) < 1000

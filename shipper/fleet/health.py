@@ -2,12 +2,13 @@
 DaemonSet controller's counts, the pods the kubelets and the node lifecycle controller report on).
 
 healthy: every desired pod is up to date and ready; rolling out: the controller has not caught up with the
-latest template yet (a new generation, pods still on an older revision, or a new pod still starting: none of
-its containers has run yet); degraded: the rollout is done but pods are unavailable or not ready (a container
-that fails to start, an image that cannot be pulled or a crash loop, counts as not ready, not as starting), or
-a pod runs on a node that should no longer run one (misscheduled: the node lifecycle controller taints a node
-that stops reporting, and the DaemonSet controller then no longer counts that node as desired, so its
-not-ready pod is what shows the lost node); not applied: no DaemonSet (or nothing applied from the portal yet).
+latest template yet (a new generation, pods still on an older revision, a new pod still starting: none of its
+containers has run yet, or counts that still say a pod is down when every pod says it is ready); degraded: the
+rollout is done but pods are unavailable or not ready (a container that fails to start, an image that cannot
+be pulled or a crash loop, counts as not ready, not as starting), or a pod runs on a node that should no longer
+run one (misscheduled: the node lifecycle controller taints a node that stops reporting, and the DaemonSet
+controller then no longer counts that node as desired, so its not-ready pod is what shows the lost node); not
+applied: no DaemonSet (or nothing applied from the portal yet).
 """
 from __future__ import annotations
 
@@ -87,7 +88,10 @@ def assess(daemon_set: dict | None, pods: list[dict], *, live_hash: str | None,
     seen = status.get("observedGeneration", 0) >= daemon_set["metadata"].get("generation", 0)
     pod_health = sorted((_pod(p, revisions) for p in pods), key=lambda p: p.name)
     behind = any(p.revision_hash != live_hash or p.starting for p in pod_health)
-    if template_hash != live_hash or not seen or counts["updated"] < desired or behind:
+    # the controller counts a moment after the pods change: its counts say a pod is down while every pod says ready
+    counting = ((counts["unavailable"] > 0 or counts["ready"] < desired) and len(pod_health) >= desired
+                and all(p.ready for p in pod_health))
+    if template_hash != live_hash or not seen or counts["updated"] < desired or behind or counting:
         state = ROLLING_OUT
     elif (counts["unavailable"] > 0 or counts["ready"] < desired or counts["misscheduled"] > 0
           or not all(p.ready for p in pod_health)):

@@ -189,6 +189,6 @@ def test_health_follows_real_pods_through_a_rollout_and_a_lost_node(world, uniqu
     # past the node monitor grace period the node lifecycle controller marks the node unknown, taints it
     # unreachable (the DaemonSet controller then no longer counts it) and marks the pod left there not ready
     degraded = eventually(lambda: services.health(fleet),
-                          lambda h: h.state == DEGRADED and on_nodes(h) == [(nodes[0], False), (nodes[1], True)],
-                          "the lost node's pod shown not ready", seconds=60)
-    assert degraded.ready == 1
+                          lambda h: on_nodes(h) == [(nodes[0], False), (nodes[1], True)] and h.ready == 1,
+                          "the lost node's pod shown not ready, and counted", seconds=60)
+    assert degraded.state == DEGRADED and degraded.unavailable + degraded.misscheduled == 1, degraded

@@ -149,6 +149,8 @@ def test_health_states():
     assert starting.state == ROLLING_OUT and [p.starting for p in starting.pods] == [False, True]
     failing = assess(one_down, [pod("a", "new"), waiting("ImagePullBackOff")], live_hash="new", revisions=revisions)
     assert failing.state == DEGRADED, "an image that cannot be pulled is not a rollout in progress"
+    assert assess(one_down, [pod("a", "new"), pod("b", "new")], live_hash="new", revisions=revisions).state \
+        == ROLLING_OUT, "the controller has not counted the pod that became ready yet"
 
 
 def test_a_routing_change_is_described_within_a_reason_s_length_limit():

@@ -13,13 +13,21 @@ and writes as the fleet's shipper principal; the portal's own connection consume
   from that time to the consumer receiving the record (one machine, one clock): p50, p99, max.
 - SIGKILL: --lines lines written steadily while the collector is killed (SIGKILL) and restarted --kills times
   once records flow; lost and duplicated lines (targets: 0 lost, ≤ 1% duplicates).
-The topics it made are deleted at the end.
+- render + no-op apply for --namespaces routed namespaces (needs the API server, LOGWARDEN_KUBECONFIG): rendering
+  the fleet (routing from the catalogue, config, manifests, content hash) and applying its applied revision again
+  (reading its objects back from the API server and planning: nothing to write), each the median of --repeat runs,
+  against the same with the routing the catalogue has before the namespaces are added (the baseline, measured in
+  this process first): the ratio is what the routing's size costs.
+The topics it made are deleted at the end (the routing part's namespaces are catalogue rows only: no topic is made).
+
+    --only routing    runs the last part alone (no collector, no broker traffic)
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import threading
@@ -49,6 +57,7 @@ from shipper.kube.client import KubeCluster  # noqa: E402
 from topics.catalogue import services as catalogue  # noqa: E402
 from topics.catalogue.clusters import admin_for, connection_for, default_cluster  # noqa: E402
 from topics.kafka.adapter import TopicReader  # noqa: E402
+from topics.models import Namespace, Topic, TopicState  # noqa: E402
 from topics.provisioning import system_principals  # noqa: E402
 
 NODE = "bench-node"
@@ -150,11 +159,66 @@ def kills(args, topic: str, pod: ContainerLog, logs: LogDirectory, collector: Lo
     return counts
 
 
+def timed(call, repeat: int) -> float:
+    """The median of `repeat` runs of `call`, in seconds."""
+    durations = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - began)
+    return statistics.median(durations)
+
+
+def render_and_noop_apply(fleet, repeat: int) -> tuple[int, float, float]:
+    """(routes, render seconds, no-op apply seconds) of the fleet's routing now: its latest revision applied first,
+    so the timed applies find every object as the revision has it and write nothing."""
+    revision = services.refresh_routing(fleet) or services.latest_revision(fleet)
+    services.apply(SYSTEM, fleet, revision=revision)
+    routes = len(revision.routes)
+    render = timed(lambda: services.desired(fleet), repeat)
+
+    def noop_apply() -> None:
+        result = services.apply(SYSTEM, fleet, revision=revision)
+        assert result.plan.empty and not result.outcomes, f"the apply was not a no-op: {result.outcomes}"
+
+    return routes, render, timed(noop_apply, repeat)
+
+
+def routing(args, suffix: str) -> None:
+    """Render and no-op apply with --namespaces more routed namespaces, against the baseline without them."""
+    current_app.conf.task_always_eager = True
+    fleet = services.create_fleet(SYSTEM, name=f"bench-routing-{suffix}", kafka_cluster=default_cluster(),
+                                  kube_namespace=f"bench-routing-{suffix}", unrouted="drop", reason="bench/fleet.py")
+    base_routes, base_render, base_apply = render_and_noop_apply(fleet, args.repeat)
+    retention = catalogue.default_retention_class()
+    # catalogue rows only, without signals (bulk_create), as if their topics were on the broker
+    namespaces = Namespace.objects.bulk_create(
+        Namespace(name=f"br-{suffix}-{n:05d}", retention_class=retention, description="bench/fleet.py")
+        for n in range(args.namespaces))
+    Topic.objects.bulk_create(Topic(namespace=namespace, cluster=fleet.kafka_cluster, name=f"logs.{namespace.name}",
+                                    state=TopicState.READY) for namespace in namespaces)
+    try:
+        routes, render, noop_apply = render_and_noop_apply(fleet, args.repeat)
+        config_kib = len(services.latest_revision(fleet).config.encode()) / 1024
+    finally:  # without signals too: each deleted topic would refresh every fleet's routing
+        Topic.objects.filter(namespace__in=namespaces)._raw_delete(Topic.objects.db)
+        Namespace.objects.filter(name__startswith=f"br-{suffix}-")._raw_delete(Namespace.objects.db)
+    print(f"\nrender + no-op apply (median of {args.repeat}; the config {config_kib:.0f} KiB):")
+    print(f"  baseline, {base_routes} routes: render {base_render * 1000:.0f} ms, no-op apply "
+          f"{base_apply * 1000:.0f} ms")
+    print(f"  {routes} routes: render {render * 1000:.0f} ms ({render / base_render:.1f}× the baseline), no-op "
+          f"apply {noop_apply * 1000:.0f} ms ({noop_apply / base_apply:.1f}×), together "
+          f"{(render + noop_apply) * 1000:.0f} ms ({(render + noop_apply) / (base_render + base_apply):.1f}×)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=3000, help="lines of each part")
     parser.add_argument("--rate", type=float, default=300.0, help="lines per second the pod writes")
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs of the collector in the SIGKILL part")
+    parser.add_argument("--namespaces", type=int, default=2000, help="routed namespaces of the routing part")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each timing in the routing part")
+    parser.add_argument("--only", choices=["routing"], help="run only this part")
     args = parser.parse_args()
     if settings.ENVIRONMENT == "production":
         print("bench/fleet.py is for a local bench setup, not production (LOGWARDEN_ENV)", file=sys.stderr)
@@ -164,6 +228,13 @@ def main() -> int:
         return 2
     call_command("migrate", verbosity=0)
     suffix = uuid.uuid4().hex[:8]
+    if args.only == "routing":
+        if not settings.KUBECONFIG:
+            print("the routing part applies to the API server: no LOGWARDEN_KUBECONFIG", file=sys.stderr)
+            return 2
+        print(f"os.cpu_count() = {os.cpu_count()}; API server {settings.KUBECONFIG}")
+        routing(args, suffix)
+        return 0
     print(f"os.cpu_count() = {os.cpu_count()}; broker {settings.KAFKA['bootstrap']}; collector "
           f"{otelcol_binary()}; k8s_attributes {'on the API server' if settings.KUBECONFIG else 'left out'}")
     missed: list[str] = []
@@ -187,6 +258,10 @@ def main() -> int:
         finally:
             collector.kill()
             admin_for(default_cluster()).delete_topics([topic, fleet.quarantine_topic])
+    if settings.KUBECONFIG:
+        routing(args, suffix)
+    else:
+        print("\nrender + no-op apply: skipped (no API server: LOGWARDEN_KUBECONFIG)")
     print("\nall targets met" if not missed else f"\nTARGETS MISSED: {', '.join(missed)}")
     return 0 if not missed else 1
 

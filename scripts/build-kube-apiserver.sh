@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver from Debian's `kubernetes` source package (upstream v1.20.2, Go dependencies
-# vendored) with Debian's Go toolchain, and caches the binary. No registry ships the binary itself.
-# Also installs what the API server runs on (etcd) and what the harness uses (openssl).
-# Prints the path of the binary on stdout; progress goes to stderr.
-# KUBE_APISERVER may name an existing binary to use instead of building one.
+# Builds the control plane the harness runs — kube-apiserver, kube-controller-manager (the DaemonSet and node
+# lifecycle controllers) and kube-scheduler (which binds DaemonSet pods to nodes) — from Debian's `kubernetes`
+# source package (upstream v1.20.2, Go dependencies vendored) with Debian's Go toolchain, and caches the binaries.
+# No registry ships them. Only the binaries not cached yet are built (one `make` for all three: about 8 minutes on
+# 2 idle cores; kube-apiserver alone about 5). Also installs what the API server runs on (etcd) and what the
+# harness uses (openssl).
+# Prints the paths of kube-apiserver, kube-controller-manager and kube-scheduler on one line (in that order) on
+# stdout; progress goes to stderr.
+# KUBE_APISERVER, KUBE_CONTROLLER_MANAGER and KUBE_SCHEDULER may name existing binaries to use instead of building.
 set -euo pipefail
 
 cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
 scripts="$(cd "$(dirname "$0")" && pwd)"
 # The name carries the build recipe, so a binary cached by an earlier recipe is never reused.
 recipe="v1.20.2-reflect2-1.0.2"
-bin="$cache/bin/kube-apiserver-$recipe"
+components=(kube-apiserver kube-controller-manager kube-scheduler)
+overrides=(KUBE_APISERVER KUBE_CONTROLLER_MANAGER KUBE_SCHEDULER)
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -25,12 +30,29 @@ command -v etcd >/dev/null || need+=(etcd-server)
 command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
-if [ -n "${KUBE_APISERVER:-}" ]; then
-  if [ ! -x "$KUBE_APISERVER" ]; then echo "KUBE_APISERVER=$KUBE_APISERVER is not an executable file" >&2; exit 1; fi
-  echo "$KUBE_APISERVER"
-  exit 0
-fi
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+# Each component: the binary its variable names, else the cached build; `missing` are the ones to build.
+paths=()
+missing=()
+for i in "${!components[@]}"; do
+  override=${overrides[$i]}
+  if [ -n "${!override:-}" ]; then
+    if [ ! -x "${!override}" ]; then echo "$override=${!override} is not an executable file" >&2; exit 1; fi
+    paths+=("${!override}")
+    continue
+  fi
+  paths+=("$cache/bin/${components[$i]}-$recipe")
+  [ -x "${paths[$i]}" ] || missing+=("${components[$i]}")
+done
+if [ ${#missing[@]} -eq 0 ]; then echo "${paths[*]}"; exit 0; fi
+
+# Several checkouts may start the harness at once: one builds, the others wait and reuse its binaries.
+mkdir -p "$cache/bin"
+exec 9>"$cache/kubernetes.lock"
+flock 9
+still=()
+for component in "${missing[@]}"; do [ -x "$cache/bin/$component-$recipe" ] || still+=("$component"); done
+if [ ${#still[@]} -eq 0 ]; then echo "${paths[*]}"; exit 0; fi
+missing=("${still[@]}")
 
 # Kubernetes 1.20's vendored tree does not build with current Go releases; Debian's Go 1.19
 # (/usr/lib/go, package golang-go) is the toolchain Debian builds this package with.
@@ -61,15 +83,19 @@ rm -f "$reflect2_vendor"/*.go "$reflect2_vendor"/*.s
 cp "$reflect2_src"/*.go "$reflect2_src"/*.s "$reflect2_vendor"/
 cd "$tree"
 
-echo "building kube-apiserver $recipe (about 4-5 minutes on 2 cores, 1.3 GB peak memory)" >&2
+what=""
+for component in "${missing[@]}"; do what+=" cmd/$component"; done
+echo "building${what} $recipe (kube-apiserver about 5 minutes on 2 cores, 1.3 GB peak memory; all three about 8)" >&2
 started=$(date +%s)
 PATH=/usr/lib/go/bin:$PATH HOME=$PWD/.home KUBE_GIT_VERSION=v1.20.2 KUBE_GIT_TREE_STATE=clean \
-  KUBE_GIT_COMMIT=debian GOPROXY=off GOFLAGS=-mod=vendor make WHAT=cmd/kube-apiserver >&2
-cp _output/bin/kube-apiserver "$bin.tmp"
-mv "$bin.tmp" "$bin"
-echo "built $bin in $(( $(date +%s) - started ))s" >&2
+  KUBE_GIT_COMMIT=debian GOPROXY=off GOFLAGS=-mod=vendor make WHAT="${what# }" >&2
+for component in "${missing[@]}"; do
+  cp "_output/bin/$component" "$cache/bin/$component-$recipe.tmp"
+  mv "$cache/bin/$component-$recipe.tmp" "$cache/bin/$component-$recipe"
+done
+echo "built ${missing[*]} in $(( $(date +%s) - started ))s" >&2
 
-# The source tree and its Go build cache take ~1.8 GB; the cached binary is all later runs need.
+# The source tree and its Go build cache take ~1.8 GB; the cached binaries are all later runs need.
 cd "$cache"
 rm -rf "$work"
-echo "$bin"
+echo "${paths[*]}"

@@ -11,8 +11,6 @@ source "$(dirname "$0")/binary-override.sh"
 binary_override LOGWARDEN_OTELCOL
 
 builder_version="v0.155.0"
-# the Go release fetched when the machine has no Go >= 1.24 (Debian 12's golang-go is 1.19)
-go_version="go1.26.8"
 scripts="$(cd "$(dirname "$0")" && pwd)"
 manifest="$scripts/../deploy/otelcol/builder.yaml"
 cache="${LOGWARDEN_CACHE:-$HOME/.cache/logwarden}"
@@ -22,43 +20,10 @@ build_steps="builder-$builder_version+go-build-mod-1"
 recipe=$( (echo "$build_steps"; cat "$manifest") | sha256sum | cut -c1-16)
 dir="$cache/otelcol/$recipe"
 bin="$dir/otelcol-logwarden"
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+reuse_cached "$bin" "$cache/otelcol.lock"
 
-# Several checkouts may run `make install` at once: one builds, the others wait and reuse its binary.
-mkdir -p "$cache/otelcol"
-exec 9>"$cache/otelcol.lock"
-flock 9
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
-
-# The collector's modules need a current Go; Debian's golang-go (1.19, kept for kube-apiserver) is too old.
-# LOGWARDEN_GO may name one.
-go=""
-for candidate in "${LOGWARDEN_GO:-}" /usr/local/go/bin/go "$(command -v go || true)"; do
-  if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" version | grep -Eq 'go1\.(2[4-9]|[3-9][0-9])'; then
-    go="$candidate"; break
-  fi
-done
-if [ -z "$go" ]; then
-  # none on this machine: the Go toolchain as the go command itself fetches one, module golang.org/toolchain
-  toolchain="$cache/go-toolchain/$go_version"
-  if [ ! -x "$toolchain/bin/go" ]; then
-    arch=$(dpkg --print-architecture)
-    echo "fetching the Go toolchain $go_version ($arch, about 70 MB) from the Go module proxy" >&2
-    rm -rf "$toolchain.tmp"
-    python3 - "$go_version" "$arch" "$toolchain.tmp" <<'PY'
-import io, sys, urllib.request, zipfile
-version, arch, target = sys.argv[1:]
-module = f"v0.0.1-{version}.linux-{arch}"
-with urllib.request.urlopen(f"https://proxy.golang.org/golang.org/toolchain/@v/{module}.zip") as response:
-    zipfile.ZipFile(io.BytesIO(response.read())).extractall(target)
-PY
-    chmod -R u+x "$toolchain.tmp"/golang.org/toolchain@*/bin "$toolchain.tmp"/golang.org/toolchain@*/pkg/tool
-    mv "$toolchain.tmp"/golang.org/toolchain@* "$toolchain"
-    rm -rf "$toolchain.tmp"
-  fi
-  go="$toolchain/bin/go"
-fi
-export PATH="$(dirname "$go"):$PATH"
+source "$scripts/go-toolchain.sh"
+use_go
 
 work="$cache/otelcol-src"
 rm -rf "$work"  # a half-built tree from an interrupted run is not worth trusting

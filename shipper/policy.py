@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts import policy as accounts_policy
-from shipper.fleet.models import Fleet, FleetRevision
+from shipper.fleet.models import CanaryNode, Fleet, FleetRevision
 
 can_manage_fleets = accounts_policy.can_manage_catalogue
 can_view_fleets = accounts_policy.can_read_audit
@@ -22,3 +22,7 @@ def fleets_visible_to(who, queryset: QuerySet[Fleet] | None = None) -> QuerySet[
 
 def revisions_visible_to(who) -> QuerySet[FleetRevision]:
     return FleetRevision.objects.filter(fleet__in=fleets_visible_to(who))
+
+
+def canary_nodes_visible_to(who) -> QuerySet[CanaryNode]:
+    return CanaryNode.objects.filter(fleet__in=fleets_visible_to(who))

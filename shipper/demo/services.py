@@ -1,6 +1,7 @@
 """The embedded default's log flow (`make run`): the demo namespaces' pods write CRI lines into a demo log
 directory, and the real collector, on the local fleet's config, ships them with the shipper's own principal to
-the local broker. A namespace the catalogue does not know (`sandbox`) shows the quarantine.
+the local broker. A namespace the catalogue does not know (`sandbox`) shows the quarantine, and the fleet's canary
+writes its numbered line every canary interval, which the periodic pass reads back (the fleet page's Canary panel).
 
 With a local API server (`make run K8S=local`) the pods are Pod objects there, so records carry their labels,
 node and container id; without one the records carry what the log path says."""
@@ -20,8 +21,10 @@ from django.conf import settings
 from portal.core.audit import SYSTEM
 from shipper.demo.collector import LocalCollector
 from shipper.demo.cri import ContainerLog, LogDirectory
+from shipper.canary import lines as canary_lines
 from shipper.demo.pods import simulate_pod
 from shipper.fleet import credentials, services
+from shipper.fleet.manifests import object_name
 from shipper.fleet.models import Fleet
 from shipper.kube.client import KubeCluster
 from topics.catalogue.clusters import default_cluster
@@ -62,25 +65,31 @@ def wait_for_credential(fleet: Fleet, stop: threading.Event, seconds: float = 30
     raise InterruptedError
 
 
-def demo_pods() -> list[ContainerLog]:
-    """One pod per active demo namespace, and one in a namespace without a topic."""
+def demo_pods(fleet: Fleet) -> tuple[list[ContainerLog], ContainerLog]:
+    """One pod per active demo namespace, and one in a namespace without a topic; and the fleet's canary, as a
+    pod of its DaemonSet on the node would run it."""
     names = list(Namespace.objects.filter(lifecycle=Lifecycle.ACTIVE, quarantine=False)
-                 .values_list("name", flat=True)) + [UNKNOWN_NAMESPACE]
+                 .exclude(name=fleet.kube_namespace).values_list("name", flat=True)) + [UNKNOWN_NAMESPACE]
+    canary = (fleet.kube_namespace, f"{object_name(fleet.name)}-demo", canary_lines.CONTAINER, {"app": "shipper"})
+    wanted = [(name, f"{name}-api-0", "api", {"app": "api", "demo": "true"}) for name in names] + [canary]
     if not settings.KUBECONFIG:
-        return [ContainerLog(name, f"{name}-api-0", str(uuid.uuid5(uuid.NAMESPACE_DNS, name)), "api",
-                             uuid.uuid5(uuid.NAMESPACE_URL, name).hex * 2) for name in names]
-    with KubeCluster.from_kubeconfig(settings.KUBECONFIG) as cluster:
-        return [simulate_pod(cluster, name, f"{name}-api-0", node=NODE, labels={"app": "api", "demo": "true"})
-                for name in names]
+        made = [ContainerLog(namespace, pod, str(uuid.uuid5(uuid.NAMESPACE_DNS, pod)), container,
+                             uuid.uuid5(uuid.NAMESPACE_URL, pod).hex * 2) for namespace, pod, container, _ in wanted]
+    else:
+        with KubeCluster.from_kubeconfig(settings.KUBECONFIG) as cluster:
+            made = [simulate_pod(cluster, namespace, pod, node=NODE, labels=labels, container=container)
+                    for namespace, pod, container, labels in wanted]
+    return made[:-1], made[-1]
 
 
 def run(state_dir: Path, binary: Callable[[], Path], *, stop: threading.Event, interval: float = 1.0) -> None:
     """Writes lines and runs the collector until `stop` is set; follows routing and credential changes."""
     fleet = demo_fleet()
     logs = LogDirectory(state_dir / "log")
-    pods = demo_pods()
-    for pod in pods:
+    pods, canary = demo_pods(fleet)
+    for pod in [*pods, canary]:
         logs.add(pod)
+    canary_start, canary_seq, canary_written = int(time.time()), 0, 0.0
     credential = wait_for_credential(fleet, stop)
 
     def config() -> str:
@@ -101,6 +110,9 @@ def run(state_dir: Path, binary: Callable[[], Path], *, stop: threading.Event, i
             stream = "stderr" if tick % 10 == 9 else "stdout"
             for pod in pods:
                 logs.write(pod, [f"{random.choice(LINES)} seq={tick}"], stream=stream)
+            if time.monotonic() - canary_written >= fleet.canary_interval_seconds:
+                canary_seq, canary_written = canary_seq + 1, time.monotonic()
+                logs.write(canary, [canary_lines.line(fleet.name, NODE, canary_start, canary_seq)])
             if time.monotonic() - checked >= CHECK_SECONDS:
                 checked = time.monotonic()
                 latest, credential_now = config(), credentials.current_credential(fleet)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import django_filters
 
 from portal.core.filters import FilterSet
-from shipper.fleet.models import Fleet, FleetRevision, Flavour
+from shipper.fleet.models import CanaryNode, Fleet, FleetRevision, Flavour
 from topics.models import KafkaCluster
 
 
@@ -27,3 +27,16 @@ class FleetRevisionFilterSet(FilterSet):
     class Meta:
         model = FleetRevision
         fields = ["fleet", "applied"]
+
+
+class CanaryNodeFilterSet(FilterSet):
+    fleet = django_filters.ModelChoiceFilter(queryset=Fleet.objects.all(), to_field_name="name",
+                                             help_text="The fleet's name.")
+    lossy = django_filters.BooleanFilter(method="filter_lossy", help_text="true: nodes with lines never read.")
+
+    class Meta:
+        model = CanaryNode
+        fields = ["fleet", "node", "lossy"]
+
+    def filter_lossy(self, queryset, name, value):
+        return queryset.filter(missing__gt=0) if value else queryset.filter(missing=0)

@@ -16,6 +16,7 @@ import hashlib
 import json
 from typing import Any
 
+from shipper.canary import lines as canary_lines
 from shipper.fleet.renderers import Rendered
 from shipper.fleet.spec import CONFIG_DIR, NODE_ENV, PASSWORD_ENV, USERNAME_ENV, FleetSpec
 
@@ -155,10 +156,10 @@ def _daemon_set(spec: FleetSpec, rendered: Rendered, secret: str) -> dict:
         "volumeMounts": mounts,
     }
     canary = {
-        "name": "canary", "image": CANARY_IMAGE,
-        # a sequence-numbered line on each node, so loss shows as a gap in the canary's records
-        "command": ["sh", "-c", f'i=0; while true; do i=$((i+1)); echo "logwarden-canary node=${NODE_ENV} seq=$i"; '
-                                f"sleep {spec.canary_interval_seconds}; done"],
+        # a sequence-numbered line on each node every interval, which the shippers route like any record of the
+        # fleet's namespace: Logwarden reads them back to show each node's delay and lost lines (shipper.canary)
+        "name": canary_lines.CONTAINER, "image": CANARY_IMAGE,
+        "command": canary_lines.command(spec.name, spec.canary_interval_seconds),
         "env": [container["env"][0]],
         "resources": {"requests": {"cpu": "1m", "memory": "8Mi"}, "limits": {"cpu": "10m", "memory": "16Mi"}},
         "securityContext": {"privileged": False, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,

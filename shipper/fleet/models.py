@@ -9,9 +9,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import DNS_LABEL, slug_validator
 from portal.core.limits import MaxTextLength
+from shipper.canary import lines as canary_lines
 
 # The quantities Kubernetes itself prints back (so what we apply compares equal to what the server stores)
 CPU_QUANTITY = r"^([1-9][0-9]*m|[1-9][0-9]*)$"
@@ -206,3 +208,37 @@ class FleetRevision(models.Model):
     @property
     def short_hash(self) -> str:
         return self.content_hash[:12]
+
+
+class CanaryNode(models.Model):
+    """What Logwarden last read of one node's canary (shipper.canary): the line, when it was written on the node and
+    when it reached the broker, and the lines that never arrived. One row per fleet and node, updated by each read
+    of the fleet's canary topic."""
+
+    fleet = models.ForeignKey(Fleet, on_delete=models.CASCADE, related_name="canary_nodes")
+    node = models.CharField(max_length=253)
+    pod = models.CharField(max_length=253, help_text="The pod whose canary wrote the last line")
+    run_started_at = models.DateTimeField(help_text="When the canary writing the last line started (seq 1)")
+    last_seq = models.PositiveBigIntegerField()
+    last_written_at = models.DateTimeField(help_text="When the last line was written on the node")
+    last_arrived_at = models.DateTimeField(help_text="When the last line reached the broker")
+    last_delay_ms = models.PositiveIntegerField(help_text="Written → on the broker, of the last line (ms)")
+    max_delay_ms = models.PositiveIntegerField(help_text="The longest written → on the broker seen (ms)")
+    lines = models.PositiveBigIntegerField(default=0, help_text="Lines read")
+    missing = models.PositiveBigIntegerField(default=0, help_text="Sequence numbers never read")
+    missing_seqs = models.JSONField(default=list, blank=True,
+                                    help_text="The latest missing sequence numbers of the current run")
+    duplicates = models.PositiveBigIntegerField(default=0, help_text="Lines read more than once")
+    read_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["fleet", "node"]
+        constraints = [models.UniqueConstraint(fields=["fleet", "node"], name="one_canary_row_per_fleet_node")]
+
+    def __str__(self) -> str:
+        return f"{self.fleet} canary on {self.node}"
+
+    @property
+    def silent(self) -> bool:
+        """No line written on the node for three canary intervals (see shipper.canary.lines.silent)."""
+        return canary_lines.silent(self, interval_seconds=self.fleet.canary_interval_seconds, now=timezone.now())

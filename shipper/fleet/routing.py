@@ -15,8 +15,15 @@ def routes_for(fleet: Fleet) -> tuple[Route, ...]:
     return tuple(sorted(Route(namespace, topic) for namespace, topic in topics))
 
 
-def describe_change(before: dict[str, str], after: dict[str, str]) -> str:
-    """What changed between two routings, for a revision's reason: "+a → logs.a, −b"."""
+def describe_change(before: dict[str, str], after: dict[str, str], *, most: int = 20) -> str:
+    """What changed between two routings, for a revision's reason: "+a → logs.a, −b"; past `most` changes, how
+    many more (a revision's reason has a length limit, and a catalogue of thousands may change at once)."""
     added = [f"+{ns} → {after[ns]}" for ns in sorted(after) if before.get(ns) != after[ns]]
     removed = [f"−{ns}" for ns in sorted(before) if ns not in after]
-    return ", ".join(added + removed) or "no routing change"
+    changes = added + removed
+    if not changes:
+        return "no routing change"
+    shown = ", ".join(changes[:most])
+    if len(changes) <= most:
+        return shown
+    return f"{shown} and {len(changes) - most} more ({len(added)} routed, {len(removed)} unrouted in all)"

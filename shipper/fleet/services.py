@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from portal.core import audit, audited
+from shipper.canary import services as canary
 from shipper.fleet import health as fleet_health
 from shipper.fleet import credentials
 from shipper.fleet.manifests import (CREDENTIAL_ANNOTATION, FLEET_LABEL, PASSWORD_ANNOTATION, SECRET_LABEL, manifests,
@@ -121,6 +122,7 @@ def create_fleet(actor, *, reason: str = "created", **fields) -> Fleet:
         fleet = Fleet()
         audited.save(actor, fleet, **fields)
         credentials.provision(fleet)
+        canary.provision(fleet)
         _revise(actor, fleet, reason=reason)
     return fleet
 
@@ -257,7 +259,9 @@ def apply(actor, fleet: Fleet, *, revision: FleetRevision | None = None, dry_run
     if revision is None:
         raise FleetNotConfigured({"revision": f"Fleet {fleet.name} has no revision to apply."})
     if not dry_run:
-        credentials.provision(fleet)  # fleets created before their principal existed get it at their first apply
+        # fleets created before their principal (or their canary's reader) existed get it at their first apply
+        credentials.provision(fleet)
+        canary.provision(fleet)
     with connected() as cluster:
         result = ApplyResult(revision, plan(revision.manifests, observe(cluster, revision.manifests)), dry_run)
         for item in result.plan.changes:

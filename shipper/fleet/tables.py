@@ -22,3 +22,12 @@ class FleetRevisionTable(Table):
 
     def prepare(self, rows: QuerySet) -> QuerySet:
         return rows.select_related("fleet")
+
+
+class CanaryNodeTable(Table):
+    columns = ("Node", "Pod", "Last line", "Written", "Delay (last / max)", "Lost lines", "Duplicates")
+    row_template = "shipper/_canary_row.html"
+    empty_message = "No canary line read yet: the fleet's canaries write one per node every interval."
+
+    def prepare(self, rows: QuerySet) -> QuerySet:
+        return rows.select_related("fleet")

@@ -15,7 +15,8 @@ from shipper import policy
 from shipper.fleet import credentials, diff, services
 from shipper.fleet.forms import FleetForm, FleetSettingsForm, RollbackForm, RotateCredentialForm
 from shipper.fleet.models import Fleet, FleetRevision
-from shipper.fleet.tables import FleetRevisionTable, FleetTable
+from shipper.canary import services as canary_services
+from shipper.fleet.tables import CanaryNodeTable, FleetRevisionTable, FleetTable
 from shipper.kube.client import KubeError
 
 
@@ -83,6 +84,8 @@ def fleet_detail(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "shipper/fleet_detail.html", {
         "fleet": fleet, "form": form, "can_manage": can_manage, "health": health, "health_error": health_error,
         "revisions": FleetRevisionTable(fleet.revisions.all(), request=request),
+        "canary": CanaryNodeTable(policy.canary_nodes_visible_to(request.user).filter(fleet=fleet)),
+        "canary_topic": getattr(canary_services.canary_topic(fleet), "name", ""),
         "credentials": credentials.slots(fleet), "rotate_form": RotateCredentialForm() if can_manage else None})
 
 

@@ -1,15 +1,17 @@
 """Applying fleets to the real API server (kube-apiserver v1.20 on etcd, started by the harness): every object
-created, a second apply a no-op, a dry run that writes nothing, rollback, hand edits found, health read."""
+created, a second apply a no-op, a dry run that writes nothing, rollback, hand edits found, and health read from
+real pods: the DaemonSet controller makes them, the scheduler binds them to nodes kwok simulates."""
 from __future__ import annotations
 
 import pytest
 
 from portal.models import AuditEvent
 from shipper.fleet import services
-from shipper.fleet.health import HEALTHY, NOT_APPLIED, ROLLING_OUT
-from shipper.fleet.manifests import HASH_ANNOTATION, object_name, selector
+from shipper.demo.nodes import lose_node, remove_node, simulate_node
+from shipper.fleet.health import DEGRADED, HEALTHY, NOT_APPLIED, ROLLING_OUT
+from shipper.fleet.manifests import HASH_ANNOTATION, object_name
 from tests.fleet_helpers import make_fleet
-from tests.helpers import events
+from tests.helpers import events, eventually
 
 pytestmark = [pytest.mark.kube, pytest.mark.django_db]
 
@@ -127,41 +129,66 @@ def test_a_hand_edit_is_found_reported_and_reapplied_where_the_fleet_enforces(fl
     assert fleet.drift == []
 
 
-def pod(fleet, name: str, digest: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": fleet.kube_namespace, "labels": selector(fleet.name),
-                         "annotations": {HASH_ANNOTATION: digest}},
-            "spec": {"nodeName": f"node-{name[-1]}", "containers": [{"name": "shipper", "image": "otel:1"}]}}
+TEST_NODE = "logwarden.io/test-node"
 
 
-def test_health_follows_the_daemon_set_status_and_the_pods_revisions(fleet, kube_cluster, world):
+def node_shape(unique: str) -> dict:
+    return {"labels": {TEST_NODE: unique}, "taints": [{"key": TEST_NODE, "value": unique, "effect": "NoSchedule"}]}
+
+
+@pytest.fixture
+def nodes(kube_cluster, unique):
+    """Two simulated nodes (kwok plays their kubelets) only this test's fleet may run on: they carry a taint of
+    the test's and a label its node selector names, so the suite's other fleets keep off them."""
+    names = [f"node-{unique}-{n}" for n in (1, 2)]
+    for name in names:
+        simulate_node(kube_cluster, name, **node_shape(unique))
+    yield names
+    for name in names:
+        remove_node(kube_cluster, name)
+
+
+
+def test_health_follows_real_pods_through_a_rollout_and_a_lost_node(world, unique, kubeconfig, settings, nodes,
+                                                                    kube_cluster):
+    settings.KUBECONFIG = kubeconfig
+    fleet = make_fleet(unique, node_selector={TEST_NODE: unique},
+                       tolerations=[{"key": TEST_NODE, "operator": "Equal", "value": unique, "effect": "NoSchedule"}])
     assert services.health(fleet).state == NOT_APPLIED
     services.apply(world.admin, fleet)
-    old_hash = fleet.live_revision.content_hash
-    for name in ("shipper-a", "shipper-b"):
-        kube_cluster.apply(pod(fleet, name, old_hash))
-    daemon_set = stored(kube_cluster, fleet, "DaemonSet")
 
-    def status(**counts) -> None:
-        kube_cluster.apply({"apiVersion": "apps/v1", "kind": "DaemonSet",
-                            "metadata": {"name": object_name(fleet.name), "namespace": fleet.kube_namespace},
-                            "status": {"observedGeneration": stored(kube_cluster, fleet, "DaemonSet")["metadata"]
-                                       ["generation"], "numberMisscheduled": 0, **counts}},
-                           field_manager="test-daemon-set-controller", subresource="status")
-
-    status(desiredNumberScheduled=2, currentNumberScheduled=2, numberReady=2, updatedNumberScheduled=2,
-           numberAvailable=2)
-    healthy = services.health(fleet)
-    assert healthy.state == HEALTHY and (healthy.desired, healthy.ready, healthy.updated) == (2, 2, 2)
-    assert [(p.name, p.revision) for p in healthy.pods] == [("shipper-a", 1), ("shipper-b", 1)]
+    # the DaemonSet controller makes a pod per node, the scheduler binds it, kwok runs it
+    healthy = eventually(lambda: services.health(fleet), lambda h: h.state == HEALTHY and h.ready == 2,
+                         "both pods running and ready", seconds=60)
+    assert (healthy.desired, healthy.current, healthy.updated, healthy.unavailable) == (2, 2, 2, 0)
+    assert sorted((p.node, p.revision, p.ready, p.phase) for p in healthy.pods) == [
+        (nodes[0], 1, True, "Running"), (nodes[1], 1, True, "Running")]
 
     revision = services.update_fleet(world.admin, fleet, reason="more buffer", buffer_mib=200)
     services.apply(world.admin, fleet, revision=revision)
-    assert stored(kube_cluster, fleet, "DaemonSet")["metadata"]["generation"] > daemon_set["metadata"]["generation"]
-    assert services.health(fleet).state == ROLLING_OUT, "the controller has not seen the new template"
-    status(desiredNumberScheduled=2, currentNumberScheduled=2, numberReady=2, updatedNumberScheduled=1,
-           numberAvailable=2)
-    kube_cluster.apply(pod(fleet, "shipper-c", revision.content_hash))
-    rolling = services.health(fleet)
-    assert rolling.state == ROLLING_OUT and rolling.updated == 1
-    assert [(p.name, p.revision) for p in rolling.pods] == [("shipper-a", 1), ("shipper-b", 1), ("shipper-c", 2)]
+    seen = []
+
+    def record():
+        seen.append(services.health(fleet))
+        return seen[-1]
+
+    rolled = eventually(record, lambda h: h.state == HEALTHY and {p.revision for p in h.pods} == {2},
+                        "every pod on revision 2", seconds=90)
+    assert seen[0].state == ROLLING_OUT, "right after the apply the controller has not caught up"
+    assert sorted((p.node, p.revision, p.ready) for p in rolled.pods) == [(nodes[0], 2, True), (nodes[1], 2, True)]
+    assert rolled.updated == 2 and {p.name for p in rolled.pods}.isdisjoint(p.name for p in healthy.pods), \
+        "the rollout replaced each pod"
+    # maxUnavailable 1: the controller rolls one node at a time, so a pod is ready throughout
+    assert min(h.ready for h in seen) >= 1, [(h.state, h.ready, [p.revision for p in h.pods]) for h in seen]
+
+    lose_node(kube_cluster, nodes[0], **node_shape(unique))
+
+    def on_nodes(health) -> list[tuple[str, bool]]:
+        return sorted((p.node, p.ready) for p in health.pods)
+
+    # past the node monitor grace period the node lifecycle controller marks the node unknown, taints it
+    # unreachable (the DaemonSet controller then no longer counts it) and marks the pod left there not ready
+    degraded = eventually(lambda: services.health(fleet),
+                          lambda h: on_nodes(h) == [(nodes[0], False), (nodes[1], True)] and h.ready == 1,
+                          "the lost node's pod shown not ready, and counted", seconds=60)
+    assert degraded.state == DEGRADED and degraded.unavailable + degraded.misscheduled == 1, degraded

@@ -6,6 +6,7 @@ import copy
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shipper.fleet.routing import describe_change
 from shipper.fleet.health import DEGRADED, HEALTHY, NOT_APPLIED, ROLLING_OUT, assess
 from shipper.fleet.manifests import HASH_ANNOTATION
 from shipper.fleet.planner import CREATE, UNCHANGED, UPDATE, ObjectKey, differences, plan
@@ -103,9 +104,10 @@ def daemon_set(template_hash: str, generation: int = 2, observed: int = 2, **sta
             "status": {"observedGeneration": observed, **status}}
 
 
-def pod(name: str, digest: str, ready: bool = True) -> dict:
+def pod(name: str, digest: str, ready: bool = True, state: dict | None = None) -> dict:
     return {"metadata": {"name": name, "annotations": {HASH_ANNOTATION: digest}}, "spec": {"nodeName": f"n-{name}"},
-            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": str(ready)}]}}
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": str(ready)}],
+                       "containerStatuses": [{"name": "shipper", "state": state or {"running": {}}}]}}
 
 
 FULL = {"desiredNumberScheduled": 2, "currentNumberScheduled": 2, "numberReady": 2, "updatedNumberScheduled": 2,
@@ -130,3 +132,31 @@ def test_health_states():
     degraded = assess(daemon_set("new", **{**FULL, "numberReady": 1, "numberUnavailable": 1}),
                       [pod("a", "new"), pod("b", "new", ready=False)], live_hash="new", revisions=revisions)
     assert degraded.state == DEGRADED and degraded.unavailable == 1
+    # a node that stopped reporting: the controller no longer wants a pod there, and the pod is marked not ready
+    lost_node = assess(daemon_set("new", **{**FULL, "desiredNumberScheduled": 1, "currentNumberScheduled": 1,
+                                            "numberReady": 1, "updatedNumberScheduled": 1, "numberMisscheduled": 1}),
+                       [pod("a", "new"), pod("b", "new", ready=False)], live_hash="new", revisions=revisions)
+    assert lost_node.state == DEGRADED and lost_node.misscheduled == 1
+    assert assess(daemon_set("new", **FULL), [pod("a", "new"), pod("b", "new", ready=False)], live_hash="new",
+                  revisions=revisions).state == DEGRADED, "a pod not ready yet, before the counts follow"
+    one_down = daemon_set("new", **{**FULL, "numberReady": 1, "numberUnavailable": 1})
+
+    def waiting(reason: str) -> dict:
+        return pod("b", "new", ready=False, state={"waiting": {"reason": reason}})
+
+    starting = assess(one_down, [pod("a", "new"), waiting("ContainerCreating")], live_hash="new",
+                      revisions=revisions)
+    assert starting.state == ROLLING_OUT and [p.starting for p in starting.pods] == [False, True]
+    failing = assess(one_down, [pod("a", "new"), waiting("ImagePullBackOff")], live_hash="new", revisions=revisions)
+    assert failing.state == DEGRADED, "an image that cannot be pulled is not a rollout in progress"
+    assert assess(one_down, [pod("a", "new"), pod("b", "new")], live_hash="new", revisions=revisions).state \
+        == ROLLING_OUT, "the controller has not counted the pod that became ready yet"
+
+
+def test_a_routing_change_is_described_within_a_reason_s_length_limit():
+    assert describe_change({"b": "logs.b"}, {"a": "logs.a"}) == "+a → logs.a, −b"
+    assert describe_change({"a": "logs.a"}, {"a": "logs.a"}) == "no routing change"
+    many = describe_change({"old": "logs.old"}, {f"ns-{n:05d}": f"logs.ns-{n:05d}" for n in range(2000)})
+    assert many.startswith("+ns-00000 → logs.ns-00000, ")
+    assert many.endswith(" and 1981 more (2000 routed, 1 unrouted in all)")
+    assert len(many) < 1000

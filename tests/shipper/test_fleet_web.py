@@ -7,7 +7,7 @@ import pytest
 from shipper.fleet import services
 from tests.api_clients import assert_allowed_as_expected, client_as, matrix
 from tests.fleet_helpers import make_fleet
-from tests.helpers import events, html
+from tests.helpers import events, eventually, html
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ API = matrix({
     "retrieve": (403, 403, 200, 200, 403, 403, 401),
     "update": (403, 403, 403, 200, 403, 403, 401),
     "revisions": (403, 403, 200, 200, 403, 403, 401),
+    "canary-nodes": (403, 403, 200, 200, 403, 403, 401),
     "dry-run": (403, 403, 403, 200, 403, 403, 401),
 })
 
@@ -35,6 +36,7 @@ def test_api_authorization(world, fleet, action, role, expected):
         "retrieve": ("get", f"/api/fleets/{fleet.name}/"),
         "update": ("patch", f"/api/fleets/{fleet.name}/", {"buffer_mib": 100, "reason": "more"}),
         "revisions": ("get", f"/api/fleet-revisions/?fleet={fleet.name}"),
+        "canary-nodes": ("get", f"/api/canary-nodes/?fleet={fleet.name}"),
         "dry-run": ("post", f"/api/fleets/{fleet.name}/apply/", {"dry_run": True}),
     }[action]
     if action == "dry-run":  # a dry run changes nothing, so it records nothing
@@ -69,7 +71,9 @@ def test_api_creates_applies_reads_health_and_rolls_back(world, unique, kubeconf
 
     applied = admin.post(f"{url}apply/", {}, format="json").json()
     assert applied["revision"] == 1 and set(applied["outcomes"].values()) == {"created"}
-    assert admin.get(f"{url}health/").json()["state"] == "rolling out", "no controller has counted pods yet"
+    health = eventually(lambda: admin.get(f"{url}health/").json(), lambda h: h["state"] == "healthy",
+                        "the DaemonSet controller to count the pods")
+    assert (health["desired"], health["pods"]) == (0, []), "no node it may run on: the suite's nodes are tainted"
     assert admin.patch(url, {"buffer_mib": 48, "reason": "more"}, format="json").status_code == 200
     dry = admin.post(f"{url}apply/", {"dry_run": True}, format="json").json()
     assert dry["revision"] == 2 and dry["dry_run"] is True

@@ -5,7 +5,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from shipper.fleet import diff
-from shipper.fleet.models import Fleet, FleetRevision
+from shipper.fleet.models import CanaryNode, Fleet, FleetRevision
 from shipper.fleet.services import CREATE_FIELDS, SETTINGS_FIELDS
 from topics.models import KafkaCluster
 
@@ -106,6 +106,7 @@ class PodHealthSerializer(serializers.Serializer):
     ready = serializers.BooleanField()
     revision_hash = serializers.CharField()
     revision = serializers.IntegerField(allow_null=True)
+    starting = serializers.BooleanField(help_text="Not ready because no container has run yet")
 
 
 class FleetHealthSerializer(serializers.Serializer):
@@ -115,5 +116,21 @@ class FleetHealthSerializer(serializers.Serializer):
     ready = serializers.IntegerField()
     updated = serializers.IntegerField()
     unavailable = serializers.IntegerField()
+    misscheduled = serializers.IntegerField(help_text="Pods on nodes that should no longer run one (a node lost)")
     live_hash = serializers.CharField()
     pods = PodHealthSerializer(many=True)
+
+
+class CanaryNodeSerializer(serializers.ModelSerializer):
+    """One node's canary as last read: its last line (sequence number, when written on the node, when it reached
+    the broker), the delay between the two, and the sequence numbers never read."""
+
+    fleet = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    silent = serializers.BooleanField(read_only=True, help_text="No line written on the node for three intervals")
+
+    class Meta:
+        model = CanaryNode
+        fields = ("fleet", "node", "pod", "run_started_at", "last_seq", "last_written_at", "last_arrived_at",
+                  "last_delay_ms", "max_delay_ms", "lines", "missing", "missing_seqs", "duplicates", "silent",
+                  "read_at")
+        read_only_fields = fields

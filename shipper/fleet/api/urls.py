@@ -6,5 +6,6 @@ from shipper.fleet.api import views
 router = SimpleRouter()
 router.register("fleets", views.FleetViewSet, basename="fleet")
 router.register("fleet-revisions", views.FleetRevisionViewSet, basename="fleet-revision")
+router.register("canary-nodes", views.CanaryNodeViewSet, basename="canary-node")
 
 urlpatterns = router.urls

@@ -14,12 +14,13 @@ from rest_framework.response import Response
 from portal.api.support import PerActionSerializerMixin, PolicyPermission, ScopedMixin, service_errors
 from shipper import policy
 from shipper.fleet import services
-from shipper.fleet.api.serializers import (ApplyResultSerializer, ApplySerializer, FleetCreateSerializer,
+from shipper.fleet.api.serializers import (ApplyResultSerializer, ApplySerializer, CanaryNodeSerializer,
+                                           FleetCreateSerializer,
                                            FleetHealthSerializer, FleetRevisionDetailSerializer,
                                            FleetRevisionSerializer, FleetSerializer, RollbackSerializer,
                                            RotateCredentialSerializer, RotatedCredentialSerializer)
-from shipper.fleet.filtersets import FleetFilterSet, FleetRevisionFilterSet
-from shipper.fleet.models import Fleet, FleetRevision
+from shipper.fleet.filtersets import CanaryNodeFilterSet, FleetFilterSet, FleetRevisionFilterSet
+from shipper.fleet.models import CanaryNode, Fleet, FleetRevision
 from shipper.kube.client import KubeError
 
 
@@ -135,3 +136,16 @@ class FleetRevisionViewSet(PerActionSerializerMixin, ScopedMixin, viewsets.ReadO
 
     def scoped(self, user) -> QuerySet:
         return policy.revisions_visible_to(user).select_related("fleet", "rollback_of").order_by("fleet", "-number")
+
+
+class CanaryNodeViewSet(ScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Each fleet's per-node canary as last read (the periodic pass reads the canary topics): the last line, its
+    delay from the node to the broker, and the lines never read."""
+
+    queryset = CanaryNode.objects.select_related("fleet")
+    permission_classes = [FleetPermission]
+    filterset_class = CanaryNodeFilterSet
+    serializer_class = CanaryNodeSerializer
+
+    def scoped(self, user) -> QuerySet:
+        return policy.canary_nodes_visible_to(user).select_related("fleet").order_by("fleet__name", "node")

@@ -34,6 +34,9 @@ SCRAM_BATCH = 200
 # ("ApiArrayCnt out of range"), so users are described by name, this many per request unless configured
 SCRAM_DESCRIBE_BATCH = 1000
 READ_BATCH = 10_000  # messages taken from librdkafka's queue per consume() call by the log and archive readers
+# how soon librdkafka fetches again once its queue of a partition is full: its default (1 s) stalled every read
+# that re-assigns (a download reads each partition backwards, a chunk at a time) at a few thousand records/s
+FETCH_QUEUE_BACKOFF_MS = 5
 T = TypeVar("T")
 
 # librdkafka parses a DescribeAcls answer on its main thread, copying each binding's principal and host (and each
@@ -581,9 +584,12 @@ class LogReader(_ConsumerOf):
     with `offsets_for_times` (an index lookup on the broker, never a scan). Use it as a context manager: the
     consumer is closed on the way out."""
 
-    def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0, fetch_wait_ms: int = 10):
+    def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0, fetch_wait_ms: int = 10,
+                 fetch_bytes: int | None = None):
         """`fetch_wait_ms`: how long the broker holds a fetch with nothing new. Short for paging, where every
-        read re-assigns and would otherwise wait for the previous long poll; longer for a follow."""
+        read re-assigns and would otherwise wait for the previous long poll; longer for a follow. `fetch_bytes`:
+        the most one fetch brings of a partition (librdkafka's default, 1 MiB, unless given): more for a
+        download, which reads thousands of records at a time."""
         self.timeout = timeout
         # confluent-kafka wants a group id even for a consumer that only assigns, and librdkafka then looks its
         # coordinator up: one under the principal's own group prefix, never joined nor committed to
@@ -592,7 +598,10 @@ class LogReader(_ConsumerOf):
                                              "auto.offset.reset": "earliest", "enable.partition.eof": True,
                                              "socket.timeout.ms": int(timeout * 1000),
                                              # a follow's memory stays bounded: librdkafka pre-fetches this much
-                                             "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms})
+                                             "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms,
+                                             # and, that much queued, fetches again this soon (not after 1 s)
+                                             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
+                                             **({"max.partition.fetch.bytes": fetch_bytes} if fetch_bytes else {})})
 
     def _failed(self, exc: KafkaException, what: str) -> KafkaAdapterError:
         return _translate(KafkaException(self._refused) if self._refused is not None else exc, self.connection,
@@ -708,7 +717,8 @@ class ArchiveConsumer(_ConsumerOf):
         self.timeout = timeout
         super().__init__(connection, topic, {"group.id": group, "enable.auto.commit": False,
                                              "enable.auto.offset.store": False, "enable.partition.eof": True,
-                                             "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+                                             "auto.offset.reset": "earliest", "isolation.level": "read_committed",
+                                             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS})
 
     def _raise_refused(self, what: str) -> None:
         if self._refused is not None:

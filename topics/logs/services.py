@@ -38,6 +38,7 @@ DOWNLOAD_STEP = 5000  # records per step (one chunk of the response) of a downlo
 # records read from a partition at a time by a download (a page reads paging.CHUNK): each read re-assigns the
 # partition, so fewer is slower; a download holds up to one chunk per partition
 DOWNLOAD_CHUNK = 10_000
+DOWNLOAD_FETCH_BYTES = 4 << 20  # a fetch brings about a chunk (records of the brief's shape are ~400 bytes)
 
 
 @dataclass(frozen=True)
@@ -206,7 +207,7 @@ class Download(Stream):
             def read(partition: int, start: int, end: int) -> list[LogRecord]:
                 return [record for record in fetch(partition, start, end) if matches(record)]
         else:
-            self.kafka = self.src.reader()
+            self.kafka = self.src.reader(fetch_bytes=DOWNLOAD_FETCH_BYTES)
             self.keeps = self.src.log_filter.consumed_matcher(self.budget)
             windows, read, chunk = _windows(self.kafka, self.src.log_filter), self._read, DOWNLOAD_CHUNK
             self.line = as_line

@@ -42,7 +42,8 @@ def main() -> None:
     from topics.archive.rotation import Limits
     from topics.archive.store import store_for
     from topics.catalogue import services as catalogue
-    from topics.kafka.adapter import KafkaConnection, produce
+    from topics.kafka.adapter import ArchiveConsumer, KafkaConnection, produce
+    from topics.kafka.errors import KafkaAdapterError
     from topics.provisioning.reconciler import reconcile
     from topics.provisioning.topic_sync import sync_topics
 
@@ -62,6 +63,18 @@ def main() -> None:
                              "container_name": "api", "host": "node-12", "labels": {"app": "api", "tier": "backend"}}}
     produce(admin, topic.name, (json.dumps({**record, "log": f"GET /orders/{n} 200\n"}).encode()
                                 for n in range(args.records)), timeout=120)
+
+    # on a fresh broker the group coordinator (and the archiver's ACLs) come a moment later: wait, untimed
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with ArchiveConsumer(archiver.connection(topic.cluster), topic.name,
+                                 group=archiver.group_of(topic)) as consumer:
+                consumer.committed(consumer.partitions())
+            break
+        except KafkaAdapterError:
+            assert time.monotonic() < deadline, "the archiver's group coordinator within 120 s"
+            time.sleep(1)
 
     started = time.perf_counter()
     kcat = subprocess.run([str(kcat_binary()), "-C", "-b", admin.bootstrap, "-t", topic.name, "-o", "beginning",

@@ -35,6 +35,9 @@ class Limits:
                    settings.LOGWARDEN_ARCHIVE_FILE_SECONDS)
 
 
+DAY_MS = 86_400_000
+
+
 def day_of(record: Record) -> date:
     return datetime.fromtimestamp(record.timestamp_ms / 1000, UTC).date()
 
@@ -46,26 +49,29 @@ class Rotation:
         self.limits = limits
         self.pending: list[Record] = []  # the open file: written once a later record (or the count) closes it
         self._bytes = 0
+        self._first_ms = self._first_day = 0  # the open file's first record's time, and its UTC day (days since 1970)
 
     def add(self, record: Record) -> list[list[Record]]:
-        closed = []
-        if self.pending and self._starts_new_file(record):
-            closed.append(self._close())
-        self.pending.append(record)
-        self._bytes += len(record.value or b"")
-        if len(self.pending) >= self.limits.records:
-            closed.append(self._close())
-        return closed
+        return self.add_all((record,))
 
     def add_all(self, records: Iterable[Record]) -> list[list[Record]]:
-        return [file for record in records for file in self.add(record)]
-
-    def _starts_new_file(self, record: Record) -> bool:
-        first = self.pending[0]
-        return (self._bytes + len(record.value or b"") > self.limits.bytes
-                or record.timestamp_ms - first.timestamp_ms >= self.limits.seconds * 1000
-                or day_of(record) != day_of(first))
-
-    def _close(self) -> list[Record]:
-        file, self.pending, self._bytes = self.pending, [], 0
-        return file
+        """The files these records close, in order. One loop over plain integers: the archiver feeds every record
+        it reads through here."""
+        closed = []
+        most_records, most_bytes, span_ms = self.limits.records, self.limits.bytes, self.limits.seconds * 1000
+        pending, size, first_ms, first_day = self.pending, self._bytes, self._first_ms, self._first_day
+        for record in records:
+            length = len(record.value or b"")
+            at = record.timestamp_ms
+            if pending and (size + length > most_bytes or at - first_ms >= span_ms or at // DAY_MS != first_day):
+                closed.append(pending)
+                pending, size = [], 0
+            if not pending:
+                first_ms, first_day = at, at // DAY_MS
+            pending.append(record)
+            size += length
+            if len(pending) >= most_records:
+                closed.append(pending)
+                pending, size = [], 0
+        self.pending, self._bytes, self._first_ms, self._first_day = pending, size, first_ms, first_day
+        return closed

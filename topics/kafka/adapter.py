@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from confluent_kafka import (Consumer, ConsumerGroupTopicPartitions, KafkaError, KafkaException, Producer,
                              TopicPartition)
@@ -34,6 +34,10 @@ SCRAM_BATCH = 200
 # librdkafka fails a DescribeUserScramCredentials answer describing more than some thousands of users
 # ("ApiArrayCnt out of range"), so users are described by name, this many per request unless configured
 SCRAM_DESCRIBE_BATCH = 1000
+READ_BATCH = 10_000  # messages taken from librdkafka's queue per consume() call by the log and archive readers
+# how soon librdkafka fetches again once its queue of a partition is full: its default (1 s) stalled every read
+# that re-assigns (a download reads each partition backwards, a chunk at a time) at a few thousand records/s
+FETCH_QUEUE_BACKOFF_MS = 5
 T = TypeVar("T")
 
 # librdkafka parses a DescribeAcls answer on its main thread, copying each binding's principal and host (and each
@@ -613,9 +617,12 @@ class LogReader(_ConsumerOf):
     with `offsets_for_times` (an index lookup on the broker, never a scan). Use it as a context manager: the
     consumer is closed on the way out."""
 
-    def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0, fetch_wait_ms: int = 10):
+    def __init__(self, connection: KafkaConnection, topic: str, *, timeout: float = 10.0, fetch_wait_ms: int = 10,
+                 fetch_bytes: int | None = None):
         """`fetch_wait_ms`: how long the broker holds a fetch with nothing new. Short for paging, where every
-        read re-assigns and would otherwise wait for the previous long poll; longer for a follow."""
+        read re-assigns and would otherwise wait for the previous long poll; longer for a follow. `fetch_bytes`:
+        the most one fetch brings of a partition (librdkafka's default, 1 MiB, unless given): more for a
+        download, which reads thousands of records at a time."""
         self.timeout = timeout
         # confluent-kafka wants a group id even for a consumer that only assigns, and librdkafka then looks its
         # coordinator up: one under the principal's own group prefix, never joined nor committed to
@@ -624,7 +631,10 @@ class LogReader(_ConsumerOf):
                                              "auto.offset.reset": "earliest", "enable.partition.eof": True,
                                              "socket.timeout.ms": int(timeout * 1000),
                                              # a follow's memory stays bounded: librdkafka pre-fetches this much
-                                             "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms})
+                                             "queued.max.messages.kbytes": 4096, "fetch.wait.max.ms": fetch_wait_ms,
+                                             # and, that much queued, fetches again this soon (not after 1 s)
+                                             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS,
+                                             **({"max.partition.fetch.bytes": fetch_bytes} if fetch_bytes else {})})
 
     def _failed(self, exc: KafkaException, what: str) -> KafkaAdapterError:
         return _translate(KafkaException(self._refused) if self._refused is not None else exc, self.connection,
@@ -671,11 +681,19 @@ class LogReader(_ConsumerOf):
             return []
         self.assign({partition: start})
         records: list[ConsumedRecord] = []
+        position = start
         while time.monotonic() < deadline:
-            batch, at_end = self._consume(min(end - start, 500), max(0.0, min(1.0, deadline - time.monotonic())))
-            records += [record for record in batch if record.offset < end]
-            if at_end or (records and records[-1].offset >= end - 1) or any(r.offset >= end for r in batch):
+            # consume() returns once it has that many messages: the offsets left plus the end-of-partition event
+            batch, at_end = self._consume(min(end - position + 1, READ_BATCH),
+                                          max(0.0, min(1.0, deadline - time.monotonic())))
+            if batch and batch[-1].offset >= end:
+                records += [record for record in batch if record.offset < end]
                 break
+            records += batch
+            if at_end or (records and records[-1].offset >= end - 1):
+                break
+            if batch:
+                position = batch[-1].offset + 1
         return records
 
     def assign(self, positions: Mapping[int, int]) -> None:
@@ -698,6 +716,7 @@ class LogReader(_ConsumerOf):
         if self._refused is not None:
             raise self._failed(KafkaException(self._refused), "reading")
         records, at_end = [], False
+        append = records.append
         for message in messages:
             error = message.error()
             if error is not None:
@@ -705,16 +724,16 @@ class LogReader(_ConsumerOf):
                     at_end = True
                     continue
                 raise self._failed(KafkaException(error), "reading")
-            records.append(ConsumedRecord(message.partition(), message.offset(), message.timestamp()[1],
-                                          message.value() or b""))
+            append(ConsumedRecord(message.partition(), message.offset(), message.timestamp()[1],
+                                  message.value() or b""))
         return records, at_end
 
 
 # --- the archiver's consumer ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ArchivedRecord:
-    """One consumed record as the archive needs it: where it is, its timestamp (ms since the epoch) and value."""
+class ArchivedRecord(NamedTuple):
+    """One consumed record as the archive needs it: where it is, its timestamp (ms since the epoch) and value (a
+    named tuple: one is made per record archived, several times faster than a dataclass)."""
 
     partition: int
     offset: int
@@ -731,7 +750,8 @@ class ArchiveConsumer(_ConsumerOf):
         self.timeout = timeout
         super().__init__(connection, topic, {"group.id": group, "enable.auto.commit": False,
                                              "enable.auto.offset.store": False, "enable.partition.eof": True,
-                                             "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+                                             "auto.offset.reset": "earliest", "isolation.level": "read_committed",
+                                             "fetch.queue.backoff.ms": FETCH_QUEUE_BACKOFF_MS})
 
     def _raise_refused(self, what: str) -> None:
         if self._refused is not None:
@@ -766,7 +786,8 @@ class ArchiveConsumer(_ConsumerOf):
             [TopicPartition(self.topic, p) for p in partitions], timeout=self.timeout))
         return {tp.partition: tp.offset if tp.offset >= 0 else None for tp in answered}
 
-    def read(self, partition: int, start: int, end: int, *, batch: int = 5000) -> Iterator[list[ArchivedRecord]]:
+    def read(self, partition: int, start: int, end: int, *,
+             batch: int = READ_BATCH) -> Iterator[list[ArchivedRecord]]:
         """The records of the partition with offsets in [start, end), in batches of at most `batch`; it stops at
         `end` or at the partition's end, whichever comes first (offsets need not be dense)."""
         what = f"reading topic {self.topic}"
@@ -785,6 +806,7 @@ class ArchiveConsumer(_ConsumerOf):
                     continue
                 silent_since = time.monotonic()
                 records = []
+                append = records.append
                 for message in messages:
                     error = message.error()
                     if error is not None:
@@ -792,14 +814,14 @@ class ArchiveConsumer(_ConsumerOf):
                             done = True
                             break
                         raise _translate(KafkaException(error), self.connection, what)
-                    if message.offset() >= end:
+                    offset = message.offset()
+                    if offset >= end:
                         done = True
                         break
-                    records.append(ArchivedRecord(partition, message.offset(), message.timestamp()[1],
-                                                  message.value()))
-                    position = message.offset() + 1
-                    done = position >= end
+                    append(ArchivedRecord(partition, offset, message.timestamp()[1], message.value()))
                 if records:
+                    position = records[-1].offset + 1
+                    done = done or position >= end
                     yield records
         finally:
             self._consumer.unassign()

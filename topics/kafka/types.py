@@ -109,9 +109,9 @@ class OutgoingRecord:
     timestamp_ms: int | None = None
 
 
-@dataclass(frozen=True)
-class ConsumedRecord:
-    """A record as read from a partition: where it is, the broker's timestamp (ms since the epoch), its value."""
+class ConsumedRecord(NamedTuple):
+    """A record as read from a partition: where it is, the broker's timestamp (ms since the epoch), its value. A
+    named tuple: a download makes one per record, and a tuple is made several times faster than a dataclass."""
 
     partition: int
     offset: int

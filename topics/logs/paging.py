@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import heapq
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Protocol, TypeVar
 
 from topics.logs.records import Budget, LogRecord, SearchBudgetSpent
 
@@ -165,3 +168,29 @@ def walk(windows: Mapping[int, tuple[int, int]], fetch: Fetch, matches: Callable
     except SearchBudgetSpent:
         return running.page(given, True)
     return running.page(given, False)
+
+
+class Placed(Protocol):
+    partition: int
+    offset: int
+    timestamp_ms: int
+
+
+R = TypeVar("R", bound=Placed)
+
+
+def newest_first(windows: Mapping[int, tuple[int, int]], read: Callable[[int, int, int], Sequence[R]], *,
+                 chunk: int) -> Iterator[R]:
+    """Every record `read(partition, start, end)` gives (in offset order) of the windows, newest first across
+    partitions: the order a walk without a cursor gives, ties to the lower partition. For a download, which needs
+    no cursor: one merge (heapq's, in C) of the partitions each read backwards `chunk` offsets at a time, instead
+    of a walk's choice in Python per record."""
+    def backwards(partition: int, low: int, high: int) -> Iterator[R]:
+        while high > low:
+            start = max(low, high - chunk)
+            yield from reversed(read(partition, start, high))
+            high = start
+
+    # heapq.merge gives equal keys in the order of its inputs: these are in partition order
+    return heapq.merge(*(backwards(p, low, high) for p, (low, high) in sorted(windows.items())),
+                       key=attrgetter("timestamp_ms"), reverse=True)

@@ -6,12 +6,15 @@ malformed: shown raw, never dropped.
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import regex
 
 from topics.kafka.types import ConsumedRecord
@@ -47,7 +50,7 @@ class LogRecord:
     def as_json(self) -> dict[str, Any]:
         """The record's fields for the API and NDJSON: the brief's shape, with where it is on the topic (and, for a
         malformed record, its raw value with empty fields)."""
-        return {"partition": self.partition, "offset": self.offset, "timestamp": self.timestamp.isoformat(),
+        return {"partition": self.partition, "offset": self.offset, "timestamp": isoformat_ms(self.timestamp_ms),
                 "malformed": self.malformed, "raw": self.raw, "log": self.log, "stream": self.stream,
                 "time": self.time, "docker": {"container_id": self.container_id},
                 "kubernetes": {"namespace_name": self.namespace, "pod_name": self.pod, "pod_id": self.pod_id,
@@ -63,11 +66,30 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+@functools.lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()[:-6]  # without the "+00:00"
+
+
+def isoformat_ms(ms: int) -> str:
+    """`datetime.isoformat()` of a time in ms since the epoch, in UTC, as `LogRecord.timestamp` gives it: made once
+    per second (a download formats every record's time)."""
+    seconds, millis = divmod(ms, 1000)
+    return f"{_second(seconds)}.{millis:03d}000+00:00" if millis else f"{_second(seconds)}+00:00"
+
+
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # json also reads what orjson refuses (NaN, integers past 64 bits)
+        return json.loads(text)
+
+
 def parse(consumed: ConsumedRecord) -> LogRecord:
     where = {"partition": consumed.partition, "offset": consumed.offset, "timestamp_ms": consumed.timestamp_ms}
     raw = consumed.value.decode("utf-8", errors="replace")
     try:
-        value = json.loads(raw)
+        value = _loads(raw)
     except ValueError:
         value = None
     if not isinstance(value, dict) or not isinstance(value.get("log"), str):
@@ -80,6 +102,26 @@ def parse(consumed: ConsumedRecord) -> LogRecord:
                      pod_id=_text(kubernetes.get("pod_id")), container=_text(kubernetes.get("container_name")),
                      container_id=_text(docker.get("container_id")), host=_text(kubernetes.get("host")),
                      labels={str(k): str(v) for k, v in labels.items()})
+
+
+_PLACED = frozenset(("partition", "offset", "timestamp", "malformed", "raw"))  # the fields a line puts first
+_PASSED_THROUGH = b'{"partition":%d,"offset":%d,"timestamp":"%s","malformed":false,"raw":"",'
+
+
+def as_line(consumed: ConsumedRecord) -> bytes:
+    """The record as one line of JSON (a download's NDJSON, a follow's event): where it is on the topic, then, for
+    a record of the brief's shape, its own fields as the shipper wrote them, passed through as they came (orjson
+    only checks them); any other record as `parse(...).as_json()` gives it (a malformed one raw and flagged)."""
+    value = consumed.value
+    if value[:1] == b"{" and b"\n" not in value and b"\r" not in value:
+        try:
+            document = orjson.loads(value)
+        except orjson.JSONDecodeError:  # not JSON, or not UTF-8
+            document = None
+        if type(document) is dict and type(document.get("log")) is str and _PLACED.isdisjoint(document):
+            return _PASSED_THROUGH % (consumed.partition, consumed.offset,
+                                      isoformat_ms(consumed.timestamp_ms).encode()) + value[1:]
+    return orjson.dumps(parse(consumed).as_json())
 
 
 def from_archived(row: dict[str, Any]) -> LogRecord:
@@ -165,6 +207,21 @@ class LogFilter:
         fields = {"pod": self.pod, "container": self.container, "stream": self.stream, "labels": self.labels,
                   "text": self.text, "regex": self.pattern}
         return {name: value for name, value in fields.items() if value}
+
+    @property
+    def reads_content(self) -> bool:
+        """Whether a record must be parsed to tell if it matches (anything asked beyond the time range)."""
+        return bool(self.pod or self.container or self.stream or self.labels or self.text or self.pattern)
+
+    def consumed_matcher(self, budget: Budget) -> Callable[[ConsumedRecord], bool]:
+        """A predicate on records as read from the topic: the time range alone on the broker's record time, or,
+        when the filter reads content, `matcher` on each record's parse."""
+        if self.reads_content:
+            matches = self.matcher(budget)
+            return lambda consumed: matches(parse(consumed))
+        since = -float("inf") if self.since_ms is None else self.since_ms
+        until = float("inf") if self.until_ms is None else self.until_ms
+        return lambda consumed: since <= consumed.timestamp_ms < until
 
     def matcher(self, budget: Budget):
         """A predicate on LogRecords. A pattern search gets what is left of the budget and raises

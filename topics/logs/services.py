@@ -7,13 +7,14 @@ event per minute it runs.
 """
 from __future__ import annotations
 
-import json
+import itertools
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -25,8 +26,9 @@ from topics.archive.store import default_store
 from topics.history import services as history
 from topics.kafka.adapter import LogReader
 from topics.logs import archived, reader
-from topics.logs.paging import CHUNK, Cursor, Fetch, Page, Walk, walk
-from topics.logs.records import Budget, LogFilter, LogRecord, SearchBudgetSpent, parse
+from topics.kafka.types import ConsumedRecord
+from topics.logs.paging import CHUNK, Cursor, Fetch, Page, newest_first, walk
+from topics.logs.records import Budget, LogFilter, LogRecord, SearchBudgetSpent, as_line, parse
 from topics.models import Grant, KafkaPrincipal, Namespace, ReadChannel, Topic
 
 FOLLOW_POLL_SECONDS = 1.0
@@ -34,8 +36,11 @@ FOLLOW_FETCH_WAIT_MS = 250  # the broker holds a follow's fetch this long when n
 FOLLOW_BATCH = 200  # records taken from the broker per poll: with the reader's bounded queue, a stream's memory
 FOLLOW_AUDIT_SECONDS = 60
 HEARTBEAT_SECONDS = 15
-DOWNLOAD_STEP = 2000  # records per step (one chunk of the response) of a download
-DOWNLOAD_CHUNK = 2000  # records read from a partition at a time by a download (a page reads paging.CHUNK)
+DOWNLOAD_STEP = 5000  # records per step (one chunk of the response) of a download
+# records read from a partition at a time by a download (a page reads paging.CHUNK): each read re-assigns the
+# partition, so fewer is slower; a download holds up to one chunk per partition
+DOWNLOAD_CHUNK = 10_000
+DOWNLOAD_FETCH_BYTES = 4 << 20  # a fetch brings about a chunk (records of the brief's shape are ~400 bytes)
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,15 @@ def _record_read(src: Source, mode: str, records: int, offsets: dict[int, list[i
         history.note_read(src.principal, src.topic, ReadChannel.PORTAL, event.occurred_at)
 
 
-def _merge(into: dict[int, list[int]], spans: dict[int, list[int]]) -> None:
-    for partition, (first, last) in spans.items():
-        span = into.setdefault(partition, [first, last])
-        span[0], span[1] = min(span[0], first), max(span[1], last)
+def _widen(spans: dict[int, list[int]], partition: int, offset: int) -> None:
+    """Widens the partition's [first, last] offsets read (the audit event's offsets range) to take `offset` in."""
+    span = spans.get(partition)
+    if span is None:
+        spans[partition] = [offset, offset]
+    elif offset < span[0]:
+        span[0] = offset
+    elif offset > span[1]:
+        span[1] = offset
 
 
 @dataclass(frozen=True)
@@ -182,42 +192,94 @@ class Stream:
 
 
 class Download(Stream):
-    """The current filter as NDJSON, newest first, at most LOGWARDEN_LOGS_MAX_DOWNLOAD records: one walk over
-    the topic, a few thousand records per step, each step within the search budget (a step that spends it ends
-    the download there, flagged in the audit event); audited once, when it ends (however it ends)."""
+    """The current filter as NDJSON, newest first, at most LOGWARDEN_LOGS_MAX_DOWNLOAD records, of the topic (or,
+    `origin` archive, of its archived days, searched as a page searches them): one merge of the partitions
+    (topics.logs.paging.newest_first) read backwards DOWNLOAD_CHUNK records at a time, a few
+    thousand lines per step (`records.as_line`: a shipper record passes through as it came), each step within the
+    search budget (a step that spends it ends the download there, flagged in the audit event). A filter of time
+    alone parses nothing to match. The grant is checked again as a follow checks it: ended, the download stops.
+    Audited once, when it ends (however it ends)."""
 
-    def __init__(self, who, namespace: Namespace, log_filter: LogFilter, *, limit: int | None = None):
-        self.src = source(who, namespace, log_filter)
+    def __init__(self, who, namespace: Namespace, log_filter: LogFilter, *, limit: int | None = None,
+                 origin: str = archived.LIVE):
+        self.src, self.origin = source(who, namespace, log_filter), origin
         self.left = min(limit or settings.LOGWARDEN_LOGS_MAX_DOWNLOAD, settings.LOGWARDEN_LOGS_MAX_DOWNLOAD)
-        self.kafka = self.src.reader()
         self.budget = Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
-        self.walk = Walk(_windows(self.kafka, self.src.log_filter), _fetcher(self.kafka, self.budget),
-                         self.src.log_filter.matcher(self.budget), budget=self.budget, chunk=DOWNLOAD_CHUNK)
-        self.count, self.offsets, self.budget_spent = 0, {}, False
+        self.kafka: LogReader | None = None
+        self.search: archived.ArchiveSearch | None = None
+        if origin == archived.ARCHIVE:  # the archived days, through the archive search's lanes and reads
+            self.search = archived.ArchiveSearch(default_store(), namespace.name, self.src.topic.name,
+                                                 self.src.log_filter, self.src.readable_since)
+            fetch, matches = self.search.fetcher(self.budget), self.src.log_filter.matcher(self.budget)
+            windows, chunk, self.line = self.search.windows(), archived.CHUNK, _archived_line
+
+            def read(partition: int, start: int, end: int) -> list[LogRecord]:
+                return [record for record in fetch(partition, start, end) if matches(record)]
+        else:
+            self.kafka = self.src.reader(fetch_bytes=DOWNLOAD_FETCH_BYTES)
+            self.keeps = self.src.log_filter.consumed_matcher(self.budget)
+            windows, read, chunk = _windows(self.kafka, self.src.log_filter), self._read, DOWNLOAD_CHUNK
+            self.line = as_line
+        self.records = newest_first(windows, read, chunk=chunk)
+        self.grant = GrantWatch(self.src)
+        self.open, self.count, self.offsets, self.budget_spent, self.grant_ended = True, 0, {}, False, False
+
+    def _read(self, partition: int, start: int, end: int) -> list[ConsumedRecord]:
+        consumed = self.kafka.read(partition, start, end, deadline=self.budget.deadline)
+        if self.budget.spent():  # possibly cut short
+            raise SearchBudgetSpent
+        keeps = self.keeps
+        return [record for record in consumed if keeps(record)]
 
     def step(self) -> list[bytes]:
+        if not self.grant.holds():
+            self.grant_ended = self.ended = True
+            return []
         self.budget.renew(settings.LOGWARDEN_LOGS_SEARCH_SECONDS)
-        lines = []
+        wanted = min(DOWNLOAD_STEP, self.left)
+        lines, offsets = [], self.offsets
         try:
-            while len(lines) < DOWNLOAD_STEP and self.left > 0:
-                record = self.walk.next()
-                if record is None:
-                    self.ended = True
-                    break
-                lines.append(json.dumps(record.as_json(), separators=(",", ":")).encode())
-                self.left -= 1
-                _merge(self.offsets, {record.partition: [record.offset, record.offset]})
+            line = self.line
+            for record in itertools.islice(self.records, wanted):
+                lines.append(line(record))
+                _widen(offsets, record.partition, record.offset)
         except SearchBudgetSpent:
             self.budget_spent = self.ended = True
         self.count += len(lines)
-        self.ended = self.ended or self.left <= 0
+        self.left -= len(lines)
+        self.ended = self.ended or len(lines) < wanted or self.left <= 0
         return [b"\n".join(lines) + b"\n"] if lines else []
 
     def close(self) -> None:
+        if not self.open:
+            return
+        self.open = False
         if self.kafka is not None:
             self.kafka.close()
-            self.kafka = None
-            _record_read(self.src, "download", self.count, self.offsets, budget_spent=self.budget_spent)
+        read = {"files": sorted(self.search.read)} if self.search is not None else {}
+        _record_read(self.src, "download", self.count, self.offsets, origin=self.origin,
+                     budget_spent=self.budget_spent, **({"grant_ended": True} if self.grant_ended else {}), **read)
+
+
+def _archived_line(record: LogRecord) -> bytes:
+    return orjson.dumps(record.as_json())
+
+
+class GrantWatch:
+    """Whether the caller still holds a live grant on the source's topic, asked at most every
+    LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS while a stream runs."""
+
+    def __init__(self, src: Source):
+        self.src, self.granted = src, True
+        self.next_check = time.monotonic() + settings.LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS
+
+    def holds(self) -> bool:
+        now = time.monotonic()
+        if self.granted and now >= self.next_check:
+            self.next_check = now + settings.LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS
+            self.granted = policy.live_read_grants(self.src.who, self.src.namespace).filter(
+                topic=self.src.topic).exists()
+        return self.granted
 
 
 class Follow(Stream):
@@ -230,34 +292,27 @@ class Follow(Stream):
         self.kafka = self.src.reader(fetch_wait_ms=FOLLOW_FETCH_WAIT_MS)
         partitions = self.kafka.partitions()
         self.kafka.assign({p: end for p, (_, end) in self.kafka.bounds(partitions).items()})
+        self.grant = GrantWatch(self.src)
         now = time.monotonic()
-        self.next_check, self.next_audit, self.last_sent = now, now + FOLLOW_AUDIT_SECONDS, now
+        self.next_audit, self.last_sent = now + FOLLOW_AUDIT_SECONDS, now
         self.count, self.offsets, self.audited = 0, {}, False
 
-    def _still_granted(self) -> bool:
-        return policy.live_read_grants(self.src.who, self.src.namespace).filter(topic=self.src.topic).exists()
-
     def step(self) -> list[bytes]:
-        now = time.monotonic()
-        if now >= self.next_check:
-            self.next_check = now + settings.LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS
-            if not self._still_granted():
-                self.ended = True
-                return [b'event: end\ndata: {"reason": "the grant has ended"}\n\n']
-        matches = self.src.log_filter.matcher(Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS))
+        if not self.grant.holds():
+            self.ended = True
+            return [b'event: end\ndata: {"reason": "the grant has ended"}\n\n']
+        keeps = self.src.log_filter.consumed_matcher(Budget.of(settings.LOGWARDEN_LOGS_SEARCH_SECONDS))
         chunks = []
         for consumed in self.kafka.poll(FOLLOW_POLL_SECONDS, FOLLOW_BATCH):
-            record = parse(consumed)
             try:
-                if not matches(record):
+                if not keeps(consumed):
                     continue
             except SearchBudgetSpent:
                 chunks.append(b'event: skipped\ndata: {"reason": "the pattern took too long on a record"}\n\n')
                 continue
-            chunks.append(b"event: record\ndata: " + json.dumps(record.as_json(), separators=(",", ":")).encode()
-                          + b"\n\n")
+            chunks.append(b"event: record\ndata: " + as_line(consumed) + b"\n\n")
             self.count += 1
-            _merge(self.offsets, {record.partition: [record.offset, record.offset]})
+            _widen(self.offsets, consumed.partition, consumed.offset)
         now = time.monotonic()
         if chunks:
             self.last_sent = now

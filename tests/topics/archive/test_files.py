@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import orjson
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from topics.archive import check, layout, parquet
 from topics.archive.rotation import Limits, Rotation
@@ -141,3 +144,77 @@ def test_a_missing_or_wrong_manifest_is_reported(manifest, detail):
     found = check.find_problems(archived, {archived[0].key: manifest}, low_watermarks={}, committed={},
                                 records_between=lambda *_: False)
     assert [p.kind for p in found] == ["manifest"] and detail in found[0].detail
+
+
+# --- the columns parsed in C++ (pyarrow's JSON reader) against a model of the rule, record by record ----------
+
+ABSENT = object()
+
+
+def model_row(value: bytes | None) -> dict:
+    """What the rule says a value's content columns are: orjson's reading of it, when it is an object with `log`;
+    otherwise a malformed row keeping the value as text."""
+    def text(v):
+        return v if v is None or isinstance(v, str) else json.dumps(v, sort_keys=True)
+    try:
+        document = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
+        document = None
+    if not isinstance(document, dict) or "log" not in document:
+        return {**dict.fromkeys(("time", "log", "stream", "pod_name", "pod_id", "container_name", "host", "labels",
+                                 "container_id")), "malformed": True, "raw": (value or b"").decode("utf-8", "replace")}
+    kubernetes = document.get("kubernetes") if isinstance(document.get("kubernetes"), dict) else {}
+    docker, labels = document.get("docker"), kubernetes.get("labels")
+    return {**{name: text(document.get(name)) for name in ("time", "log", "stream")},
+            **{name: text(kubernetes.get(name)) for name in ("pod_name", "pod_id", "container_name", "host")},
+            "labels": sorted((str(k), text(v)) for k, v in labels.items()) if isinstance(labels, dict) else None,
+            "container_id": text(docker.get("container_id")) if isinstance(docker, dict) else None,
+            "malformed": False, "raw": None}
+
+
+strings = st.one_of(st.text(max_size=12), st.just(ABSENT))  # what pyarrow's reader takes
+scalars = st.one_of(strings, st.none(), st.integers(-5, 5), st.booleans())
+
+
+def present(**fields):
+    return {name: value for name, value in fields.items() if value is not ABSENT}
+
+
+def documents(scalars, logs):
+    label_sets = st.dictionaries(st.sampled_from(["app", "tier", "a.b/c"]),
+                                 scalars.filter(lambda v: v is not ABSENT), max_size=3)
+    kubernetes = st.builds(lambda pod, host, labels: present(pod_name=pod, host=host, namespace_name="pay",
+                                                             labels=labels),
+                           scalars, scalars, st.one_of(st.just(ABSENT), st.none(), st.text(max_size=3), label_sets))
+    return st.builds(
+        lambda log, stream, time, docker, kubernetes, extra: present(log=log, stream=stream, time=time, docker=docker,
+                                                                     kubernetes=kubernetes, **extra),
+        logs, scalars, scalars,
+        st.one_of(st.just(ABSENT), st.none(), st.text(max_size=3), st.builds(lambda c: present(container_id=c),
+                                                                             scalars)),
+        st.one_of(st.just(ABSENT), st.none(), st.integers(), kubernetes),
+        st.dictionaries(st.sampled_from(["extra", "seq"]), st.one_of(st.integers(), st.text(max_size=3)), max_size=1))
+
+
+brief = st.builds(lambda n, pod: json.dumps({**BRIEF_RECORD, "log": f"GET /orders/{n} 200\n",
+                                             "kubernetes": {**BRIEF_RECORD["kubernetes"], "pod_name": pod}}).encode(),
+                  st.integers(0, 10**6), st.text(max_size=8))
+values = st.one_of(brief, documents(strings, st.text(max_size=12)).map(lambda d: json.dumps(d).encode()),
+                   documents(scalars, scalars).map(lambda d: json.dumps(d).encode()), st.binary(max_size=20),
+                   st.none(),
+                   st.sampled_from([b"not json {", b"[1]", b'"x"', b"", b'{"log": NaN}',
+                                    b'{"log": "a"} {"log": "b"}', b'{"log": "a",\n "stream": "b"}',
+                                    b'\xef\xbb\xbf{"log": "a"}', b'{"log": "\xff"}']))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(values, st.integers(1, 150)), max_size=5))
+def test_the_columns_parsed_in_runs_are_the_rule_applied_record_by_record(runs):
+    """Runs of one value (as a stream's records mostly are) of at least the run pyarrow's reader takes, mixed with
+    odd ones: every row is what the rule says, however the runs were split between the reader and Python."""
+    record_values = [value for value, times in runs for _ in range(times)]
+    records = [Rec(offset, DAY + offset, value) for offset, value in enumerate(record_values)]
+    rows = parquet.table_of("logs.pay", 0, records).to_pylist() if records else []
+    content = [{**{k: v for k, v in row.items() if k not in ("topic", "partition", "offset", "timestamp")},
+                "labels": None if row["labels"] is None else sorted(row["labels"])} for row in rows]
+    assert content == [model_row(value) for value in record_values]

@@ -3,6 +3,8 @@ found by the logs API and page with each filter, newest first across partitions 
 grant rule (403, read_from) and one audit event per read naming the files read."""
 from __future__ import annotations
 
+import json
+
 from datetime import date, datetime, timedelta, timezone
 
 import pyarrow as pa
@@ -135,6 +137,27 @@ def test_the_api_pages_the_archive_newest_first_both_ways(world, archived):
 
 
 @pytest.mark.django_db
+def test_the_archive_downloads_as_ndjson_and_a_follow_of_it_is_a_400_naming_source(world, archived):
+    alice = client_as(world, "engineer")
+    response = alice.get(f"{url(world)}download/", {"source": "archive"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/x-ndjson"
+    rows = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert [(row["partition"], row["offset"]) for row in rows] == NEWEST_FIRST
+    assert rows[0]["malformed"] and rows[0]["raw"] == MALFORMED
+    assert rows[1]["kubernetes"]["labels"] == {"app": "api", "tier": "frontend"}
+    filtered = alice.get(f"{url(world)}download/", {"source": "archive", "pod": "api-1", "limit": 2})
+    assert [(row["partition"], row["offset"]) for row in map(json.loads, b"".join(
+        filtered.streaming_content).splitlines())] == [(1, 2), (1, 1)]
+    downloads = [e for e in events("logs.read") if e.data["mode"] == "download"]
+    assert len(downloads) == 2 and {e.data["source"] for e in downloads} == {"archive"}
+    assert sorted(e.data["records"] for e in downloads) == [2, len(NEWEST_FIRST)]
+    assert all(e.data["files"] for e in downloads)
+
+    follow = alice.get(f"{url(world)}follow/", {"source": "archive"})
+    assert follow.status_code == 400 and "source" in follow.json() and "live" in follow.json()["source"][0]
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("query, expected", [
     ({"pod": "api-1"}, [(1, 2), (1, 1), (1, 0)]),
     ({"container": "api"}, [at for at in NEWEST_FIRST if at != (0, 7)]),
@@ -200,6 +223,7 @@ def test_the_page_searches_the_archive(world, archived, client):
     text = html(page)
     assert "GET /orders/2 200" in text and "GET /orders/1 200" in text and "GET /orders/0 200" not in text
     assert 'id="archive-source"' in text and 'id="follow"' not in text and "Older" in text
+    assert f"/api/namespaces/{world.ns_payments.name}/logs/download/?source=archive" in text
     assert 'value="archive" selected' in text
     malformed = html(client.get(f"/namespaces/{world.ns_payments.name}/logs/", {"source": "archive",
                                                                                 "text": "not json"}))

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from topics.logs.paging import NEWER, OLDER, BadCursor, Cursor, walk
+from topics.logs.paging import NEWER, OLDER, BadCursor, Cursor, newest_first, walk
 from topics.logs.records import LogRecord, SearchBudgetSpent
 
 
@@ -112,3 +112,18 @@ def test_cursors_round_trip_and_refuse_forgeries():
     for token in ["", "!!!", "b2xkZXI6MD0tMQ", Cursor("sideways", {0: 1}).encode()]:
         with pytest.raises(BadCursor):
             Cursor.decode(token)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_download_s_merge_gives_the_order_of_the_pages(seed):
+    """Timestamps that tie across partitions and go back and forth within one (a producer sets them): the merge a
+    download reads gives the records in the order the pages give them, whatever its chunk."""
+    rng = random.Random(seed)
+    partitions = topic({p: [rng.randrange(40) for _ in range(rng.randrange(60))] for p in range(rng.randrange(1, 5))})
+    paged = [(r.partition, r.offset) for page in everything(partitions) for r in page.records]
+    fetch, _ = reader(partitions)
+    windows = {p: (rng.randrange(3), len(records)) for p, records in partitions.items()}
+    paged_window = [(r.partition, r.offset) for r in walk(windows, fetch, lambda r: True, limit=10**6).records]
+    for chunk in (1, 7, 1000):
+        assert [(r.partition, r.offset) for r in newest_first(whole(partitions), fetch, chunk=chunk)] == paged
+        assert [(r.partition, r.offset) for r in newest_first(windows, fetch, chunk=chunk)] == paged_window

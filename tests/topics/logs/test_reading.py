@@ -135,6 +135,43 @@ def test_a_follow_audits_once_per_interval_and_ends_when_the_grant_expires(logs,
     assert sum(e.data["records"] for e in events("logs.read") if e.data["mode"] == "follow") == 2
 
 
+def test_a_download_gives_the_records_of_the_pages_in_their_order_and_stops_when_the_grant_ends(
+        logs, monkeypatch, settings):
+    monkeypatch.setattr(services, "DOWNLOAD_CHUNK", 4)  # each partition read backwards in several chunks
+    monkeypatch.setattr(services, "DOWNLOAD_STEP", 3)
+    paged = [record for page in read_all(logs.holder, logs.namespace, LogFilter(), page_size=7) for record in
+             page.records]
+    rows = [json.loads(line) for chunk in services.Download(logs.holder, logs.namespace, LogFilter())
+            for line in chunk.splitlines()]
+    assert [(row["partition"], row["offset"], row["timestamp"]) for row in rows] == [
+        (record.partition, record.offset, record.as_json()["timestamp"]) for record in paged]
+    assert rows[0]["malformed"] and rows[0]["raw"] == MALFORMED.decode() and rows[0]["log"] == ""
+    assert not any(row["malformed"] for row in rows[1:])
+    assert {key: rows[1][key] for key in ("log", "stream", "time", "docker", "kubernetes")} == shipped(
+        logs.namespace.name, 29)
+    (event,) = [event for event in events("logs.read") if event.data["mode"] == "download"]
+    assert event.data["records"] == RECORDS + 1 and event.data["source"] == "live"
+    assert event.data["offsets"] == {"0": [0, 10], "1": [0, 9], "2": [0, 9]}
+
+    # a time range alone parses nothing to match; a limit bounds the download
+    since = services.Download(logs.holder, logs.namespace, LogFilter(since_ms=logs.base + 20_000), limit=4)
+    assert [json.loads(line)["raw"] or json.loads(line)["log"] for chunk in since for line in chunk.splitlines()] == [
+        MALFORMED.decode(), "line 29\n", "line 28\n", "line 27\n"]
+    filtered = services.Download(logs.holder, logs.namespace, LogFilter(pod="-a", stream="stderr"))
+    assert [json.loads(line)["log"] for chunk in filtered for line in chunk.splitlines()] == [
+        f"line {i}\n" for i in (20, 10, 0)]
+
+    settings.LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS = 1
+    download = services.Download(logs.holder, logs.namespace, LogFilter())
+    assert len(download.step()[0].splitlines()) == 3
+    type(logs.grant).objects.filter(pk=logs.grant.pk).update(valid_until=datetime.now(UTC) - timedelta(seconds=1))
+    time.sleep(1.1)
+    assert download.step() == [] and download.ended
+    download.close()
+    (event,) = [event for event in events("logs.read") if event.data.get("grant_ended")]
+    assert event.data["records"] == 3
+
+
 def test_without_a_grant_nothing_is_read(world, logs):
     for who in (world.owner, world.admin, world.outsider, world.service_account.user):
         with pytest.raises(PermissionDenied):

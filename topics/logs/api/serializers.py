@@ -34,10 +34,12 @@ class LogQuerySerializer(serializers.Serializer):
         return attrs
 
 
+def _source(help_text: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(choices=SOURCES, default=LIVE, help_text=help_text)
+
+
 class LogPageQuerySerializer(LogQuerySerializer):
-    source = serializers.ChoiceField(choices=SOURCES, default=LIVE,
-                                     help_text="`live` reads the topic, `archive` its archived days (the same "
-                                               "filters and cursors).")
+    source = _source("`live` reads the topic, `archive` its archived days (the same filters and cursors).")
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=settings.LOGWARDEN_LOGS_MAX_PAGE_SIZE)
     cursor = serializers.CharField(required=False, allow_blank=True, max_length=20_000,
                                    help_text="`older` or `newer` of a page: continues from there.")
@@ -47,8 +49,19 @@ class LogPageQuerySerializer(LogQuerySerializer):
 
 
 class LogDownloadQuerySerializer(LogQuerySerializer):
+    source = _source("`live` downloads from the topic, `archive` from its archived days.")
     limit = serializers.IntegerField(required=False, min_value=1, max_value=settings.LOGWARDEN_LOGS_MAX_DOWNLOAD,
                                      help_text="Most records to download (at most LOGWARDEN_LOGS_MAX_DOWNLOAD).")
+
+
+class LogFollowQuerySerializer(LogQuerySerializer):
+    source = _source("Only `live`: a follow waits for new records on the topic, which the archive never has.")
+
+    def validate_source(self, value: str) -> str:
+        if value != LIVE:
+            raise serializers.ValidationError("A follow reads the topic live: the archive holds no new records. "
+                                              "Page or download the archive instead (source=archive).")
+        return value
 
 
 class DockerSerializer(serializers.Serializer):

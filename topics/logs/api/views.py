@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from topics import policy
 from topics.kafka.errors import KafkaAdapterError
 from topics.logs import services
-from topics.logs.api.serializers import (LogDownloadQuerySerializer, LogPageQuerySerializer, LogPageSerializer,
-                                         LogQuerySerializer)
+from topics.logs.api.serializers import (LogDownloadQuerySerializer, LogFollowQuerySerializer,
+                                         LogPageQuerySerializer, LogPageSerializer)
 from topics.logs.forms import filter_from
 from topics.logs.archived import ArchiveUnreadable
 from topics.logs.reader import ReaderNotReady
@@ -114,12 +114,16 @@ class NamespaceLogsDownloadView(NamespaceLogsMixin, APIView):
 
     @extend_schema(operation_id="namespace_logs_download", parameters=[LogDownloadQuerySerializer],
                    responses={(200, "application/x-ndjson"): OpenApiTypes.STR, **ERRORS}, tags=["logs"],
-                   description="The filter's records as NDJSON, newest first, streamed; at most `limit`.")
+                   description="The filter's records as NDJSON, newest first, streamed; at most `limit`. Each line: "
+                               "`partition`, `offset`, `timestamp`, `malformed`, `raw`, then a shipper record's own "
+                               "fields as it wrote them (a malformed record: `raw` and the empty fields of a page's "
+                               "record). `source=archive` downloads the archived days.")
     def get(self, request, name: str):
         namespace = self.namespace(name)
         query = self.query(LogDownloadQuerySerializer)
         with reading():
-            stream = services.Download(request.user, namespace, filter_from(query), limit=query.get("limit"))
+            stream = services.Download(request.user, namespace, filter_from(query), limit=query.get("limit"),
+                                       origin=query["source"])
         return streamed(request._request, stream, "application/x-ndjson", filename=f"{namespace.name}-logs.ndjson")
 
 
@@ -127,13 +131,13 @@ class NamespaceLogsFollowView(NamespaceLogsMixin, APIView):
     renderer_classes = [renderers.JSONRenderer]
     content_negotiation_class = StreamedOrJson
 
-    @extend_schema(operation_id="namespace_logs_follow", parameters=[LogQuerySerializer],
+    @extend_schema(operation_id="namespace_logs_follow", parameters=[LogFollowQuerySerializer],
                    responses={(200, "text/event-stream"): OpenApiTypes.STR, **ERRORS}, tags=["logs"],
                    description="Server-sent events: `record` for each new matching record, `end` when the grant "
                                "ends (checked every LOGWARDEN_LOGS_FOLLOW_RECHECK_SECONDS).")
     def get(self, request, name: str):
         namespace = self.namespace(name)
-        query = self.query(LogQuerySerializer)
+        query = self.query(LogFollowQuerySerializer)
         with reading():
             stream = services.Follow(request.user, namespace, filter_from(query))
         return streamed(request._request, stream, "text/event-stream")

@@ -39,18 +39,19 @@ def notify_role(role: str, subject: str, body: str, *, link: str = "") -> int:
     return notify(people_with_role(role), subject, body, link=link)
 
 
-def mark_read(user, notifications=None) -> int:
-    """Marks `user`'s unread notifications (all, or those of the given queryset) as read; returns how many."""
-    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if notifications is not None:
-        rows = rows.filter(pk__in=notifications.values("pk"))
-    return rows.update(read_at=timezone.now())
+def unread(user):
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
+
+
+def mark_read(user) -> int:
+    """Marks all of `user`'s unread notifications as read; returns how many."""
+    return unread(user).update(read_at=timezone.now())
 
 
 def unread_count(user) -> int:
     if user is None or not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return unread(user).count()
 
 
 def _send(emails: list[tuple]) -> None:

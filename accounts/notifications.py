@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Notification
+from portal.core import audit
 from accounts.services.identity import people_with_role
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,12 @@ def unread(user):
 
 
 def mark_read(user) -> int:
-    """Marks all of `user`'s unread notifications as read; returns how many."""
-    return unread(user).update(read_at=timezone.now())
+    """Marks all of `user`'s unread notifications as read (an audit event says how many); returns how many."""
+    with transaction.atomic():
+        count = unread(user).update(read_at=timezone.now())
+        audit.record(user, "notification.read", target_type="auth.user", target_id=str(user.pk),
+                     target_label=user.get_username(), count=count)
+    return count
 
 
 def unread_count(user) -> int:

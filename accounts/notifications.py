@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Notification
+from portal.core import audit
 from accounts.services.identity import people_with_role
 
 log = logging.getLogger(__name__)
@@ -39,18 +40,23 @@ def notify_role(role: str, subject: str, body: str, *, link: str = "") -> int:
     return notify(people_with_role(role), subject, body, link=link)
 
 
-def mark_read(user, notifications=None) -> int:
-    """Marks `user`'s unread notifications (all, or those of the given queryset) as read; returns how many."""
-    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    if notifications is not None:
-        rows = rows.filter(pk__in=notifications.values("pk"))
-    return rows.update(read_at=timezone.now())
+def unread(user):
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
+
+
+def mark_read(user) -> int:
+    """Marks all of `user`'s unread notifications as read (an audit event says how many); returns how many."""
+    with transaction.atomic():
+        count = unread(user).update(read_at=timezone.now())
+        audit.record(user, "notification.read", target_type="auth.user", target_id=str(user.pk),
+                     target_label=user.get_username(), count=count)
+    return count
 
 
 def unread_count(user) -> int:
     if user is None or not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return unread(user).count()
 
 
 def _send(emails: list[tuple]) -> None:

@@ -132,10 +132,9 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     serializer_class = NotificationSerializer
 
     def get_queryset(self):
-        rows = self.queryset.filter(recipient_id=self.request.user.pk)
         if self.request.query_params.get("unread") in ("1", "true"):
-            rows = rows.filter(read_at__isnull=True)
-        return rows
+            return notifications.unread(self.request.user)
+        return self.queryset.filter(recipient_id=self.request.user.pk)
 
     @extend_schema(request=None, responses=MarkedReadSerializer)
     @action(detail=False, methods=["post"], url_path="mark-read")

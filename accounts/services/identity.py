@@ -89,9 +89,7 @@ def _identity(user, service_account: ServiceAccount | None, mappings: Iterable[G
 def members_of(team: Team):
     """People whose LDAP groups map to `team` (as of their last sign-in)."""
     groups = GroupMapping.objects.filter(team=team).values_list("ldap_group", flat=True)
-    return (get_user_model().objects.filter(groups__name__in=list(groups), is_active=True,
-                                            service_account__isnull=True)
-            .distinct().order_by("username"))
+    return _active_people(Q(groups__name__in=list(groups)))
 
 
 def people_with_role(role: str):
@@ -101,5 +99,10 @@ def people_with_role(role: str):
     holders = Q(groups__name__in=groups)
     if role == Role.PLATFORM_ADMIN:
         holders |= Q(is_superuser=True)
-    return (get_user_model().objects.filter(holders, is_active=True, service_account__isnull=True)
+    return _active_people(holders)
+
+
+def _active_people(condition: Q):
+    """Active people (never service accounts) meeting `condition`, each once, by username."""
+    return (get_user_model().objects.filter(condition, is_active=True, service_account__isnull=True)
             .distinct().order_by("username"))

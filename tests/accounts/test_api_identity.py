@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from accounts.models import ApiToken, GroupMapping, ServiceAccount, Team
+from accounts.models import ApiToken, GroupMapping, Notification, ServiceAccount, Team
 from accounts.services import service_accounts, tokens
 from portal.core.audit import SYSTEM
 from portal.models import AuditEvent
@@ -27,6 +27,7 @@ def extra(world):
         checkout_bot=service_accounts.create(SYSTEM, name="checkout-bot", team=world.checkout),
         spare=tokens.issue(SYSTEM, world.service_account, name="spare", expires_at=None).token,
         mapping=GroupMapping.objects.get(ldap_group="team-checkout"),
+        notice=Notification.objects.create(recipient=world.owner, subject="Review due"),
     )
 
 
@@ -52,6 +53,9 @@ REQUESTS = {
     "token-issue": lambda w, x: ("post", "/api/service-accounts/payments-etl/tokens/", {"name": "airflow"}),
     "token-revoke": lambda w, x: ("post", f"/api/service-accounts/payments-etl/tokens/{x.spare.prefix}/revoke/",
                                   None),
+    "notification-list": lambda w, x: ("get", "/api/notifications/", None),
+    "notification-retrieve": lambda w, x: ("get", f"/api/notifications/{x.notice.pk}/", None),
+    "notification-mark-read": lambda w, x: ("post", "/api/notifications/mark-read/", None),
 }
 
 MATRIX = {
@@ -73,6 +77,10 @@ MATRIX = {
     "token-retrieve": (200, 200, 200, 200, 404, 200, 401),
     "token-issue": (201, 201, 403, 201, 404, 403, 401),
     "token-revoke": (200, 200, 403, 200, 404, 403, 401),
+    # each sees only their own notifications: bob's is a 404 to everyone else
+    "notification-list": (200, 200, 200, 200, 200, 200, 401),
+    "notification-retrieve": (404, 200, 404, 404, 404, 404, 401),
+    "notification-mark-read": (200, 200, 200, 200, 200, 200, 401),
 }
 
 

@@ -35,9 +35,10 @@ def pdf_text(document: bytes) -> str:
 
 
 @pytest.fixture
-def catalogue():
-    """dave (platform admin) granted alice payments for three days; carol is an auditor. Written before the
-    browser starts (see tests/browser/conftest.py)."""
+def catalogue(celery_eager):
+    """dave (platform admin) granted alice payments for three days, and the reconcile (in-process, as the worker
+    would run it) provisioned it on the real broker; carol is an auditor. Written before the browser starts (see
+    tests/browser/conftest.py)."""
     require_env("LDAP_URI", "KAFKA_BOOTSTRAP")
     default_policies()
     payments = Team.objects.create(slug="payments", name="Payments")
